@@ -6,5 +6,8 @@
 #include <bptee/common.h>
 #include <bptee/error.h>
 #include <bptee/io.h>
+#include <bptee/provider.h>
+#include <bptee/sim.h>
+#include <bptee/snp.h>
 
 #endif
