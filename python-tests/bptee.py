@@ -21,8 +21,10 @@ lib = ctypes.CDLL(LIBPATH)
 
 
 def fn(name, restype, *argtypes):
-    """Declare and return a library function with its exact C signature."""
-    f = getattr(lib, name)
+    """Declare and return a library function with its exact C signature. lib[name] gives each
+    caller its own function object (lib.NAME is cached and shared), so two test modules cannot
+    overwrite each other's argtypes."""
+    f = lib[name]
     f.restype = restype
     f.argtypes = list(argtypes)
     return f
