@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The in-memory secret store (DESIGN.md contract 2): named secrets in guarded, locked memory
+ * that core dumps exclude (sodium_malloc), wiped when replaced, revoked, removed or freed;
+ * never written to disk or the environment, never put in an error string. Jobs receive a
+ * secret as a sealed, read-only memfd (which can travel by SCM_RIGHTS).
+ *
+ * Each secret has a version that only grows, an optional allow list of peers (binary
+ * measurements as hex SHA-256, and uids), and may be revoked: a revoked secret keeps its name
+ * and version (so an older version cannot be replayed in) but no bytes, and every read of it
+ * fails with BPTEE_EDENIED "secret revoked: NAME". Every function is thread-safe. */
+#ifndef BPTEE_SECRETS_H
+#define BPTEE_SECRETS_H
+
+#include <bptee/common.h>
+
+/* Secret names: 1..128 characters from [A-Za-z0-9._-], not "." or ".." (they become file
+ * names under the job's secrets directory). */
+#define BPTEE_SECRET_NAME_MAX 128
+/* Largest secret the store holds. */
+#define BPTEE_SECRET_MAX_SIZE (16u << 20)
+/* Longest allow lists. */
+#define BPTEE_SECRET_ALLOW_MAX 64
+
+/* Options for bptee_secret_store_put (BPTEE_OPTS). */
+struct bptee_secret_put_opts {
+    size_t sz;
+    /* 0: one more than the stored version (1 for a new name). Otherwise it must be greater
+     * than the stored version (also a revoked one): BPTEE_EDENIED if not. */
+    uint64_t version;
+    /* Binary measurements allowed to read it (64 hex digits each, any case); none = any. */
+    const char *const *allow_measurements;
+    size_t n_allow_measurements;
+    /* uids allowed to read it; none = any. */
+    const uint32_t *allow_uids;
+    size_t n_allow_uids;
+};
+
+/* What the store knows about a secret besides its bytes. */
+struct bptee_secret_info {
+    uint64_t version;
+    size_t size; /* 0 when revoked */
+    int revoked;
+    size_t n_allow_measurements;
+    size_t n_allow_uids;
+};
+
+struct bptee_secret_store;
+
+BPTEE_API int bptee_secret_store_new(struct bptee_secret_store **out);
+/* Wipes every secret. NULL is a no-op. */
+BPTEE_API void bptee_secret_store_free(struct bptee_secret_store *st);
+/* Store a copy of data under name, replacing (and wiping) an older version. opts may be NULL. */
+BPTEE_API int bptee_secret_store_put(struct bptee_secret_store *st, const char *name, const uint8_t *data, size_t len, const struct bptee_secret_put_opts *opts);
+/* Forget a secret entirely (wiped; its version is forgotten too). BPTEE_ENOTFOUND. */
+BPTEE_API int bptee_secret_store_remove(struct bptee_secret_store *st, const char *name);
+/* Wipe a secret's bytes and mark it revoked; a put with a greater version replaces it. */
+BPTEE_API int bptee_secret_store_revoke(struct bptee_secret_store *st, const char *name);
+BPTEE_API int bptee_secret_store_info(struct bptee_secret_store *st, const char *name, struct bptee_secret_info *out);
+/* Copy a secret's bytes into out (cap bytes). *len receives its size; a short cap is
+ * BPTEE_ELIMIT with *len set, so a caller can size its buffer and retry. */
+BPTEE_API int bptee_secret_store_get(struct bptee_secret_store *st, const char *name, uint8_t *out, size_t cap, size_t *len);
+/* May a peer (its binary's measurement as hex SHA-256, or NULL when unknown, and its uid)
+ * read the secret? 0 if so; BPTEE_EDENIED with the reason (which names the peer, never the
+ * secret's bytes); BPTEE_ENOTFOUND; revoked is BPTEE_EDENIED "secret revoked: NAME". */
+BPTEE_API int bptee_secret_store_check_peer(struct bptee_secret_store *st, const char *name, const char *measurement, uint32_t uid);
+/* The secret as a sealed read-only memfd (see bptee_secret_memfd), after check_peer passes;
+ * the check and the copy happen under one lock, so a revoke cannot slip between them. */
+BPTEE_API int bptee_secret_store_memfd(struct bptee_secret_store *st, const char *name, const char *measurement, uint32_t uid, int *fd);
+/* Number of names held (revoked ones included). */
+BPTEE_API size_t bptee_secret_store_count(struct bptee_secret_store *st);
+/* Metadata of every secret as a JSON array of {"name","version","size","revoked"}, sorted by
+ * name, released with bptee_free. Never the bytes. */
+BPTEE_API int bptee_secret_store_list_json(struct bptee_secret_store *st, char **out);
+
+/* A memfd holding data, sealed with F_SEAL_WRITE|F_SEAL_GROW|F_SEAL_SHRINK|F_SEAL_SEAL and
+ * reopened read-only (O_RDONLY|O_CLOEXEC), offset 0. label names it in /proc (memfd:LABEL). */
+BPTEE_API int bptee_secret_memfd(const char *label, const uint8_t *data, size_t len, int *fd);
+/* Make this process non-dumpable (prctl PR_SET_DUMPABLE 0): no core dump, no ptrace attach
+ * or /proc/PID/mem reads by other processes of the same user. */
+BPTEE_API int bptee_secret_make_nondumpable(void);
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The secret store's layout, shared by its source files (private to the module). */
+#ifndef BPTEE_SECRETS_PRIVATE_H
+#define BPTEE_SECRETS_PRIVATE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include <bptee/secrets.h>
+
+#define MEASUREMENT_HEX 64
+
+struct secret {
+    char *name;
+    uint8_t *data; /* sodium_malloc'd, PROT_NONE between reads; NULL once revoked */
+    size_t len;
+    uint64_t version;
+    bool revoked;
+    char (*allow_meas)[MEASUREMENT_HEX + 1]; /* lowercase hex */
+    size_t n_meas;
+    uint32_t *allow_uids;
+    size_t n_uids;
+};
+
+struct bptee_secret_store {
+    pthread_mutex_t lock;
+    struct secret **items;
+    size_t n, cap;
+};
+
+/* The entry named name, or NULL. Caller holds the lock. */
+struct secret *store_find(struct bptee_secret_store *st, const char *name, size_t *index);
+/* 0 when name is a valid secret name; BPTEE_EINVAL naming the rule it breaks. */
+int secret_name_check(const char *name);
+/* Copy the bytes out of their protected page (the lock is held). */
+void secret_copy_out(const struct secret *s, uint8_t *out);
+
+#endif
