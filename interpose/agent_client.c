@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The client side of the agent's job socket (docs/protocol.md), for SECRET only, in plain libc:
+ * the interposer must not link libbptee (DESIGN.md contract 9). One connection per fetch: the
+ * fetch happens once per secret per process, and a connection shared across fork would mix
+ * the replies of parent and child.
+ *   request  "SECRET <name>\n"
+ *   reply    "OK <size> <version>\n" with the sealed memfd attached by SCM_RIGHTS
+ *         or "ERR <kind> <reason>\n" */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "preload.h"
+
+/* The protocol's longest line, newline included (BPTEE_JOB_LINE_MAX). */
+#define LINE_MAX_BYTES 512
+/* An agent that does not answer must not hang the job forever. */
+#define AGENT_TIMEOUT_SECONDS 10
+
+static int failf(char *reason, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int failf(char *reason, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, cap, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int reasonf(char *reason, size_t cap, const char *what, int err)
+{
+    return failf(reason, cap, "%s: %s", what, bp_errname(err));
+}
+
+static int agent_connect(const char *path, char *reason, size_t cap)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    size_t len = strlen(path);
+    struct timeval tv = {.tv_sec = AGENT_TIMEOUT_SECONDS};
+    if (len >= sizeof addr.sun_path)
+        return reasonf(reason, cap, "agent socket path too long", ENAMETOOLONG);
+    memcpy(addr.sun_path, path, len);
+    /* "@name" is the abstract namespace. */
+    if (path[0] == '@')
+        addr.sun_path[0] = '\0';
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return reasonf(reason, cap, "socket", errno);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+    if (connect(fd, (struct sockaddr *)&addr, alen) < 0) {
+        int err = errno;
+        close(fd);
+        return failf(reason, cap, "agent socket %s: %s", path, bp_errname(err));
+    }
+    return fd;
+}
+
+static int send_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Keep the first descriptor that arrives; close any other (a confused or hostile agent must
+ * not leak descriptors into the job). */
+static void take_fds(struct msghdr *msg, int *passed)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < n; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            if (*passed < 0)
+                *passed = fd;
+            else
+                close(fd);
+        }
+    }
+}
+
+/* Read the reply line (until "\n"), collecting a passed descriptor. Returns its length. */
+static ssize_t read_reply(int sock, char *line, size_t cap, int *passed, char *reason, size_t rcap)
+{
+    size_t used = 0;
+    while (used < cap - 1 && !memchr(line, '\n', used)) {
+        union {
+            char buf[CMSG_SPACE(4 * sizeof(int))];
+            struct cmsghdr align;
+        } ctl;
+        struct iovec iov = {line + used, cap - 1 - used};
+        struct msghdr msg = {.msg_iov = &iov,
+                             .msg_iovlen = 1,
+                             .msg_control = ctl.buf,
+                             .msg_controllen = sizeof ctl.buf};
+        ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return failf(reason, rcap, "agent did not answer within %d s", AGENT_TIMEOUT_SECONDS);
+        if (n < 0)
+            return reasonf(reason, rcap, "agent socket read", errno);
+        take_fds(&msg, passed);
+        if (n == 0)
+            return failf(reason, rcap, "agent closed the connection without a reply");
+        used += (size_t)n;
+    }
+    char *nl = memchr(line, '\n', used);
+    if (!nl)
+        return failf(reason, rcap, "agent reply longer than %d bytes", LINE_MAX_BYTES);
+    *nl = '\0';
+    return nl - line;
+}
+
+static int parse_u64(const char **p, uint64_t *out)
+{
+    uint64_t v = 0;
+    const char *s = *p;
+    if (*s < '0' || *s > '9')
+        return -1;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    *out = v;
+    *p = s;
+    return 0;
+}
+
+/* "ERR <kind>[ <reason>]": quote the agent, printable ASCII only. */
+static void agent_refusal(const char *rest, char *reason, size_t cap)
+{
+    char clean[LINE_MAX_BYTES];
+    size_t n = 0;
+    for (; *rest && n < sizeof clean - 1; rest++)
+        clean[n++] = (*rest >= 0x20 && *rest < 0x7f) ? *rest : '?';
+    clean[n] = '\0';
+    char *text = strchr(clean, ' ');
+    if (text)
+        *text++ = '\0';
+    if (text && *text)
+        snprintf(reason, cap, "agent refused (%s): %s", clean, text);
+    else
+        snprintf(reason, cap, "agent refused (%s)", n ? clean : "no reason given");
+}
+
+static int parse_reply(const char *line, uint64_t *size, char *reason, size_t cap)
+{
+    uint64_t version;
+    const char *p = line + 3;
+    if (strncmp(line, "ERR", 3) == 0 && (line[3] == ' ' || line[3] == '\0')) {
+        agent_refusal(line[3] ? line + 4 : "", reason, cap);
+        return -1;
+    }
+    if (strncmp(line, "OK ", 3) != 0 || parse_u64(&p, size) < 0 || *p++ != ' ' ||
+        parse_u64(&p, &version) < 0 || *p != '\0') {
+        return failf(reason, cap, "agent: malformed reply to SECRET");
+    }
+    return 0;
+}
+
+int bp_agent_fetch(const char *socket_path, const char *name, int *fd, uint64_t *size, char *reason,
+                   size_t cap)
+{
+    char req[BP_NAME_MAX + 16], line[LINE_MAX_BYTES + 1];
+    int passed = -1, saved = errno;
+    int sock = agent_connect(socket_path, reason, cap);
+    if (sock < 0)
+        return -1;
+    int n = snprintf(req, sizeof req, "SECRET %s\n", name);
+    int rc = -1;
+    if (send_all(sock, req, (size_t)n) < 0)
+        reasonf(reason, cap, "agent socket write", errno);
+    else if (read_reply(sock, line, sizeof line, &passed, reason, cap) >= 0 &&
+             parse_reply(line, size, reason, cap) == 0) {
+        if (passed < 0)
+            snprintf(reason, cap, "agent answered OK without a descriptor");
+        else
+            rc = 0;
+    }
+    close(sock);
+    if (rc < 0 && passed >= 0)
+        close(passed);
+    if (rc == 0)
+        *fd = passed;
+    errno = saved;
+    return rc;
+}

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Initialisation, once per process, from our constructor or from the first wrapper that runs
+ * (a library initialised before us may open files): resolve the originals, read the hand-down
+ * variables, take the handed-down descriptors, and, unless children inherit the preload, scrub
+ * LD_PRELOAD and the BPTEE_* variables from the environment so exec'd programs run plainly. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "preload.h"
+
+int bp_ready;
+BP_TLS int bp_in_init;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+/* The hand-down variables (docs/interposer.md), scrubbed when not inherited. */
+static const char *const handdown_vars[] = {
+    "BPTEE_SECRETS",         "BPTEE_SECRET_FDS",    "BPTEE_AGENT_SOCKET",
+    "BPTEE_PRELOAD_INHERIT", "BPTEE_PRELOAD_DEBUG",
+};
+
+void bp_write_line(const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof line - 2)
+        n = sizeof line - 2;
+    line[n++] = '\n';
+    int saved = errno;
+    ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+    (void)w;
+    errno = saved;
+}
+
+void bp_debug(const char *fmt, ...)
+{
+    if (!bp_cfg.debug)
+        return;
+    char msg[900];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (n >= 0)
+        bp_write_line("bptee: debug: %s", msg);
+}
+
+const char *bp_errname(int err)
+{
+    const char *s = strerrordesc_np(err);
+    return s ? s : "unknown error";
+}
+
+int bp_raw_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+    return (int)syscall(SYS_openat, dirfd, path, flags, mode);
+}
+
+/* Configuration errors stop the job: running it without the secrets it declared, or guessing
+ * which paths are secret, would be failing open. */
+static void config_fail(const char *var, const char *why)
+{
+    bp_write_line("bptee: preload: %s: %s", var, why);
+    _exit(127);
+}
+
+static int is_on(const char *v)
+{
+    return v && strcmp(v, "1") == 0;
+}
+
+/* LD_PRELOAD minus our own entry (others, such as a sanitizer runtime, stay). */
+static void scrub_ld_preload(void)
+{
+    static char kept[4096] = "LD_PRELOAD=";
+    const char *list = getenv("LD_PRELOAD");
+    Dl_info self;
+    if (!list || !dladdr((void *)scrub_ld_preload, &self) || !self.dli_fname)
+        return;
+    const char *me = strrchr(self.dli_fname, '/');
+    me = me ? me + 1 : self.dli_fname;
+    size_t used = strlen(kept), start = used;
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ": ");
+        const char *base = memrchr(p, '/', n);
+        base = base ? base + 1 : p;
+        int ours = (size_t)(p + n - base) == strlen(me) && memcmp(base, me, strlen(me)) == 0;
+        if (n && !ours && used + n + 2 < sizeof kept) {
+            if (used > start)
+                kept[used++] = ' ';
+            memcpy(kept + used, p, n);
+            used += n;
+        }
+        p += n;
+        p += *p != '\0';
+    }
+    kept[used] = '\0';
+    /* unsetenv and putenv of an existing name do not allocate. */
+    if (used == start)
+        unsetenv("LD_PRELOAD");
+    else
+        putenv(kept);
+}
+
+static void scrub_environment(void)
+{
+    scrub_ld_preload();
+    for (size_t i = 0; i < sizeof handdown_vars / sizeof handdown_vars[0]; i++)
+        unsetenv(handdown_vars[i]);
+}
+
+static void read_config(void)
+{
+    char err[256];
+    bp_cfg.debug = is_on(secure_getenv("BPTEE_PRELOAD_DEBUG"));
+    bp_cfg.inherit = is_on(secure_getenv("BPTEE_PRELOAD_INHERIT"));
+    const char *secrets = secure_getenv("BPTEE_SECRETS");
+    const char *fds = secure_getenv("BPTEE_SECRET_FDS");
+    const char *sock = secure_getenv("BPTEE_AGENT_SOCKET");
+    if (secrets && bp_spec_parse_secrets(secrets, err, sizeof err) < 0)
+        config_fail("BPTEE_SECRETS", err);
+    if (sock && *sock) {
+        if (strlen(sock) >= sizeof bp_cfg.socket)
+            config_fail("BPTEE_AGENT_SOCKET", "path longer than a unix socket address holds");
+        strcpy(bp_cfg.socket, sock);
+    }
+    if (fds && bp_spec_parse_fds(fds, err, sizeof err) < 0)
+        config_fail("BPTEE_SECRET_FDS", err);
+}
+
+static void init_once(void)
+{
+    int saved = errno;
+    bp_resolve();
+    read_config();
+    if (!bp_cfg.inherit)
+        scrub_environment();
+    bp_secret_cache_init();
+    pthread_atfork(bp_secret_atfork_prepare, bp_secret_atfork_parent, bp_secret_atfork_child);
+    bp_debug("preload: %zu secret(s), agent socket %s, children %s the preload", bp_cfg.n,
+             bp_cfg.socket[0] ? bp_cfg.socket : "(none)", bp_cfg.inherit ? "keep" : "lose");
+    __atomic_store_n(&bp_ready, 1, __ATOMIC_RELEASE);
+    errno = saved;
+}
+
+void bp_init_slow(void)
+{
+    /* A wrapper re-entered on this thread while we initialise (dlsym → malloc → open) must
+     * not wait on the pthread_once it is already inside. */
+    if (bp_in_init)
+        return;
+    bp_in_init = 1;
+    pthread_once(&once, init_once);
+    bp_in_init = 0;
+}
+
+__attribute__((constructor)) static void bp_constructor(void)
+{
+    bp_init();
+}

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the interposer's source files share. libbptee-preload.so links libc alone (DESIGN.md
+ * contract 9): no libbptee, no JSON, no crypto. docs/interposer.md describes the behaviour. */
+#ifndef BPTEE_PRELOAD_H
+#define BPTEE_PRELOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/* Only the wrapped libc names leave the library (with interpose/preload.map). */
+#define BP_EXPORT __attribute__((visibility("default")))
+#define BP_TLS __thread __attribute__((tls_model("initial-exec")))
+#define bp_unlikely(x) __builtin_expect(!!(x), 0)
+
+/* glibc's fortify checkers and the pre-2.33 stat entry points: no header declares them when
+ * _FORTIFY_SOURCE is off, yet programs import them. */
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+int __xstat(int ver, const char *path, struct stat *st);
+int __xstat64(int ver, const char *path, struct stat64 *st);
+int __lxstat(int ver, const char *path, struct stat *st);
+int __lxstat64(int ver, const char *path, struct stat64 *st);
+int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags);
+int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags);
+
+/* ---- the originals (resolve.c); NULL when this libc lacks one */
+struct bp_real {
+    int (*open)(const char *, int, ...);
+    int (*open64)(const char *, int, ...);
+    int (*openat)(int, const char *, int, ...);
+    int (*openat64)(int, const char *, int, ...);
+    int (*open_2)(const char *, int);
+    int (*open64_2)(const char *, int);
+    int (*openat_2)(int, const char *, int);
+    int (*openat64_2)(int, const char *, int);
+    int (*creat)(const char *, mode_t);
+    int (*creat64)(const char *, mode_t);
+    FILE *(*fopen)(const char *, const char *);
+    FILE *(*fopen64)(const char *, const char *);
+    FILE *(*freopen)(const char *, const char *, FILE *);
+    FILE *(*freopen64)(const char *, const char *, FILE *);
+    int (*stat)(const char *, struct stat *);
+    int (*stat64)(const char *, struct stat64 *);
+    int (*lstat)(const char *, struct stat *);
+    int (*lstat64)(const char *, struct stat64 *);
+    int (*fstatat)(int, const char *, struct stat *, int);
+    int (*fstatat64)(int, const char *, struct stat64 *, int);
+    int (*xstat)(int, const char *, struct stat *);
+    int (*xstat64)(int, const char *, struct stat64 *);
+    int (*lxstat)(int, const char *, struct stat *);
+    int (*lxstat64)(int, const char *, struct stat64 *);
+    int (*fxstatat)(int, int, const char *, struct stat *, int);
+    int (*fxstatat64)(int, int, const char *, struct stat64 *, int);
+    int (*statx)(int, const char *, int, unsigned int, struct statx *);
+    int (*access)(const char *, int);
+    int (*faccessat)(int, const char *, int, int);
+    int (*euidaccess)(const char *, int);
+    int (*eaccess)(const char *, int);
+    ssize_t (*getxattr)(const char *, const char *, void *, size_t);
+    ssize_t (*lgetxattr)(const char *, const char *, void *, size_t);
+    ssize_t (*listxattr)(const char *, char *, size_t);
+    ssize_t (*llistxattr)(const char *, char *, size_t);
+};
+extern struct bp_real bp_real;
+/* Fill bp_real; aborts when RTLD_NEXT hands back one of our own wrappers. */
+void bp_resolve(void);
+
+/* ---- initialisation (init.c) */
+extern int bp_ready;
+/* 1 while this thread runs the initialisation (dlsym may re-enter a wrapper through malloc). */
+extern BP_TLS int bp_in_init;
+void bp_init_slow(void);
+/* Called first by every wrapper: one acquire load once initialised. Returns 0 when the wrapper
+ * must not look at its path (re-entered during initialisation): the raw fallback then. */
+static inline int bp_init(void)
+{
+    if (__builtin_expect(__atomic_load_n(&bp_ready, __ATOMIC_ACQUIRE), 1))
+        return 1;
+    bp_init_slow();
+    return __atomic_load_n(&bp_ready, __ATOMIC_ACQUIRE);
+}
+/* "bptee: debug: ..." on stderr when BPTEE_PRELOAD_DEBUG=1. */
+void bp_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One whole line on stderr in a single write(2). */
+void bp_write_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* strerror without allocation or locale. */
+const char *bp_errname(int err);
+
+/* ---- the hand-down (spec.c) */
+#define BP_MAX_SECRETS 256
+#define BP_NAME_MAX 128
+#define BP_ARENA_SIZE (64 * 1024)
+#define BP_SOCKET_MAX 108
+
+struct bp_secret {
+    const char *name;
+    const char *path; /* absolute, lexically normalised */
+    const char *base; /* the last component, inside path */
+    size_t name_len, path_len, base_len;
+    /* The cache (secret.c), guarded by its mutex. */
+    int fd;          /* sealed memfd, -1 until fetched */
+    int handed_down; /* fd came from BPTEE_SECRET_FDS */
+    dev_t dev;       /* identity of fd, checked on every use: the job may close and reuse it */
+    ino_t ino;
+    int reported; /* the fail-closed line was written */
+};
+
+struct bp_config {
+    struct bp_secret secrets[BP_MAX_SECRETS];
+    size_t n;
+    /* The fast path's filter: bit (len & 63) for each last component's length, and the
+     * first characters of the last components. */
+    uint64_t base_len_mask;
+    uint64_t base_first[4];
+    char socket[BP_SOCKET_MAX];
+    int inherit;
+    int debug;
+};
+extern struct bp_config bp_cfg;
+
+/* Parse BPTEE_SECRETS ("name=path:name=path", '\' escapes the next character) into bp_cfg.
+ * 0, or -1 with a reason in err. */
+int bp_spec_parse_secrets(const char *text, char *err, size_t cap);
+/* Parse BPTEE_SECRET_FDS ("name=fd:name=fd") and take each descriptor after checking that it is
+ * a sealed memfd. 0, or -1 with a reason. */
+int bp_spec_parse_fds(const char *text, char *err, size_t cap);
+/* Check fd is a sealed memfd holding a regular file; fills its identity and size. 0 or -1. */
+int bp_memfd_check(int fd, dev_t *dev, ino_t *ino, off_t *size, char *err, size_t cap);
+
+/* ---- paths (paths.c) */
+/* Lexically normalise an absolute path ("//", ".", ".." resolved; no trailing slash) into out.
+ * Returns its length, or -1 when too long or not absolute. */
+ssize_t bp_path_normalize(const char *in, char *out, size_t cap);
+/* Index of the declared secret that (dirfd, path) names, or -1. Cheap and allocation-free for
+ * paths whose last component is no secret's; preserves errno. */
+int bp_path_match(int dirfd, const char *path);
+
+/* ---- the secret cache (secret.c) */
+struct bp_ref {
+    int fd;    /* the memfd */
+    int owned; /* 1: not cached (fetched in a vfork child), the release closes it */
+    dev_t dev; /* its identity, to check what a path through /proc/self/fd reached */
+    ino_t ino;
+    char proc[32]; /* "/proc/self/fd/N" */
+};
+/* The secret's memfd, fetched at first use and cached. -1 with errno EACCES after the one
+ * stderr line when it cannot be had. */
+int bp_secret_acquire(size_t idx, struct bp_ref *ref);
+void bp_secret_release(struct bp_ref *ref);
+/* What ref's /proc path reached was not the memfd (the job closed the descriptor and reused
+ * the number): forget the cached descriptor, without closing the job's file. */
+void bp_secret_forget(size_t idx, const struct bp_ref *ref);
+/* Report secret idx unavailable: the one line (once per secret per process), errno EACCES. */
+int bp_secret_fail(size_t idx, const char *reason);
+/* A new open file description on the secret: O_RDONLY (or O_PATH) plus the O_CLOEXEC and
+ * O_NONBLOCK of flags; EROFS for a write intent; errno preserved on success. */
+int bp_secret_open(size_t idx, int flags);
+/* Record the process that owns the cache (at initialisation, before any vfork). */
+void bp_secret_cache_init(void);
+/* pthread_atfork handlers for the cache lock. */
+void bp_secret_atfork_prepare(void);
+void bp_secret_atfork_parent(void);
+void bp_secret_atfork_child(void);
+
+/* ---- the agent's job socket (agent_client.c) */
+/* SECRET name over the socket: a sealed memfd (O_CLOEXEC) and its size, or -1 with a reason. */
+int bp_agent_fetch(const char *socket_path, const char *name, int *fd, uint64_t *size, char *reason,
+                   size_t cap);
+
+/* ---- raw fallbacks while initialising */
+int bp_raw_openat(int dirfd, const char *path, int flags, mode_t mode);
+
+#endif

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The secret cache: each declared secret's sealed memfd, handed down or fetched from the agent
+ * at first use, kept for the life of the process (and inherited by fork children). Each open
+ * of a secret reopens /proc/self/fd/N, which gives a new open file description with its own
+ * offset, as a file would (dup and SCM_RIGHTS would share one). The lock is taken only here,
+ * on the secret path; failing to provide a secret fails closed (EACCES) with one stderr line. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "preload.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+/* The process whose descriptor table the cached fds belong to. A vfork child shares our
+ * memory but not our descriptors: what it fetches it keeps to itself. */
+static pid_t cache_pid;
+
+int bp_secret_fail(size_t idx, const char *reason)
+{
+    struct bp_secret *s = &bp_cfg.secrets[idx];
+    if (!__atomic_exchange_n(&s->reported, 1, __ATOMIC_ACQ_REL))
+        bp_write_line("bptee: secret '%s' (%s): %s", s->name, s->path, reason);
+    errno = EACCES;
+    return -1;
+}
+
+/* "/proc/self/fd/N" without snprintf: this is on every open of a secret. */
+static void set_proc(struct bp_ref *ref)
+{
+    static const char prefix[] = "/proc/self/fd/";
+    char digits[12];
+    size_t n = 0;
+    unsigned int v = (unsigned int)ref->fd;
+    do
+        digits[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    memcpy(ref->proc, prefix, sizeof prefix - 1);
+    for (size_t i = 0; i < n; i++)
+        ref->proc[sizeof prefix - 1 + i] = digits[n - 1 - i];
+    ref->proc[sizeof prefix - 1 + n] = '\0';
+}
+
+/* Is the cached descriptor still the memfd we took? The job may have closed it and opened
+ * something else under the same number (reopening a FIFO or a device there would be worse
+ * than wrong). */
+static int cached_valid(const struct bp_secret *s)
+{
+    struct stat st;
+    return fstat(s->fd, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino;
+}
+
+static int fetch(size_t idx, struct bp_ref *ref, char *reason, size_t cap)
+{
+    struct bp_secret *s = &bp_cfg.secrets[idx];
+    uint64_t size;
+    off_t real_size;
+    if (!bp_cfg.socket[0]) {
+        snprintf(reason, cap, "%s",
+                 s->handed_down ? "handed-down descriptor was closed"
+                                : "no agent socket (BPTEE_AGENT_SOCKET)");
+        return -1;
+    }
+    if (bp_agent_fetch(bp_cfg.socket, s->name, &ref->fd, &size, reason, cap) < 0)
+        return -1;
+    if (bp_memfd_check(ref->fd, &ref->dev, &ref->ino, &real_size, reason, cap) < 0) {
+        close(ref->fd);
+        return -1;
+    }
+    if ((uint64_t)real_size != size) {
+        snprintf(reason, cap, "agent announced %llu bytes, its memfd holds %lld",
+                 (unsigned long long)size, (long long)real_size);
+        close(ref->fd);
+        return -1;
+    }
+    bp_debug("secret '%s' fetched from the agent (%llu bytes)", s->name, (unsigned long long)size);
+    return 0;
+}
+
+int bp_secret_acquire(size_t idx, struct bp_ref *ref)
+{
+    struct bp_secret *s = &bp_cfg.secrets[idx];
+    char reason[320];
+    pthread_mutex_lock(&lock);
+    if (s->fd >= 0 && !cached_valid(s))
+        s->fd = -1; /* not ours any more: forget, never close the job's file */
+    if (s->fd >= 0) {
+        *ref = (struct bp_ref){.fd = s->fd, .dev = s->dev, .ino = s->ino};
+    } else {
+        if (fetch(idx, ref, reason, sizeof reason) < 0) {
+            pthread_mutex_unlock(&lock);
+            return bp_secret_fail(idx, reason);
+        }
+        ref->owned = getpid() != cache_pid;
+        if (!ref->owned) {
+            s->fd = ref->fd;
+            s->dev = ref->dev;
+            s->ino = ref->ino;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    set_proc(ref);
+    return 0;
+}
+
+void bp_secret_release(struct bp_ref *ref)
+{
+    if (ref->owned) {
+        int saved = errno;
+        close(ref->fd);
+        errno = saved;
+    }
+}
+
+void bp_secret_forget(size_t idx, const struct bp_ref *ref)
+{
+    struct bp_secret *s = &bp_cfg.secrets[idx];
+    pthread_mutex_lock(&lock);
+    if (!ref->owned && s->fd == ref->fd && s->dev == ref->dev && s->ino == ref->ino)
+        s->fd = -1;
+    pthread_mutex_unlock(&lock);
+}
+
+/* Open flags that ask to write, create or truncate. */
+static int open_writes(int flags)
+{
+    return (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_APPEND)) ||
+           (flags & O_TMPFILE) == O_TMPFILE;
+}
+
+/* Reopen the memfd through /proc: a new open file description. acquire has just checked,
+ * under the lock, that the number still holds the memfd. */
+static int reopen(size_t idx, int rflags)
+{
+    struct bp_ref ref;
+    char reason[160];
+    if (bp_secret_acquire(idx, &ref) < 0)
+        return -1;
+    int fd = bp_raw_openat(AT_FDCWD, ref.proc, rflags, 0);
+    int err = errno;
+    bp_secret_release(&ref);
+    if (fd >= 0)
+        return fd;
+    snprintf(reason, sizeof reason, "cannot reopen its memfd through %s: %s (is /proc mounted?)",
+             ref.proc, bp_errname(err));
+    return bp_secret_fail(idx, reason);
+}
+
+int bp_secret_open(size_t idx, int flags)
+{
+    int saved = errno;
+    if (open_writes(flags)) {
+        errno = EROFS;
+        return -1;
+    }
+    if (flags & O_DIRECTORY) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    /* O_NOFOLLOW would stop at the /proc link, O_NOATIME and O_DIRECT do not apply. */
+    int rflags = (flags & O_PATH) ? O_PATH : O_RDONLY | O_LARGEFILE | (flags & O_NONBLOCK);
+    rflags |= flags & O_CLOEXEC;
+    int fd = reopen(idx, rflags);
+    if (fd < 0)
+        return -1;
+    bp_debug("secret '%s' opened as fd %d", bp_cfg.secrets[idx].name, fd);
+    errno = saved;
+    return fd;
+}
+
+void bp_secret_cache_init(void)
+{
+    cache_pid = getpid();
+}
+
+void bp_secret_atfork_prepare(void)
+{
+    pthread_mutex_lock(&lock);
+}
+
+void bp_secret_atfork_parent(void)
+{
+    pthread_mutex_unlock(&lock);
+}
+
+/* The child inherits every cached descriptor: they stay valid, and are now its own. */
+void bp_secret_atfork_child(void)
+{
+    cache_pid = getpid();
+    pthread_mutex_unlock(&lock);
+}

@@ -1,0 +1,142 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A stand-in for the agent's job socket (docs/protocol.md), SECRET only, so the interposer can
+be tested on its own: a unix stream socket server answering "SECRET <name>\\n" with
+"OK <size> <version>\\n" and a sealed, read-only memfd by SCM_RIGHTS, or "ERR <kind> <reason>\\n".
+
+Per secret a behaviour can be chosen to play a broken or hostile agent: "ok", "unsealed" (a
+writable memfd), "wrong-size" (announces one byte more), "no-fd" (OK without a descriptor),
+"garbage" (a reply that is not the protocol), "hang-up" (closes without a reply)."""
+import fcntl
+import os
+import socket
+import subprocess
+import threading
+
+import bptee
+
+PY = "/usr/bin/python3"
+
+SEALS = fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL
+
+
+def sealed_memfd(name, data, seal=True):
+    """A memfd holding data, sealed and reopened read-only, as bptee_secret_memfd makes it."""
+    fd = os.memfd_create(name, os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    try:
+        os.write(fd, data)
+        if not seal:
+            return os.dup(fd)
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, SEALS)
+        return os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        os.close(fd)
+
+
+class FakeAgent:
+    def __init__(self, path):
+        self.path = str(path)
+        self.secrets = {}
+        self.behaviour = {}
+        self.requests = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(self.path)
+        self.sock.listen(64)
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def put(self, name, data, behaviour="ok"):
+        self.secrets[name] = data
+        self.behaviour[name] = behaviour
+
+    def count(self, name):
+        with self.lock:
+            return self.requests.count(name)
+
+    def close(self):
+        self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        self.thread.join()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        buf = b""
+        with conn:
+            while True:
+                try:
+                    chunk = conn.recv(512)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    if not self._answer(conn, line.decode("ascii", "replace")):
+                        return
+
+    def _answer(self, conn, line):
+        words = line.split(" ")
+        if len(words) != 2 or words[0] != "SECRET":
+            conn.sendall(b"ERR invalid expected SECRET <name>\n")
+            return True
+        name = words[1]
+        with self.lock:
+            self.requests.append(name)
+        if name not in self.secrets:
+            conn.sendall(f"ERR notfound secret not found: {name}\n".encode())
+            return True
+        data, how = self.secrets[name], self.behaviour[name]
+        if how == "hang-up":
+            return False
+        if how == "garbage":
+            conn.sendall(b"HELLO there\n")
+            return True
+        if how == "no-fd":
+            conn.sendall(f"OK {len(data)} 1\n".encode())
+            return True
+        fd = sealed_memfd(name, data, seal=how != "unsealed")
+        try:
+            size = len(data) + (1 if how == "wrong-size" else 0)
+            socket.send_fds(conn, [f"OK {size} 1\n".encode()], [fd])
+        finally:
+            os.close(fd)
+        return True
+
+
+# ---- running jobs under the interposer
+
+def escape(path):
+    return str(path).replace("\\", "\\\\").replace(":", "\\:")
+
+
+def preload_env(secrets, agent=None, fds=None, inherit=False, debug=False):
+    """A job's environment as `bptee run` hands it down (docs/interposer.md)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BPTEE_")}
+    base = os.environ.get("LD_PRELOAD", "") if bptee.ASAN else ""
+    env["LD_PRELOAD"] = (base + " " + bptee.PRELOAD).strip()
+    env["BPTEE_SECRETS"] = ":".join(f"{n}={escape(p)}" for n, p in secrets)
+    if agent:
+        env["BPTEE_AGENT_SOCKET"] = agent.path
+    if fds:
+        env["BPTEE_SECRET_FDS"] = ":".join(f"{n}={fd}" for n, fd in fds)
+    if inherit:
+        env["BPTEE_PRELOAD_INHERIT"] = "1"
+    if debug:
+        env["BPTEE_PRELOAD_DEBUG"] = "1"
+    return env
+
+
+def run(cmd, env, **kw):
+    return subprocess.run([str(c) for c in cmd], env=env, capture_output=True, timeout=120, **kw)
+
+
+def py(code, env, *args, **kw):
+    return run([PY, "-c", code, *args], env, **kw)
