@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Evidence from inside an AMD SEV-SNP guest: configfs-tsm (Linux >= 6.7) first, then the
+ * /dev/sev-guest ioctls (SNP_GET_REPORT, SNP_GET_EXT_REPORT, SNP_GET_DERIVED_KEY), and the
+ * simulated TEE only where the caller allows it. docs/guest.md describes the order, the paths
+ * and their environment overrides, the retries and the errors. */
+#ifndef BPTEE_GUEST_H
+#define BPTEE_GUEST_H
+
+#include <stdbool.h>
+
+#include <bptee/common.h>
+#include <bptee/config.h>
+#include <bptee/evidence.h>
+
+/* Environment overrides of the device paths (used when the options leave them NULL). */
+#define BPTEE_GUEST_ENV_TSM_PATH "BPTEE_TSM_PATH"
+#define BPTEE_GUEST_ENV_SEV_GUEST_PATH "BPTEE_SEV_GUEST_PATH"
+
+/* Where evidence came from. */
+enum bptee_guest_source {
+    BPTEE_GUEST_SOURCE_TSM = 1,   /* configfs-tsm report instance */
+    BPTEE_GUEST_SOURCE_IOCTL = 2, /* /dev/sev-guest */
+    BPTEE_GUEST_SOURCE_SIM = 3,   /* the simulated TEE, not hardware */
+};
+
+/* SNP_GET_DERIVED_KEY's request (MSG_KEY_REQ). */
+#define BPTEE_GUEST_KEY_ROOT_VCEK 0u /* key derived from the chip's VCEK secret */
+#define BPTEE_GUEST_KEY_ROOT_VMRK 1u /* key derived from the VM root key */
+#define BPTEE_GUEST_KEY_FIELD_POLICY (1ull << 0)
+#define BPTEE_GUEST_KEY_FIELD_IMAGE_ID (1ull << 1)
+#define BPTEE_GUEST_KEY_FIELD_FAMILY_ID (1ull << 2)
+#define BPTEE_GUEST_KEY_FIELD_MEASUREMENT (1ull << 3)
+#define BPTEE_GUEST_KEY_FIELD_GUEST_SVN (1ull << 4)
+#define BPTEE_GUEST_KEY_FIELD_TCB_VERSION (1ull << 5)
+#define BPTEE_GUEST_KEY_FIELD_LAUNCH_MIT_VECTOR (1ull << 6)
+
+struct bptee_guest_key_request {
+    uint32_t root_key_select;    /* BPTEE_GUEST_KEY_ROOT_* */
+    uint64_t guest_field_select; /* BPTEE_GUEST_KEY_FIELD_* bits mixed into the key */
+    uint32_t vmpl;               /* always mixed in; >= the guest's own VMPL */
+    uint32_t guest_svn;          /* mixed in if selected; <= the guest's SVN */
+    uint64_t tcb_version;        /* mixed in if selected; <= the current TCB */
+};
+
+/* How to obtain evidence. Zero fields take the defaults; fill with
+ * BPTEE_OPTS(bptee_guest_opts, o, ...). */
+struct bptee_guest_opts {
+    size_t sz;
+    int provider;          /* enum bptee_evidence_provider: AUTO (default), SEV_SNP or SIM */
+    const char *tsm_path;  /* NULL: $BPTEE_TSM_PATH, else /sys/kernel/config/tsm/report */
+    const char *device;    /* NULL: $BPTEE_SEV_GUEST_PATH, else /dev/sev-guest */
+    const char *state_dir; /* simulator state (NULL: bptee_sim_default_state_dir) */
+    bool set_vmpl;         /* request vmpl (configfs-tsm privlevel); else the guest's own */
+    uint32_t vmpl;
+    unsigned max_attempts; /* tries when throttled or raced (0: 5) */
+    unsigned backoff_ms;   /* first wait after a throttled try, doubling (0: 10 ms) */
+};
+
+/* "configfs-tsm", "sev-guest", "simulator"; NULL if unknown. */
+BPTEE_API const char *bptee_guest_source_name(int source);
+
+/* Fill o from a config's "bptee" object: evidence provider, simulator state directory, and the
+ * device paths where they differ from the defaults (so the environment still overrides
+ * defaults). Pointers are borrowed from cfg. */
+BPTEE_API int bptee_guest_opts_from_config(const struct bptee_config *cfg, struct bptee_guest_opts *o);
+
+/* Which source opts select right now: explicit SIM -> SIM; SEV_SNP -> configfs-tsm if its root
+ * exists, else the device if it exists, else BPTEE_ENOTFOUND (never the simulator); AUTO ->
+ * the same, but falling back to SIM. */
+BPTEE_API int bptee_guest_select(const struct bptee_guest_opts *opts, int *source);
+
+/* Evidence over report_data (at most 64 bytes, zero-padded) from the selected source, as the
+ * evidence model's report: provider amd_sev_snp, format sev_snp_report, issued_at now, the
+ * SHA-384 MEASUREMENT, the raw report, the certificates of the GHCB table, and simulated set
+ * when the simulator (or an emulation backed by it) produced it. *source (may be NULL) says
+ * where it came from: SIM under provider AUTO means no hardware was found. */
+BPTEE_API int bptee_guest_attest(const struct bptee_guest_opts *opts, const uint8_t *report_data, size_t report_data_len, struct bptee_report **out, int *source);
+
+/* A derived key (key_len 32) from the device, or the simulator under AUTO without one or under
+ * SIM. configfs-tsm has no derived keys, so it is never the source. */
+BPTEE_API int bptee_guest_derived_key(const struct bptee_guest_opts *opts, const struct bptee_guest_key_request *req, uint8_t *key, size_t key_len, int *source);
+
+/* One source each, no selection. The report is BPTEE_SNP_REPORT_SIZE bytes; *report, *aux and
+ * *certs are released with bptee_free (aux/certs may come back NULL with length 0: the host
+ * supplied no certificates). */
+BPTEE_API int bptee_guest_tsm_report(const struct bptee_guest_opts *opts, const uint8_t *report_data, size_t report_data_len, uint8_t **report, size_t *report_len, uint8_t **aux, size_t *aux_len);
+BPTEE_API int bptee_guest_sev_report(const struct bptee_guest_opts *opts, const uint8_t *report_data, size_t report_data_len, uint8_t **report, size_t *report_len);
+BPTEE_API int bptee_guest_sev_ext_report(const struct bptee_guest_opts *opts, const uint8_t *report_data, size_t report_data_len, uint8_t **report, size_t *report_len, uint8_t **certs, size_t *certs_len);
+BPTEE_API int bptee_guest_sev_derived_key(const struct bptee_guest_opts *opts, const struct bptee_guest_key_request *req, uint8_t *key, size_t key_len);
+
+/* DESIGN.md contract 3: REPORT_DATA = SHA-512(nonce[32] || public_key[32]) for an X25519 key. */
+BPTEE_API int bptee_guest_key_binding(const uint8_t *nonce, size_t nonce_len, const uint8_t *public_key, size_t public_key_len, uint8_t out[64]);
+
+#endif

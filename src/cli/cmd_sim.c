@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: Apache-2.0
+/* bptee sim: the simulated TEE. init creates (or shows) its state and prints the simulation
+ * ARK's fingerprint; report writes a raw simulated ATTESTATION_REPORT; tsm-fs serves a
+ * configfs-tsm emulation backed by it (sim_tsmfs.c). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bptee.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/guest_args.h"
+#include "cli/sim_tsmfs.h"
+
+static void sim_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: bptee sim init [--state-dir DIR]\n"
+            "       bptee sim report [--state-dir DIR] [--report-data HEX] [--vmpl N]\n"
+            "                        [GUEST OPTIONS] [--certs FILE] [-o FILE]\n"
+            "       bptee sim tsm-fs MOUNTPOINT [--state-dir DIR] [--foreground] [--race N]\n"
+            "                        [GUEST OPTIONS]\n\n"
+            "The simulated SEV-SNP TEE: a Milan-shaped platform whose ARK, ASK and VCEK are\n"
+            "generated once into the state directory (default $XDG_STATE_HOME/bptee/sim) and\n"
+            "marked \"" BPTEE_SIM_ORG "\". Its evidence is never hardware evidence.\n\n"
+            "init     create the state if needed; print the simulation ARK's SHA-256\n"
+            "report   write a signed 1184-byte report (stdout must not be a terminal) and,\n"
+            "         with --certs, the GHCB certificate table (VCEK, ASK, ARK)\n"
+            "tsm-fs   mount a FUSE file system that behaves as configfs-tsm's report/ tree;\n"
+            "         unmount with 'fusermount3 -u MOUNTPOINT'\n\n"
+            "GUEST OPTIONS (the simulated guest's launch):\n"
+            "  --measurement HEX   48 bytes      --policy N      guest POLICY (default 0x30000)\n"
+            "  --host-data HEX     32 bytes      --version N     report VERSION 2, 3 or 5\n"
+            "  --guest-svn N\n\n"
+            "Exit status: 0 success, 1 failure (one line on stderr), 2 usage error.\n");
+}
+
+int sim_guest_opt(int c, const char *arg, struct sim_guest_args *g)
+{
+    uint64_t v = 0;
+    switch (c) {
+    case SIM_OPT_MEASUREMENT:
+        g->opts.measurement = g->measurement;
+        return cli_hex_arg("sim", "--measurement", arg, g->measurement, 48, 48, NULL);
+    case SIM_OPT_HOST_DATA:
+        g->opts.host_data = g->host_data;
+        return cli_hex_arg("sim", "--host-data", arg, g->host_data, 32, 32, NULL);
+    case SIM_OPT_POLICY:
+        if (cli_uint_arg("sim", "--policy", arg, UINT64_MAX, &v))
+            return 2;
+        g->opts.policy = v;
+        return 0;
+    case SIM_OPT_VERSION:
+        if (cli_uint_arg("sim", "--version", arg, 5, &v))
+            return 2;
+        g->opts.version = (uint32_t)v;
+        return 0;
+    case SIM_OPT_GUEST_SVN:
+        if (cli_uint_arg("sim", "--guest-svn", arg, UINT32_MAX, &v))
+            return 2;
+        g->opts.guest_svn = (uint32_t)v;
+        return 0;
+    case 's':
+        g->state_dir = arg;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+static int sim_init(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"state-dir", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *dir = NULL;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        if (c == 's')
+            dir = optarg;
+        else if (c == ':')
+            return cli_usage_error("sim init: %s needs a value", argv[optind - 1]);
+        else
+            return cli_usage_error("sim init: unknown option '%s' (see --help)", argv[optind - 1]);
+    }
+    if (optind < argc)
+        return cli_usage_error("sim init: unexpected argument '%s'", argv[optind]);
+    struct bptee_sim *sim = NULL;
+    int r = bptee_sim_open(dir, NULL, &sim);
+    if (r < 0)
+        return cli_error("sim init", r);
+    uint8_t fp[32];
+    bptee_sim_ark_fingerprint(sim, fp);
+    bptee_sim_free(sim);
+    char *hex = cli_hex(fp, sizeof fp);
+    if (!hex)
+        return cli_error("sim init", BPTEE_ENOMEM);
+    printf("%s\n", hex);
+    free(hex);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+struct report_args {
+    struct sim_guest_args g;
+    uint8_t report_data[64];
+    size_t report_data_len;
+    uint32_t vmpl;
+    const char *certs, *output;
+};
+
+static int report_parse(int argc, char **argv, struct report_args *a)
+{
+    static const struct option longopts[] = {
+        SIM_GUEST_LONGOPTS,
+        {"report-data", required_argument, NULL, 'r'},
+        {"vmpl", required_argument, NULL, 'v'},
+        {"certs", required_argument, NULL, 'c'},
+        {"output", required_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    uint64_t v = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:", longopts, NULL)) != -1) {
+        int r = sim_guest_opt(c, optarg, &a->g);
+        if (r >= 0) {
+            if (r)
+                return r;
+        } else if (c == 'r') {
+            if (cli_hex_arg("sim report", "--report-data", optarg, a->report_data, 0, 64,
+                            &a->report_data_len))
+                return 2;
+        } else if (c == 'v') {
+            if (cli_uint_arg("sim report", "--vmpl", optarg, 3, &v))
+                return 2;
+            a->vmpl = (uint32_t)v;
+        } else if (c == 'c') {
+            a->certs = optarg;
+        } else if (c == 'o') {
+            a->output = optarg;
+        } else if (c == ':') {
+            return cli_usage_error("sim report: %s needs a value", argv[optind - 1]);
+        } else {
+            return cli_usage_error("sim report: unknown option '%s' (see --help)",
+                                   argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("sim report: unexpected argument '%s'", argv[optind]);
+    if (!a->output && isatty(STDOUT_FILENO))
+        return cli_usage_error("sim report: refusing to write a binary report to a terminal "
+                               "(use -o FILE or a pipe)");
+    return 0;
+}
+
+static int sim_report(int argc, char **argv)
+{
+    struct report_args a = {.g = {.opts = {.sz = sizeof a.g.opts}}};
+    int r = report_parse(argc, argv, &a);
+    if (r)
+        return r;
+    struct bptee_sim *sim = NULL;
+    uint8_t report[BPTEE_SNP_REPORT_SIZE];
+    uint8_t *table = NULL;
+    size_t table_len = 0;
+    r = bptee_sim_open(a.g.state_dir, &a.g.opts, &sim);
+    if (r == 0)
+        r = bptee_sim_report(sim, a.report_data, a.report_data_len, a.vmpl, report, sizeof report);
+    if (r == 0 && a.certs)
+        r = bptee_sim_certtable(sim, &table, &table_len);
+    bptee_sim_free(sim);
+    if (r < 0)
+        return cli_error("sim report", r);
+    if (a.certs)
+        r = bptee_write_file(a.certs, table, table_len, 0644);
+    bptee_free(table);
+    if (r == 0)
+        r = bptee_write_file(a.output, report, sizeof report, 0644);
+    return r < 0 ? cli_error("sim report", r) : 0;
+}
+
+int cmd_sim(int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error("sim: missing subcommand (init, report or tsm-fs; see --help)");
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            sim_usage(stdout);
+            return 0;
+        }
+    if (!strcmp(argv[1], "init"))
+        return sim_init(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "report"))
+        return sim_report(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "tsm-fs"))
+        return sim_tsmfs_main(argc - 1, argv + 1);
+    return cli_usage_error("sim: unknown subcommand '%s' (init, report or tsm-fs; see --help)",
+                           argv[1]);
+}

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Evidence from whichever source the options select, turned into the evidence model's
+ * report. Simulated evidence is marked so wherever it came from: from the simulator itself,
+ * or from a device emulation whose certificates carry the simulation's organization. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bptee/evidence.h>
+#include <bptee/io.h>
+#include <bptee/sim.h>
+#include <bptee/snp.h>
+
+#include "guest/guest_private.h"
+#include "util/cleanup.h"
+#include "util/codec.h"
+#include "util/error.h"
+
+struct raw_evidence {
+    uint8_t *report, *certs;
+    size_t report_len, certs_len;
+};
+
+static void raw_release(struct raw_evidence *e)
+{
+    free(e->report);
+    free(e->certs);
+}
+
+static int sim_evidence(const struct guest_cfg *g, const uint8_t *rd, size_t rd_len,
+                        struct raw_evidence *e)
+{
+    struct bptee_sim *sim = NULL;
+    int r = bptee_sim_open(g->state_dir, NULL, &sim);
+    if (r < 0)
+        return r;
+    e->report = malloc(BPTEE_SNP_REPORT_SIZE);
+    if (!e->report)
+        r = fail(BPTEE_ENOMEM, "guest: out of memory");
+    if (r == 0)
+        r = bptee_sim_report(sim, rd, rd_len, g->set_vmpl ? g->vmpl : 0, e->report,
+                             BPTEE_SNP_REPORT_SIZE);
+    if (r == 0) {
+        e->report_len = BPTEE_SNP_REPORT_SIZE;
+        r = bptee_sim_certtable(sim, &e->certs, &e->certs_len);
+    }
+    bptee_sim_free(sim);
+    return r;
+}
+
+static const char *cert_kind_name(int kind, int has_vlek)
+{
+    switch (kind) {
+    case BPTEE_SNP_CERT_VCEK:
+        return "vcek";
+    case BPTEE_SNP_CERT_VLEK:
+        return "vlek";
+    case BPTEE_SNP_CERT_ASK:
+        return has_vlek ? "asvk" : "ask"; /* a VLEK's signer is the ASVK */
+    case BPTEE_SNP_CERT_ARK:
+        return "ark";
+    default:
+        return NULL;
+    }
+}
+
+/* Copy the table's certificates into the report; *simulated is set if any is the simulator's. */
+static int add_certs(struct bptee_report *rep, const struct raw_evidence *e, int *simulated)
+{
+    if (!e->certs_len)
+        return 0;
+    struct bptee_snp_cert certs[BPTEE_SNP_CERTTABLE_MAX];
+    size_t n = 0;
+    int r = bptee_snp_certtable_parse(e->certs, e->certs_len, certs, BPTEE_SNP_CERTTABLE_MAX, &n);
+    if (r < 0)
+        return fail_prefix(r, "guest: certificate table");
+    int has_vlek = 0;
+    for (size_t i = 0; i < n; i++)
+        has_vlek |= certs[i].kind == BPTEE_SNP_CERT_VLEK;
+    for (size_t i = 0; i < n && r == 0; i++) {
+        const char *kind = cert_kind_name(certs[i].kind, has_vlek);
+        if (!kind)
+            continue; /* a GUID bptee does not know is never used for verification */
+        r = bptee_report_add_certificate(rep, kind, certs[i].der, certs[i].der_len);
+        *simulated |= bptee_sim_cert_is_simulated(certs[i].der, certs[i].der_len);
+    }
+    return r;
+}
+
+static int set_claims(struct bptee_report *rep, const struct bptee_snp_report *p)
+{
+    _cleanup_free_ char *mhex = hex_encode(p->measurement, sizeof p->measurement);
+    if (!mhex)
+        return fail(BPTEE_ENOMEM, "guest: out of memory");
+    char fw[16];
+    snprintf(fw, sizeof fw, "%u.%u.%u", p->current_major, p->current_minor, p->current_build);
+    int r = bptee_report_set_measurement_sha384(rep, mhex);
+    if (r == 0)
+        r = bptee_report_set_debug_mode(rep, (p->policy & BPTEE_SNP_POLICY_DEBUG) != 0);
+    if (r == 0)
+        r = bptee_report_set_platform_version(rep, fw);
+    return r;
+}
+
+static int build_report(const struct raw_evidence *e, int source, struct bptee_report **out)
+{
+    struct bptee_snp_report parsed;
+    int r = bptee_snp_report_parse(e->report, e->report_len, &parsed);
+    if (r < 0)
+        return fail_prefix(r, "guest: the %s returned a malformed report",
+                           bptee_guest_source_name(source));
+    struct bptee_report *rep = NULL;
+    r = bptee_report_new(&rep);
+    int simulated = source == BPTEE_GUEST_SOURCE_SIM;
+    if (r == 0)
+        r = bptee_report_set_provider(rep, BPTEE_PROVIDER_AMD_SEV_SNP);
+    if (r == 0)
+        r = bptee_report_set_format(rep, BPTEE_FORMAT_SEV_SNP_REPORT);
+    if (r == 0)
+        r = bptee_report_set_issued_at(rep, (uint64_t)time(NULL));
+    if (r == 0)
+        r = set_claims(rep, &parsed);
+    if (r == 0)
+        r = bptee_report_set_evidence(rep, e->report, e->report_len);
+    if (r == 0)
+        r = add_certs(rep, e, &simulated);
+    if (r == 0)
+        r = bptee_report_set_simulated(rep, simulated);
+    if (r < 0) {
+        bptee_report_free(rep);
+        return r;
+    }
+    *out = rep;
+    return 0;
+}
+
+int bptee_guest_attest(const struct bptee_guest_opts *opts, const uint8_t *report_data,
+                       size_t report_data_len, struct bptee_report **out, int *source)
+{
+    if (!out)
+        return fail(BPTEE_EINVAL, "guest: attest: missing argument");
+    *out = NULL;
+    struct guest_cfg g;
+    uint8_t rd[64];
+    int src = 0;
+    int r = guest_resolve(opts, &g);
+    if (r == 0)
+        r = guest_report_data(report_data, report_data_len, rd);
+    if (r == 0)
+        r = guest_select(&g, false, &src);
+    if (r < 0)
+        return r;
+    struct raw_evidence e = {0};
+    if (src == BPTEE_GUEST_SOURCE_TSM)
+        r = bptee_guest_tsm_report(opts, rd, 64, &e.report, &e.report_len, &e.certs, &e.certs_len);
+    else if (src == BPTEE_GUEST_SOURCE_IOCTL)
+        r = bptee_guest_sev_ext_report(opts, rd, 64, &e.report, &e.report_len, &e.certs,
+                                       &e.certs_len);
+    else
+        r = sim_evidence(&g, rd, 64, &e);
+    if (r == 0)
+        r = build_report(&e, src, out);
+    raw_release(&e);
+    if (r == 0 && source)
+        *source = src;
+    return r;
+}
+
+int bptee_guest_derived_key(const struct bptee_guest_opts *opts,
+                            const struct bptee_guest_key_request *req, uint8_t *key, size_t key_len,
+                            int *source)
+{
+    struct guest_cfg g;
+    int src = 0;
+    int r = guest_resolve(opts, &g);
+    if (r == 0)
+        r = guest_select(&g, true, &src);
+    if (r < 0)
+        return r;
+    if (src == BPTEE_GUEST_SOURCE_IOCTL) {
+        r = bptee_guest_sev_derived_key(opts, req, key, key_len);
+    } else {
+        struct bptee_sim *sim = NULL;
+        r = bptee_sim_open(g.state_dir, NULL, &sim);
+        if (r == 0)
+            r = bptee_sim_derived_key(sim, req, key, key_len);
+        bptee_sim_free(sim);
+    }
+    if (r == 0 && source)
+        *source = src;
+    return r;
+}

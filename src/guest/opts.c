@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Options, paths, and which source evidence comes from. Explicit choices are honoured exactly:
+ * sev-snp never falls back to the simulator; only auto may, and the caller is told. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "guest/guest_private.h"
+#include "util/codec.h"
+#include "util/error.h"
+
+const char *bptee_guest_source_name(int source)
+{
+    switch (source) {
+    case BPTEE_GUEST_SOURCE_TSM:
+        return "configfs-tsm";
+    case BPTEE_GUEST_SOURCE_IOCTL:
+        return "sev-guest";
+    case BPTEE_GUEST_SOURCE_SIM:
+        return "simulator";
+    default:
+        return NULL;
+    }
+}
+
+static const char *pick(const char *opt, const char *env, const char *def)
+{
+    if (opt && opt[0])
+        return opt;
+    const char *e = secure_getenv(env);
+    return e && e[0] ? e : def;
+}
+
+int guest_resolve(const struct bptee_guest_opts *opts, struct guest_cfg *g)
+{
+    /* A caller built against an older header passes a smaller struct: the rest is zero. */
+    struct bptee_guest_opts o = {.sz = sizeof o};
+    if (opts) {
+        if (opts->sz < sizeof opts->sz + sizeof opts->provider)
+            return fail(BPTEE_EINVAL, "guest: options struct too small (sz %zu)", opts->sz);
+        memcpy(&o, opts, opts->sz < sizeof o ? opts->sz : sizeof o);
+    }
+    if (o.provider != BPTEE_EVIDENCE_PROVIDER_AUTO && o.provider != BPTEE_EVIDENCE_PROVIDER_SIM &&
+        o.provider != BPTEE_EVIDENCE_PROVIDER_SEV_SNP) {
+        const char *name = bptee_evidence_provider_name(o.provider);
+        return fail(BPTEE_EUNSUPPORTED,
+                    "guest: evidence provider %s is not supported here "
+                    "(auto, sev-snp or sim)",
+                    name ? name : "(unknown)");
+    }
+    if (o.set_vmpl && o.vmpl > 3)
+        return fail(BPTEE_EINVAL, "guest: VMPL %u is out of range (0 to 3)", o.vmpl);
+    *g = (struct guest_cfg){
+        .provider = o.provider,
+        .tsm_path =
+            pick(o.tsm_path, BPTEE_GUEST_ENV_TSM_PATH, BPTEE_CONFIG_DEFAULT_TSM_REPORT_PATH),
+        .device =
+            pick(o.device, BPTEE_GUEST_ENV_SEV_GUEST_PATH, BPTEE_CONFIG_DEFAULT_SEV_GUEST_PATH),
+        .state_dir = o.state_dir && o.state_dir[0] ? o.state_dir : NULL,
+        .set_vmpl = o.set_vmpl,
+        .vmpl = o.vmpl,
+        .attempts = o.max_attempts ? o.max_attempts : GUEST_DEFAULT_ATTEMPTS,
+        .backoff_ms = o.backoff_ms ? o.backoff_ms : GUEST_DEFAULT_BACKOFF_MS,
+    };
+    return 0;
+}
+
+void guest_backoff(const struct guest_cfg *g, unsigned attempt)
+{
+    unsigned long ms = g->backoff_ms;
+    for (unsigned i = 1; i < attempt && ms < GUEST_MAX_BACKOFF_MS; i++)
+        ms *= 2;
+    if (ms > GUEST_MAX_BACKOFF_MS)
+        ms = GUEST_MAX_BACKOFF_MS;
+    struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+static bool is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The device node is a character device on hardware; emulations may present a regular file. */
+static bool exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+int guest_select(const struct guest_cfg *g, bool need_device, int *source)
+{
+    if (g->provider == BPTEE_EVIDENCE_PROVIDER_SIM) {
+        *source = BPTEE_GUEST_SOURCE_SIM;
+        return 0;
+    }
+    if (!need_device && is_dir(g->tsm_path)) {
+        *source = BPTEE_GUEST_SOURCE_TSM;
+        return 0;
+    }
+    if (exists(g->device)) {
+        *source = BPTEE_GUEST_SOURCE_IOCTL;
+        return 0;
+    }
+    if (g->provider == BPTEE_EVIDENCE_PROVIDER_AUTO) {
+        *source = BPTEE_GUEST_SOURCE_SIM;
+        return 0;
+    }
+    if (need_device)
+        return fail(BPTEE_ENOTFOUND,
+                    "guest: no SEV-SNP guest device at %s (derived keys need "
+                    "/dev/sev-guest; set --device or %s)",
+                    g->device, BPTEE_GUEST_ENV_SEV_GUEST_PATH);
+    return fail(BPTEE_ENOTFOUND,
+                "guest: no SEV-SNP guest interface: %s and %s do not exist "
+                "(set the paths or %s / %s; provider sev-snp never simulates)",
+                g->tsm_path, g->device, BPTEE_GUEST_ENV_TSM_PATH, BPTEE_GUEST_ENV_SEV_GUEST_PATH);
+}
+
+int bptee_guest_select(const struct bptee_guest_opts *opts, int *source)
+{
+    if (!source)
+        return fail(BPTEE_EINVAL, "guest: select: missing argument");
+    struct guest_cfg g;
+    int r = guest_resolve(opts, &g);
+    return r < 0 ? r : guest_select(&g, false, source);
+}
+
+int bptee_guest_opts_from_config(const struct bptee_config *cfg, struct bptee_guest_opts *o)
+{
+    if (!cfg || !o || o->sz < sizeof *o)
+        return fail(BPTEE_EINVAL, "guest: options from config: missing argument or old struct");
+    o->provider = (int)bptee_config_evidence_provider(cfg);
+    o->state_dir = bptee_config_sim_state_dir(cfg);
+    const char *tsm = bptee_config_tsm_report_path(cfg);
+    const char *dev = bptee_config_sev_guest_path(cfg);
+    o->tsm_path = tsm && strcmp(tsm, BPTEE_CONFIG_DEFAULT_TSM_REPORT_PATH) ? tsm : NULL;
+    o->device = dev && strcmp(dev, BPTEE_CONFIG_DEFAULT_SEV_GUEST_PATH) ? dev : NULL;
+    return 0;
+}
+
+int guest_report_data(const uint8_t *rd, size_t len, uint8_t out[64])
+{
+    if (!rd && len)
+        return fail(BPTEE_EINVAL, "guest: report data: missing argument");
+    if (len > 64)
+        return fail(BPTEE_EINVAL, "guest: report data is %zu bytes (at most 64)", len);
+    memset(out, 0, 64);
+    if (len)
+        memcpy(out, rd, len);
+    return 0;
+}
+
+int bptee_guest_key_binding(const uint8_t *nonce, size_t nonce_len, const uint8_t *public_key,
+                            size_t public_key_len, uint8_t out[64])
+{
+    if (!nonce || !public_key || !out)
+        return fail(BPTEE_EINVAL, "guest: key binding: missing argument");
+    if (nonce_len != 32)
+        return fail(BPTEE_EINVAL, "guest: key binding: nonce is %zu bytes (must be 32)", nonce_len);
+    if (public_key_len != 32)
+        return fail(BPTEE_EINVAL,
+                    "guest: key binding: X25519 public key is %zu bytes (must be "
+                    "32)",
+                    public_key_len);
+    uint8_t buf[64];
+    memcpy(buf, nonce, 32);
+    memcpy(buf + 32, public_key, 32);
+    sha512(buf, sizeof buf, out);
+    return 0;
+}
+
+/* SEV firmware status codes (linux/psp-sev.h) a guest request can come back with. */
+const char *guest_fw_status_name(uint32_t status)
+{
+    switch (status) {
+    case 0x01:
+        return "INVALID_PLATFORM_STATE";
+    case 0x02:
+        return "INVALID_GUEST_STATE";
+    case 0x04:
+        return "INVALID_LENGTH";
+    case 0x07:
+        return "POLICY_FAILURE";
+    case 0x09:
+        return "INVALID_ADDRESS";
+    case 0x0a:
+        return "BAD_SIGNATURE";
+    case 0x10:
+        return "INVALID_GUEST";
+    case 0x11:
+        return "INVALID_COMMAND";
+    case 0x15:
+        return "UNSUPPORTED";
+    case 0x16:
+        return "INVALID_PARAM";
+    case 0x17:
+        return "RESOURCE_LIMIT";
+    case 0x18:
+        return "SECURE_DATA_INVALID";
+    case 0x21:
+        return "BAD_SVN";
+    case 0x27:
+        return "INVALID_KEY";
+    default:
+        return NULL;
+    }
+}
