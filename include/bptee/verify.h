@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One verification entry point for every kind of evidence: evidence in, verified claims out,
+ * under a verification policy (JSON, docs/policy.md). Fails closed: any check that cannot be
+ * made rejects, with bptee_last_error() naming it. */
+#ifndef BPTEE_VERIFY_H
+#define BPTEE_VERIFY_H
+
+#include <bptee/common.h>
+#include <bptee/evidence.h>
+
+/* Largest policy file accepted. */
+#define BPTEE_POLICY_JSON_MAX (1u << 20)
+
+/* A parsed verification policy (opaque). */
+struct bptee_policy;
+
+/* Parse a policy; unknown keys are errors naming the key ("policy: unknown key
+ * 'sev_snp.allow_debgu'"), so a typo can never weaken a policy. "{}" is the default policy. */
+BPTEE_API int bptee_policy_parse(const char *json, size_t len, struct bptee_policy **out);
+BPTEE_API int bptee_policy_load(const char *path, struct bptee_policy **out);
+BPTEE_API void bptee_policy_free(struct bptee_policy *p);
+
+struct bptee_verify_opts {
+    size_t sz;
+    int64_t at;                        /* verification time, unix seconds; 0 = now */
+    const struct bptee_policy *policy; /* NULL = the default policy */
+    /* SEV-SNP: the VCEK/VLEK (DER or PEM) and ASK/ARK (PEM bundle or DER) given apart from
+     * the evidence; they override certificates the evidence carries. */
+    const uint8_t *vcek;
+    size_t vcek_len;
+    const uint8_t *chain;
+    size_t chain_len;
+};
+
+/* Read what a user hands to `verify` or `inspect`: evidence JSON (bptee_report_load_json), a
+ * raw 1184-byte SEV-SNP report, or either's ASCII hex. Raw reports become an evidence report
+ * (provider amd_sev_snp, format sev_snp_report, issued_at 0, no certificates). Nothing is
+ * verified. */
+BPTEE_API int bptee_verify_input_load(const uint8_t *data, size_t len, struct bptee_report **out);
+
+/* Verify evidence under opts->policy. On success *out is a new report (bptee_report_free):
+ * provider, format, issued_at, measurement, the raw evidence and its certificates, and the
+ * verified claims (debug_mode, platform_version, product_id, user_data = report data, custom
+ * claims per provider, simulated). Failures: BPTEE_EVERIFY (signature, chain, binding),
+ * BPTEE_EEXPIRED (validity, max age), BPTEE_EPOLICY (policy), BPTEE_EPARSE, BPTEE_EUNSUPPORTED. */
+BPTEE_API int bptee_verify_report(const struct bptee_report *evidence, const struct bptee_verify_opts *opts, struct bptee_report **out);
+
+/* bptee_verify_input_load then bptee_verify_report. */
+BPTEE_API int bptee_verify(const uint8_t *data, size_t len, const struct bptee_verify_opts *opts, struct bptee_report **out);
+
+#endif

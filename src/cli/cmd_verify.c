@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: Apache-2.0
+/* bptee verify: verify evidence or an attested result under a policy; exit 0 only when it
+ * verified. Each input kind (attestation evidence here, attested results in
+ * cmd_verify_result.c) prints its own summary. */
+#define _XOPEN_SOURCE 700
+#include <ctype.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bptee.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/verify_result.h"
+
+#define INPUT_MAX (8u << 20)
+#define CERT_MAX (1u << 20)
+
+struct verify_args {
+    const char *file, *policy, *vcek, *chain, *sidecar;
+    int64_t at;
+    int json;
+};
+
+static void verify_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: bptee verify FILE [--policy FILE] [--vcek FILE] [--chain FILE] [--at TIME]\n"
+            "                    [--sidecar FILE] [--json]\n\n"
+            "Verify what FILE holds ('-' reads stdin): attestation evidence (evidence JSON from\n"
+            "bptee attest, a raw 1184-byte SEV-SNP report, or its hex), or an attested result\n"
+            "(a JSON object with a \"tee\" member, or any file with its sidecar; see\n"
+            "'bptee result --help').\n\n"
+            "  --policy FILE  verification policy (docs/policy.md); default: no debug, no\n"
+            "                 simulated evidence, anything else that verifies\n"
+            "  --vcek FILE    the VCEK/VLEK (DER or PEM) if the evidence does not carry it\n"
+            "  --chain FILE   ASK/ASVK and ARK (PEM bundle); default: AMD's built-in roots\n"
+            "  --at TIME      verify at TIME: unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ\n"
+            "                 (default: now)\n"
+            "  --sidecar FILE a result's sidecar (default FILE.tee.json when it exists)\n"
+            "  --json         print the verified report as JSON instead of a summary\n\n"
+            "Exit status: 0 verified under the policy, 1 rejected or unreadable (the reason on\n"
+            "stderr), 2 usage error.\n");
+}
+
+/* Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC); -1 if none of these. */
+static int64_t parse_time(const char *s)
+{
+    char *end = NULL;
+    if (isdigit((unsigned char)s[0]) && !strchr(s, '-')) {
+        long long v = strtoll(s, &end, 10);
+        return *end == '\0' && v > 0 ? (int64_t)v : -1;
+    }
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    end = strptime(s, "%Y-%m-%d", &tm);
+    if (end && *end == 'T')
+        end = strptime(end, "T%H:%M:%SZ", &tm);
+    if (!end || *end != '\0')
+        return -1;
+    return (int64_t)timegm(&tm);
+}
+
+static int parse_args(int argc, char **argv, struct verify_args *a)
+{
+    static const struct option opts[] = {
+        {"policy", required_argument, NULL, 'p'}, {"vcek", required_argument, NULL, 'v'},
+        {"chain", required_argument, NULL, 'c'},  {"at", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+        {"sidecar", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': a->policy = optarg; break;
+        case 'v': a->vcek = optarg; break;
+        case 'c': a->chain = optarg; break;
+        case 'j': a->json = 1; break;
+        case 's': a->sidecar = optarg; break;
+        case 'h': verify_usage(stdout); return 0;
+        case 't':
+            if ((a->at = parse_time(optarg)) <= 0)
+                return cli_usage_error("verify: --at '%s': expected unix seconds, YYYY-MM-DD "
+                                       "or YYYY-MM-DDTHH:MM:SSZ",
+                                       optarg);
+            break;
+        default:
+            return cli_usage_error("verify: unknown or incomplete option '%s' (see --help)",
+                                   argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_error("verify: expected one FILE (see --help)");
+    a->file = argv[optind];
+    return -1; /* go on */
+}
+
+static void custom_line(const struct bptee_report *r, const char *label, const char *key)
+{
+    char *json = NULL;
+    if (bptee_report_custom(r, key, &json) != 1)
+        return;
+    size_t n = strlen(json);
+    if (n >= 2 && json[0] == '"' && json[n - 1] == '"') /* a plain string: drop the quotes */
+        printf("  %-14s %.*s\n", label, (int)(n - 2), json + 1);
+    else
+        printf("  %-14s %s\n", label, json);
+    bptee_free(json);
+}
+
+static void print_summary(const struct bptee_report *r, int64_t at)
+{
+    char *meas = NULL, when[32];
+    time_t t = (time_t)at;
+    struct tm tm;
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    int sim = bptee_report_simulated(r);
+    printf("verified%s: %s %s\n", sim ? " (SIMULATED evidence, not hardware)" : "",
+           bptee_provider_name(bptee_report_provider(r)),
+           bptee_format_name(bptee_report_format(r)));
+    if (bptee_report_measurement_string(r, &meas) == 0)
+        printf("  %-14s %s\n", "measurement", meas);
+    bptee_free(meas);
+    const char *product = bptee_report_product_id(r), *fw = bptee_report_platform_version(r);
+    printf("  %-14s %s\n", "product", product ? product : "?");
+    printf("  %-14s %s\n", "firmware", fw ? fw : "?");
+    printf("  %-14s %s\n", "debug", bptee_report_debug_mode(r) ? "yes" : "no");
+    custom_line(r, "vmpl", "vmpl");
+    custom_line(r, "reported_tcb", "reported_tcb");
+    custom_line(r, "report_data", "report_data");
+    custom_line(r, "chip_id", "chip_id");
+    custom_line(r, "signing_key", "signing_key");
+    custom_line(r, "root", "ark_sha256");
+    printf("  %-14s %s\n", "simulated", sim ? "YES" : "no");
+    printf("  %-14s %s\n", "verified at", when);
+}
+
+static int read_opt_file(const char *path, uint8_t **data, size_t *len)
+{
+    if (!path)
+        return 0;
+    int rc = bptee_read_file(path, CERT_MAX, data, len);
+    return rc < 0 ? cli_error("verify", rc) : 0;
+}
+
+/* Attestation evidence: the one input kind so far. */
+static int verify_evidence(const struct verify_args *a, const uint8_t *data, size_t len)
+{
+    struct bptee_policy *policy = NULL;
+    uint8_t *vcek = NULL, *chain = NULL;
+    size_t vcek_len = 0, chain_len = 0;
+    struct bptee_report *out = NULL;
+    int status = 1, rc;
+    if (a->policy && (rc = bptee_policy_load(a->policy, &policy)) < 0) {
+        fprintf(stderr, "bptee: verify: %s\n", bptee_last_error());
+        return 1;
+    }
+    if (read_opt_file(a->vcek, &vcek, &vcek_len) || read_opt_file(a->chain, &chain, &chain_len))
+        goto out;
+    int64_t at = a->at ? a->at : (int64_t)time(NULL);
+    BPTEE_OPTS(bptee_verify_opts, o, .at = at, .policy = policy, .vcek = vcek,
+               .vcek_len = vcek_len, .chain = chain, .chain_len = chain_len);
+    if ((rc = bptee_verify(data, len, &o, &out)) < 0) {
+        status = cli_error(a->file, rc);
+        goto out;
+    }
+    if (a->json) {
+        char *json = NULL;
+        if ((rc = bptee_report_save_json(out, BPTEE_REPORT_JSON_PRETTY, &json)) < 0) {
+            status = cli_error(a->file, rc);
+            goto out;
+        }
+        printf("%s\n", json);
+        bptee_free(json);
+    } else {
+        print_summary(out, at);
+    }
+    status = fflush(stdout) == 0 ? 0 : 1;
+out:
+    bptee_report_free(out);
+    bptee_policy_free(policy);
+    bptee_free(vcek);
+    bptee_free(chain);
+    return status;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    struct verify_args a = {0};
+    int r = parse_args(argc, argv, &a);
+    if (r >= 0)
+        return r;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = bptee_read_file(a.file, INPUT_MAX, &data, &len);
+    if (rc < 0)
+        return cli_error("verify", rc);
+    int status;
+    if (verify_result_detect(a.file, a.sidecar, data, len)) {
+        if (a.vcek || a.chain) {
+            bptee_free(data);
+            return cli_usage_error("verify: --vcek and --chain apply to evidence, not results");
+        }
+        struct verify_result_args ra = {.file = a.file, .sidecar = a.sidecar, .policy = a.policy,
+                                        .at = a.at, .json = a.json};
+        status = verify_result_main(&ra, data, len);
+    } else if (a.sidecar) {
+        status = cli_usage_error("verify: --sidecar applies to results only");
+    } else {
+        status = verify_evidence(&a, data, len);
+    }
+    bptee_free(data);
+    return status;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The verify module's per-evidence-kind verifiers (private). Each takes the evidence report
+ * and the resolved options and policy, and returns the verified report. */
+#ifndef BPTEE_VERIFY_INTERNAL_H
+#define BPTEE_VERIFY_INTERNAL_H
+
+#include <jansson.h>
+
+#include <bptee/snp.h>
+#include <bptee/verify.h>
+
+#include "verify/policy.h"
+
+typedef int (*verify_kind_fn)(const struct bptee_report *ev, const struct bptee_verify_opts *o,
+                              const struct bptee_policy *p, struct bptee_report **out);
+
+/* verify_snp.c */
+int verify_snp(const struct bptee_report *ev, const struct bptee_verify_opts *o,
+               const struct bptee_policy *p, struct bptee_report **out);
+
+/* snp_claims.c: the verified SEV-SNP claims onto the output report. */
+int snp_claims_fill(struct bptee_report *out, const struct bptee_snp_verified *v,
+                    const struct snp_policy *p);
+
+#endif

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The parsed verification policy (private to the verify module). */
+#ifndef BPTEE_VERIFY_POLICY_H
+#define BPTEE_VERIFY_POLICY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <bptee/snp.h>
+#include <bptee/verify.h>
+
+#define POLICY_LIST_MAX 1024 /* entries in any one list */
+
+enum tcb_part { TCB_BOOTLOADER, TCB_TEE, TCB_SNP, TCB_MICROCODE, TCB_FMC, TCB_PARTS };
+enum report_data_rule { RD_ANY, RD_EXACT, RD_X25519 };
+
+struct snp_policy {
+    bool has_measurements; /* absent: any measurement */
+    uint8_t (*measurements)[48];
+    size_t n_measurements;
+    bool allow_debug;
+    int min_tcb[TCB_PARTS]; /* -1: no minimum */
+    bool has_min_fw;
+    uint8_t min_fw[3]; /* major, minor, build */
+    bool has_vmpls;
+    uint32_t vmpl_mask;
+    enum report_data_rule rd_rule;
+    uint8_t report_data[64];
+    uint8_t nonce[32], public_key[32];
+    unsigned signing_keys; /* bit per BPTEE_SNP_KEY_* */
+    bool allow_simulation;
+    uint8_t (*trusted_roots)[32];
+    size_t n_trusted_roots;
+};
+
+struct bptee_policy {
+    int64_t max_age_secs; /* -1: no limit */
+    struct snp_policy snp;
+};
+
+extern const char *const policy_tcb_names[TCB_PARTS];
+
+/* policy.c: the default policy ("{}"): no debug, no simulation, anything else verified. */
+void policy_init(struct bptee_policy *p);
+
+/* policy_snp.c: read the "sev_snp" section. */
+int policy_snp_parse(const json_t *obj, struct snp_policy *p);
+void policy_snp_init(struct snp_policy *p);
+void policy_snp_release(struct snp_policy *p);
+
+/* policy_json.c: strict readers whose errors name the key path; `allowed` ends with NULL. */
+int pj_check_keys(const json_t *obj, const char *path, const char *const *allowed);
+int pj_bool(const json_t *v, const char *path, bool *out);
+int pj_int(const json_t *v, const char *path, int64_t min, int64_t max, int64_t *out);
+int pj_hex(const json_t *v, const char *path, const char *prefix, uint8_t *out, size_t len);
+int pj_array(const json_t *v, const char *path, size_t *n);
+
+/* policy_eval.c: apply the "sev_snp" section to verified evidence. */
+int policy_snp_check(const struct snp_policy *p, const struct bptee_snp_verified *v);
+
+#endif

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The provider-neutral entry point: read the input (evidence JSON, raw report, hex), pick the
+ * verifier for the evidence format, then apply the policy's top-level limits. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/bytes.h"
+#include "util/codec.h"
+#include "util/error.h"
+#include "verify/internal.h"
+
+/* One row per evidence format bptee verifies; a new kind adds a row. */
+static const struct {
+    int format;
+    int provider;
+    verify_kind_fn fn;
+} kinds[] = {
+    {BPTEE_FORMAT_SEV_SNP_REPORT, BPTEE_PROVIDER_AMD_SEV_SNP, verify_snp},
+};
+
+static size_t skip_space(const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+    while (i < len && isspace(p[i]))
+        i++;
+    return i;
+}
+
+/* ASCII hex with any whitespace (virtee's report.hex wraps lines) into bytes. */
+static int hex_text(const uint8_t *data, size_t len, uint8_t **out, size_t *out_len)
+{
+    char *hex = malloc(len + 1);
+    size_t n = 0;
+    if (!hex)
+        return fail(BPTEE_ENOMEM, "verify: out of memory");
+    for (size_t i = 0; i < len; i++) {
+        if (isspace(data[i]))
+            continue;
+        if (!isxdigit(data[i])) {
+            free(hex);
+            return fail(BPTEE_EPARSE, "evidence: not evidence JSON, a %d-byte SEV-SNP report or "
+                                      "its hex",
+                        BPTEE_SNP_REPORT_SIZE);
+        }
+        hex[n++] = (char)data[i];
+    }
+    hex[n] = '\0';
+    int rc = hex_decode_alloc(hex, out, out_len, "evidence hex");
+    free(hex);
+    return rc;
+}
+
+static int raw_report(const uint8_t *data, size_t len, struct bptee_report **out)
+{
+    struct bptee_report *r = NULL;
+    int rc = bptee_report_new(&r);
+    if (rc == 0)
+        rc = bptee_report_set_provider(r, BPTEE_PROVIDER_AMD_SEV_SNP);
+    if (rc == 0)
+        rc = bptee_report_set_format(r, BPTEE_FORMAT_SEV_SNP_REPORT);
+    if (rc == 0)
+        rc = bptee_report_set_evidence(r, data, len);
+    if (rc < 0) {
+        bptee_report_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+int bptee_verify_input_load(const uint8_t *data, size_t len, struct bptee_report **out)
+{
+    if (!data || !out)
+        return fail(BPTEE_EINVAL, "evidence: missing argument");
+    size_t start = skip_space(data, len);
+    if (start < len && data[start] == '{')
+        return bptee_report_load_json((const char *)data, len, out);
+    if (len == BPTEE_SNP_REPORT_SIZE)
+        return raw_report(data, len, out);
+    uint8_t *bin = NULL;
+    size_t bin_len = 0;
+    int rc = hex_text(data, len, &bin, &bin_len);
+    if (rc < 0)
+        return rc;
+    if (bin_len == BPTEE_SNP_REPORT_SIZE)
+        rc = raw_report(bin, bin_len, out);
+    else
+        rc = fail(BPTEE_EPARSE, "evidence: %zu bytes of hex is not a %d-byte SEV-SNP report",
+                  bin_len, BPTEE_SNP_REPORT_SIZE);
+    free(bin);
+    return rc;
+}
+
+static int check_age(const struct bptee_report *ev, const struct bptee_policy *p, int64_t at)
+{
+    if (p->max_age_secs < 0)
+        return 0;
+    uint64_t issued = bptee_report_issued_at(ev);
+    if (issued == 0)
+        return fail(BPTEE_EPOLICY, "policy: max_age_secs is set but the evidence has no "
+                                   "issued_at");
+    int old = bptee_report_is_expired(ev, (uint64_t)at, (uint64_t)p->max_age_secs);
+    if (old != 0)
+        return fail(BPTEE_EEXPIRED, "verify: evidence issued at %llu is older than max_age_secs "
+                                    "%lld",
+                    (unsigned long long)issued, (long long)p->max_age_secs);
+    return 0;
+}
+
+/* An older caller's shorter options leave new fields zero; a newer caller's extra fields must
+ * be zero (unknown options cannot be honoured). */
+static int copy_opts(const struct bptee_verify_opts *in, struct bptee_verify_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    if (in->sz < sizeof in->sz + sizeof in->at)
+        return fail(BPTEE_EINVAL, "verify: options too small (sz %zu)", in->sz);
+    if (in->sz > sizeof *o && !all_zero((const uint8_t *)in + sizeof *o, in->sz - sizeof *o))
+        return fail(BPTEE_EINVAL, "verify: options carry fields this library does not know");
+    memcpy(o, in, in->sz < sizeof *o ? in->sz : sizeof *o);
+    if ((o->vcek_len && !o->vcek) || (o->chain_len && !o->chain))
+        return fail(BPTEE_EINVAL, "verify: options: a length without its buffer");
+    return 0;
+}
+
+int bptee_verify_report(const struct bptee_report *ev, const struct bptee_verify_opts *opts,
+                        struct bptee_report **out)
+{
+    if (!ev || !opts || !out)
+        return fail(BPTEE_EINVAL, "verify: missing argument");
+    struct bptee_verify_opts o;
+    int rc = copy_opts(opts, &o);
+    if (rc < 0)
+        return rc;
+    if (o.at == 0)
+        o.at = (int64_t)time(NULL);
+    struct bptee_policy def;
+    policy_init(&def);
+    const struct bptee_policy *p = o.policy ? o.policy : &def;
+    int format = bptee_report_format(ev), provider = bptee_report_provider(ev);
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        if (kinds[i].format != format)
+            continue;
+        if (kinds[i].provider != provider)
+            return fail(BPTEE_EUNSUPPORTED, "verify: %s evidence from provider %s is not "
+                                            "supported",
+                        bptee_format_name(format), bptee_provider_name(provider));
+        struct bptee_report *r = NULL;
+        rc = kinds[i].fn(ev, &o, p, &r);
+        /* Age last: a forged report should be reported as forged, not as old. */
+        if (rc == 0 && (rc = check_age(ev, p, o.at)) < 0)
+            bptee_report_free(r);
+        else if (rc == 0)
+            *out = r;
+        return rc;
+    }
+    const char *name = bptee_format_name(format);
+    return fail(BPTEE_EUNSUPPORTED, "verify: evidence format %s is not supported",
+                name ? name : "(unset)");
+}
+
+int bptee_verify(const uint8_t *data, size_t len, const struct bptee_verify_opts *opts,
+                 struct bptee_report **out)
+{
+    struct bptee_report *ev = NULL;
+    int rc = bptee_verify_input_load(data, len, &ev);
+    if (rc < 0)
+        return rc;
+    rc = bptee_verify_report(ev, opts, out);
+    bptee_report_free(ev);
+    return rc;
+}
