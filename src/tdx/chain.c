@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The PCK chain: PCK leaf -> PCK Platform/Processor CA -> root, all ECDSA P-256 with SHA-256.
+ * The root is decided first (the pinned Intel SGX Root CA, a caller-trusted root, or the
+ * simulator's), then the path is verified with an X509_STORE holding only that root, at the
+ * caller's time; no X509_V_FLAG_X509_STRICT (see attestation-formats.md §7). */
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <stdlib.h>
+
+#include "tdx/internal.h"
+#include "util/codec.h"
+#include "util/error.h"
+
+#define PEM_CERTS_MAX 8
+
+static const char *const pck_names[] = {"PCK certificate", "PCK CA", "root CA"};
+
+int tdx_pem_certs(const uint8_t *pem, size_t len, const char *what, STACK_OF(X509) **out)
+{
+    while (len && pem[len - 1] == '\0') /* QGS hands the chain out NUL-terminated */
+        len--;
+    if (len == 0 || len > BPTEE_TDX_COLLATERAL_MAX)
+        return fail(BPTEE_EPARSE, "tdx: %s is empty or too large", what);
+    BIO *b = BIO_new_mem_buf(pem, (int)len);
+    STACK_OF(X509) *sk = sk_X509_new_null();
+    X509 *x = NULL;
+    int rc = (b && sk) ? 0 : fail(BPTEE_ENOMEM, "tdx: out of memory");
+    while (rc == 0 && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+        if (sk_X509_num(sk) >= PEM_CERTS_MAX || !sk_X509_push(sk, x)) {
+            X509_free(x);
+            rc = fail(BPTEE_ELIMIT, "tdx: %s has more than %d certificates", what, PEM_CERTS_MAX);
+        }
+    }
+    unsigned long err = ERR_peek_last_error();
+    /* Running out of certificates ends the loop with "no start line"; anything else is bad. */
+    if (rc == 0 && ERR_GET_REASON(err) != PEM_R_NO_START_LINE && err != 0)
+        rc = fail_openssl(BPTEE_EPARSE, "tdx: %s does not parse", what);
+    if (rc == 0 && sk_X509_num(sk) == 0)
+        rc = fail(BPTEE_EPARSE, "tdx: %s holds no PEM certificate", what);
+    ERR_clear_error();
+    BIO_free(b);
+    if (rc < 0) {
+        sk_X509_pop_free(sk, X509_free);
+        return rc;
+    }
+    *out = sk;
+    return 0;
+}
+
+int tdx_x509_error(X509_STORE_CTX *ctx, const char *const *names, size_t n_names,
+                   const char *when)
+{
+    int err = X509_STORE_CTX_get_error(ctx), depth = X509_STORE_CTX_get_error_depth(ctx);
+    const char *who = depth >= 0 && (size_t)depth < n_names ? names[depth] : "certificate";
+    ERR_clear_error();
+    if (err == X509_V_ERR_CERT_HAS_EXPIRED)
+        return fail(BPTEE_EEXPIRED, "tdx: %s has expired at the %s time", who, when);
+    if (err == X509_V_ERR_CERT_NOT_YET_VALID)
+        return fail(BPTEE_EEXPIRED, "tdx: %s is not yet valid at the %s time", who, when);
+    return fail(BPTEE_EVERIFY, "tdx: certificate chain: %s: %s", who,
+                X509_verify_cert_error_string(err));
+}
+
+/* Verify leaf -> ca -> root at `at` with root as the only trust anchor. */
+static int run_store(X509 *leaf, X509 *ca, X509 *root, int64_t at)
+{
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    STACK_OF(X509) *untrusted = sk_X509_new_null();
+    int rc;
+    if (!store || !ctx || !untrusted || !X509_STORE_add_cert(store, root) ||
+        !sk_X509_push(untrusted, ca) || !X509_STORE_CTX_init(ctx, store, leaf, untrusted)) {
+        rc = fail_openssl(BPTEE_ECRYPTO, "tdx: certificate store");
+        goto out;
+    }
+    X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
+    X509_VERIFY_PARAM_set_time(vp, (time_t)at);
+    X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_CHECK_SS_SIGNATURE);
+    if (X509_verify_cert(ctx) != 1) {
+        rc = tdx_x509_error(ctx, pck_names, 3, "verification");
+        goto out;
+    }
+    STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
+    if (sk_X509_num(path) != 3 || X509_cmp(sk_X509_value(path, 1), ca) != 0 ||
+        X509_cmp(sk_X509_value(path, 2), root) != 0)
+        rc = fail(BPTEE_EVERIFY, "tdx: PCK chain is not PCK -> PCK CA -> root");
+    else
+        rc = 0;
+out:
+    sk_X509_free(untrusted);
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    return rc;
+}
+
+static int check_p256(EVP_PKEY *k)
+{
+    char group[32];
+    size_t n = 0;
+    if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_EC ||
+        !EVP_PKEY_get_group_name(k, group, sizeof group, &n) || strcmp(group, "prime256v1") != 0) {
+        ERR_clear_error();
+        return fail(BPTEE_EVERIFY, "tdx: PCK certificate key is not ECDSA P-256");
+    }
+    return 0;
+}
+
+static void window(X509 *const certs[3], struct tdx_chain *out)
+{
+    out->not_before = INT64_MIN;
+    out->not_after = INT64_MAX;
+    for (int i = 0; i < 3; i++) {
+        int64_t nb = tdx_asn1_time_unix(X509_get0_notBefore(certs[i]));
+        int64_t na = tdx_asn1_time_unix(X509_get0_notAfter(certs[i]));
+        out->not_before = nb > out->not_before ? nb : out->not_before;
+        out->not_after = na < out->not_after ? na : out->not_after;
+    }
+}
+
+static int describe_root(X509 *root, struct tdx_chain *out)
+{
+    unsigned len = 0;
+    if (!X509_digest(root, EVP_sha256(), out->root_sha256, &len) || len != 32)
+        return fail_openssl(BPTEE_ECRYPTO, "tdx: cannot digest the root CA");
+    out->root_is_intel = !memcmp(out->root_sha256, tdx_intel_root_sha256, 32);
+    out->root_sim_org = tdx_name_is_sim(X509_get_subject_name(root));
+    return 0;
+}
+
+static int fill(X509 *leaf, X509 *ca, X509 *root, struct tdx_chain *out)
+{
+    X509 *const certs[3] = {leaf, ca, root};
+    int rc = tdx_pck_ext_from_x509(leaf, &out->ext);
+    if (rc < 0)
+        return rc;
+    window(certs, out);
+    out->pck_key = X509_get_pubkey(leaf);
+    out->pck_serial = ASN1_INTEGER_dup(X509_get0_serialNumber(leaf));
+    out->ca_serial = ASN1_INTEGER_dup(X509_get0_serialNumber(ca));
+    if (!out->pck_key || !out->pck_serial || !out->ca_serial || !X509_up_ref(ca) ||
+        !X509_up_ref(root))
+        return fail_openssl(BPTEE_ENOMEM, "tdx: out of memory");
+    out->pck_ca = ca;
+    out->root = root;
+    return 0;
+}
+
+int tdx_chain_establish(const uint8_t *pem, size_t len, const struct bptee_tdx_verify_opts *o,
+                        bool *simulated, struct tdx_chain *out)
+{
+    memset(out, 0, sizeof *out);
+    STACK_OF(X509) *sk = NULL;
+    int rc = tdx_pem_certs(pem, len, "PCK chain", &sk);
+    if (rc < 0)
+        return rc;
+    int n = sk_X509_num(sk);
+    X509 *root = NULL;
+    if (n < 2 || n > 3)
+        rc = fail(BPTEE_EVERIFY, "tdx: PCK chain has %d certificates (expected PCK, CA, root)",
+                  n);
+    else if (n == 3)
+        root = sk_X509_value(sk, 2);
+    else
+        rc = tdx_intel_root(&root);
+    if (rc == 0)
+        rc = describe_root(root, out);
+    /* Trust first: a chain to an unknown root is refused for that, whatever else is wrong. */
+    if (rc == 0)
+        rc = tdx_trust_root(out, o, simulated);
+    if (rc == 0)
+        rc = check_p256(X509_get0_pubkey(sk_X509_value(sk, 0)));
+    if (rc == 0)
+        rc = run_store(sk_X509_value(sk, 0), sk_X509_value(sk, 1), root, o->at);
+    if (rc == 0)
+        rc = fill(sk_X509_value(sk, 0), sk_X509_value(sk, 1), root, out);
+    sk_X509_pop_free(sk, X509_free);
+    if (rc < 0)
+        tdx_chain_release(out);
+    return rc;
+}
+
+void tdx_chain_release(struct tdx_chain *c)
+{
+    EVP_PKEY_free(c->pck_key);
+    X509_free(c->pck_ca);
+    X509_free(c->root);
+    ASN1_INTEGER_free(c->pck_serial);
+    ASN1_INTEGER_free(c->ca_serial);
+    memset(c, 0, sizeof *c);
+}
+
+int tdx_chain_copy(const struct tdx_chain *src, struct tdx_chain *dst)
+{
+    *dst = *src;
+    dst->pck_serial = ASN1_INTEGER_dup(src->pck_serial);
+    dst->ca_serial = ASN1_INTEGER_dup(src->ca_serial);
+    bool refs = EVP_PKEY_up_ref(src->pck_key) == 1;
+    refs = (X509_up_ref(src->pck_ca) == 1) & refs;
+    refs = (X509_up_ref(src->root) == 1) & refs;
+    if (!refs || !dst->pck_serial || !dst->ca_serial) {
+        ASN1_INTEGER_free(dst->pck_serial);
+        ASN1_INTEGER_free(dst->ca_serial);
+        memset(dst, 0, sizeof *dst);
+        return fail(BPTEE_ENOMEM, "tdx: out of memory");
+    }
+    return 0;
+}
+
+int tdx_trust_root(const struct tdx_chain *c, const struct bptee_tdx_verify_opts *o,
+                   bool *simulated)
+{
+    *simulated = false;
+    if (c->root_is_intel)
+        return 0;
+    *simulated = true;
+    for (size_t i = 0; i < o->n_trusted_roots; i++)
+        if (!memcmp(o->trusted_roots[i], c->root_sha256, 32))
+            return 0;
+    if (c->root_sim_org && o->allow_simulation)
+        return 0;
+    if (c->root_sim_org)
+        return fail(BPTEE_EPOLICY, "tdx: simulated evidence (policy does not allow simulation)");
+    char *hex = hex_encode(c->root_sha256, 32);
+    int rc = fail(BPTEE_EVERIFY, "tdx: PCK chain root sha256:%s is not the pinned Intel SGX Root "
+                                 "CA nor a trusted root",
+                  hex ? hex : "?");
+    free(hex);
+    return rc;
+}

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Verifying collateral against the quote's verified PCK chain: the TCB signing certificate
+ * chains to the same root (Intel's, or the trusted/simulated one), the TCB info and QE identity
+ * signatures cover their exact served bytes, and the CRLs are signed by their issuers, current
+ * at the collateral time, and do not list the PCK, its CA or the TCB signing certificate. */
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "tdx/internal.h"
+#include "util/error.h"
+
+#define SIGNER_CN "Intel SGX TCB Signing"
+
+static const char *const signing_names[] = {"TCB signing certificate", "root CA"};
+
+static int check_signer_name(X509 *x)
+{
+    char cn[128] = "";
+    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof cn);
+    ERR_clear_error();
+    if (strcmp(cn, SIGNER_CN) != 0)
+        return fail(BPTEE_EVERIFY, "tdx: collateral signer is \"%s\", not \"%s\"", cn, SIGNER_CN);
+    return 0;
+}
+
+static int verify_signer(X509 *signer, X509 *root, int64_t at)
+{
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    int rc;
+    if (!store || !ctx || !X509_STORE_add_cert(store, root) ||
+        !X509_STORE_CTX_init(ctx, store, signer, NULL)) {
+        rc = fail_openssl(BPTEE_ECRYPTO, "tdx: certificate store");
+    } else {
+        X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t)at);
+        if (X509_verify_cert(ctx) != 1)
+            rc = tdx_x509_error(ctx, signing_names, 2, "collateral");
+        else if (sk_X509_num(X509_STORE_CTX_get0_chain(ctx)) != 2)
+            rc = fail(BPTEE_EVERIFY, "tdx: TCB signing certificate is not issued by the root CA");
+        else
+            rc = 0;
+    }
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    return rc;
+}
+
+/* The TCB signing certificate, verified at `at` under the PCK chain's root. */
+static int signer_get(const struct bptee_tdx_collateral *c, const struct tdx_chain *chain,
+                      int64_t at, X509 **out)
+{
+    if (!c->signing_chain)
+        return fail(BPTEE_EINVAL, "tdx: collateral: TCB info or QE identity given without the "
+                                  "TCB signing chain");
+    int n = sk_X509_num(c->signing_chain);
+    X509 *signer = sk_X509_value(c->signing_chain, 0);
+    if (n > 2)
+        return fail(BPTEE_EVERIFY, "tdx: TCB signing chain has %d certificates (signer, root)", n);
+    if (n == 2 && X509_cmp(sk_X509_value(c->signing_chain, 1), chain->root) != 0)
+        return fail(BPTEE_EVERIFY, "tdx: TCB signing chain is not rooted in the PCK chain's root "
+                                   "CA");
+    int rc = check_signer_name(signer);
+    if (rc == 0)
+        rc = verify_signer(signer, chain->root, at);
+    if (rc == 0)
+        *out = signer;
+    return rc;
+}
+
+static int check_signed(const struct tdx_signed_json *s, X509 *signer, const char *what)
+{
+    int ok = tdx_p256_verify(X509_get0_pubkey(signer), s->signature, s->raw + s->body_off,
+                             s->body_len);
+    if (ok < 0)
+        return ok;
+    if (!ok)
+        return fail(BPTEE_EVERIFY, "tdx: %s signature does not verify with the TCB signing key",
+                    what);
+    return 0;
+}
+
+struct revocable {
+    const ASN1_INTEGER *serial;
+    const char *name;
+};
+
+static int check_crl(X509_CRL *crl, X509 *issuer, const struct revocable *certs, size_t n,
+                     int64_t at, const char *what)
+{
+    if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0)
+        return fail(BPTEE_EVERIFY, "tdx: %s is not issued by the certificate it applies to", what);
+    int ok = X509_CRL_verify(crl, X509_get0_pubkey(issuer)) == 1;
+    ERR_clear_error();
+    if (!ok)
+        return fail(BPTEE_EVERIFY, "tdx: %s signature does not verify", what);
+    const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+    if (at < tdx_asn1_time_unix(X509_CRL_get0_lastUpdate(crl)))
+        return fail(BPTEE_EEXPIRED, "tdx: %s is not yet valid at the collateral time", what);
+    if (!next || at > tdx_asn1_time_unix(next))
+        return fail(BPTEE_EEXPIRED, "tdx: %s has expired at the collateral time", what);
+    for (size_t i = 0; i < n; i++) {
+        X509_REVOKED *rev = NULL;
+        if (certs[i].serial && X509_CRL_get0_by_serial(crl, &rev, certs[i].serial) == 1)
+            return fail(BPTEE_EVERIFY, "tdx: %s is revoked by the %s", certs[i].name, what);
+    }
+    return 0;
+}
+
+int tdx_collateral_check(const struct bptee_tdx_collateral *c, const struct tdx_chain *chain,
+                         int64_t at)
+{
+    X509 *signer = NULL;
+    int rc = 0;
+    if (c->has_tcb_info || c->has_qe_identity)
+        rc = signer_get(c, chain, at, &signer);
+    if (rc == 0 && c->has_tcb_info)
+        rc = check_signed(&c->tcb_info, signer, "TCB info");
+    if (rc == 0 && c->has_qe_identity)
+        rc = check_signed(&c->qe_identity, signer, "QE identity");
+    if (rc == 0 && c->root_crl) {
+        const struct revocable certs[] = {
+            {chain->ca_serial, "PCK CA"},
+            {signer ? X509_get0_serialNumber(signer) : NULL, "TCB signing certificate"},
+        };
+        rc = check_crl(c->root_crl, chain->root, certs, 2, at, "root CA CRL");
+    }
+    if (rc == 0 && c->pck_crl) {
+        const struct revocable certs[] = {{chain->pck_serial, "PCK certificate"}};
+        rc = check_crl(c->pck_crl, chain->pck_ca, certs, 1, at, "PCK CA CRL");
+    }
+    return rc;
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* TDX internals shared by the module's files (private). */
+#ifndef BPTEE_TDX_INTERNAL_H
+#define BPTEE_TDX_INTERNAL_H
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdbool.h>
+
+#include <bptee/tdx.h>
+
+#include "util/bytes.h"
+
+/* Intel's QE vendor id, as every Intel QE (and the simulator) writes it. */
+extern const uint8_t tdx_intel_qe_vendor_id[16];
+
+/* A bounds-checked writer, the serializing twin of struct cursor. */
+struct writer {
+    uint8_t *p;
+    size_t left;
+    bool bad;
+};
+static inline void put_bytes(struct writer *w, const void *src, size_t n)
+{
+    if (w->bad || n > w->left) {
+        w->bad = true;
+        return;
+    }
+    if (n)
+        memcpy(w->p, src, n);
+    w->p += n;
+    w->left -= n;
+}
+static inline void put_le16(struct writer *w, uint16_t v)
+{
+    uint8_t b[2];
+    store_le16(b, v);
+    put_bytes(w, b, 2);
+}
+static inline void put_le32(struct writer *w, uint32_t v)
+{
+    uint8_t b[4];
+    store_le32(b, v);
+    put_bytes(w, b, 4);
+}
+static inline void put_le64(struct writer *w, uint64_t v)
+{
+    uint8_t b[8];
+    store_le64(b, v);
+    put_bytes(w, b, 8);
+}
+
+/* quote_body.c: the TD quote body and the SGX report body. */
+void tdx_body_read(struct cursor *c, int body_type, struct bptee_tdx_body *b);
+void tdx_body_write(struct writer *w, int body_type, const struct bptee_tdx_body *b);
+void tdx_sgx_report_read(struct cursor *c, struct bptee_tdx_sgx_report *r);
+void tdx_sgx_report_write(struct writer *w, const struct bptee_tdx_sgx_report *r);
+
+/* json_out.c: hex strings for the JSON views. */
+json_t *tdx_hex_json(const uint8_t *p, size_t n);
+json_t *tdx_u64_json(uint64_t v);
+json_t *tdx_body_json(const struct bptee_tdx_body *b, int body_type);
+int tdx_json_out(json_t *j, char **out);
+
+/* sig.c: ECDSA P-256 with raw r || s and raw x || y public keys. */
+int tdx_p256_key_from_raw(const uint8_t xy[64], EVP_PKEY **out);
+/* 1 valid, 0 invalid signature, negative on an internal error. */
+int tdx_p256_verify(EVP_PKEY *key, const uint8_t sig[64], const uint8_t *msg, size_t len);
+/* The attestation key, through a small cache of keys already imported. */
+int tdx_attest_key_get(const uint8_t xy[64], EVP_PKEY **out);
+void tdx_attest_key_cache_clear(void);
+
+/* roots.c: the pinned Intel SGX Root CA and the simulation marker. */
+int tdx_intel_root(X509 **out); /* borrowed, loaded once, fingerprint checked */
+extern const uint8_t tdx_intel_root_sha256[32];
+extern const char tdx_intel_root_pem[];
+bool tdx_name_is_sim(const X509_NAME *n);
+int64_t tdx_asn1_time_unix(const ASN1_TIME *t);
+
+/* pckext.c */
+int tdx_pck_ext_from_x509(X509 *x, struct bptee_tdx_pck_ext *out);
+
+/* chain.c: the PCK chain, from PEM to a verified leaf key and its extensions. */
+struct tdx_chain {
+    EVP_PKEY *pck_key; /* owned reference */
+    X509 *pck_ca;      /* owned: issuer of the PCK CRL */
+    X509 *root;        /* owned */
+    ASN1_INTEGER *pck_serial;
+    ASN1_INTEGER *ca_serial;
+    struct bptee_tdx_pck_ext ext;
+    uint8_t root_sha256[32];
+    bool root_is_intel, root_sim_org;
+    int64_t not_before, not_after;
+};
+/* Decide trust in the root under o (setting *simulated), then verify the path at o->at. */
+int tdx_chain_establish(const uint8_t *pem, size_t len, const struct bptee_tdx_verify_opts *o,
+                        bool *simulated, struct tdx_chain *out);
+void tdx_chain_release(struct tdx_chain *c);
+int tdx_chain_copy(const struct tdx_chain *src, struct tdx_chain *dst);
+/* Decide trust in the chain's root under the options; sets *simulated. */
+int tdx_trust_root(const struct tdx_chain *c, const struct bptee_tdx_verify_opts *o,
+                   bool *simulated);
+/* PEM certificates (NUL padding tolerated) into a stack; BPTEE_EPARSE naming `what`. */
+int tdx_pem_certs(const uint8_t *pem, size_t len, const char *what, STACK_OF(X509) **out);
+/* Map an X509_verify_cert failure to a code and reason naming the certificate and the time
+ * ("verification", "collateral") it was judged at. */
+int tdx_x509_error(X509_STORE_CTX *ctx, const char *const *names, size_t n_names,
+                   const char *when);
+
+/* cache.c: verified chains keyed by the exact PEM bytes, valid inside their window. */
+bool tdx_cache_lookup(const uint8_t *pem, size_t len, int64_t at, struct tdx_chain *out);
+void tdx_cache_store(const uint8_t *pem, size_t len, const struct tdx_chain *c);
+
+/* collateral*.c: the parsed collateral. */
+struct tdx_signed_json {
+    uint8_t *raw; /* the whole response as given */
+    size_t raw_len;
+    size_t body_off, body_len; /* the exact bytes of the signed JSON value within raw */
+    uint8_t signature[64];
+    json_t *body; /* parsed from exactly those bytes */
+};
+struct bptee_tdx_collateral {
+    struct tdx_signed_json tcb_info, qe_identity;
+    bool has_tcb_info, has_qe_identity;
+    STACK_OF(X509) *signing_chain;
+    X509_CRL *root_crl, *pck_crl;
+};
+/* Locate the value of top-level key `key` in raw JSON text; BPTEE_EPARSE if absent. */
+int tdx_json_value_span(const char *text, size_t len, const char *key, size_t *off,
+                        size_t *vlen);
+int tdx_signed_json_parse(const uint8_t *data, size_t len, const char *key, const char *what,
+                          struct tdx_signed_json *out);
+void tdx_signed_json_release(struct tdx_signed_json *s);
+
+/* collateral_verify.c: signatures, signing chain, CRLs and validity at `at`. */
+int tdx_collateral_check(const struct bptee_tdx_collateral *c, const struct tdx_chain *chain,
+                         int64_t at);
+
+/* tcbeval.c: statuses, strict collateral readers (errors "tdx: WHAT.KEY: ..."), dates, and
+ * the evaluation of a verified quote against verified collateral. */
+int tdx_time_parse(const char *s, const char *what, int64_t *out);
+int tdx_status_from_json(const json_t *level, const char *what, int *status);
+int cj_str(const json_t *o, const char *key, const char *what, const char **out);
+int cj_int(const json_t *o, const char *key, const char *what, int64_t max, int64_t *out);
+int cj_hex(const json_t *o, const char *key, const char *what, uint8_t *out, size_t n);
+int cj_array(const json_t *o, const char *key, const char *what, const json_t **out);
+int tdx_check_dates(const json_t *body, const char *what, int64_t at);
+int tdx_tcb_evaluate(const struct bptee_tdx_collateral *c, const struct bptee_tdx_quote *q,
+                     const struct bptee_tdx_pck_ext *pck, int64_t at, struct bptee_tdx_verified *v);
+
+/* tcbinfo.c / qeid.c */
+int tdx_qe_identity_check(const json_t *body, const struct bptee_tdx_sgx_report *qe,
+                          int64_t at, int *status);
+int tdx_tcb_info_check(const json_t *body, const struct bptee_tdx_quote *q,
+                       const struct bptee_tdx_pck_ext *pck, int64_t at,
+                       struct bptee_tdx_verified *v);
+int tdx_tcb_combine(int a, int b);
+
+#endif

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The SGX extensions of a PCK certificate (OID 1.2.840.113741.1.13.1): a SEQUENCE of
+ * {OID, value} pairs (PPID, TCB, PCE-ID, FMSPC, SGX type, ...), the TCB itself a SEQUENCE of
+ * {OID, INTEGER} for components 1..16 and PCESVN and {OID, OCTET STRING} for CPUSVN. Decoded
+ * with OpenSSL's generic ASN.1 reader (d2i_ASN1_SEQUENCE_ANY), never by hand. */
+#include <limits.h>
+#include <openssl/asn1.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tdx/internal.h"
+#include "util/error.h"
+
+#define SGX_OID "1.2.840.113741.1.13.1"
+#define TCB_OID SGX_OID ".2"
+
+enum { SEEN_PPID = 1, SEEN_TCB = 2, SEEN_PCEID = 4, SEEN_FMSPC = 8, SEEN_ALL = 15 };
+
+static void seq_free(STACK_OF(ASN1_TYPE) *sk)
+{
+    sk_ASN1_TYPE_pop_free(sk, ASN1_TYPE_free);
+}
+
+/* The elements of a DER SEQUENCE held in an ASN1_TYPE (or raw bytes). */
+static STACK_OF(ASN1_TYPE) *seq_items(const unsigned char *p, long len)
+{
+    const unsigned char *q = p;
+    STACK_OF(ASN1_TYPE) *sk = d2i_ASN1_SEQUENCE_ANY(NULL, &q, len);
+    if (sk && q != p + len) {
+        seq_free(sk);
+        return NULL;
+    }
+    return sk;
+}
+
+static STACK_OF(ASN1_TYPE) *type_items(const ASN1_TYPE *t)
+{
+    if (!t || t->type != V_ASN1_SEQUENCE)
+        return NULL;
+    return seq_items(t->value.sequence->data, t->value.sequence->length);
+}
+
+/* The arc after prefix "." in o (e.g. 4 for FMSPC under SGX_OID), -1 if o is not under it. */
+static int arc_under(const ASN1_OBJECT *o, const char *prefix)
+{
+    char txt[80];
+    size_t pl = strlen(prefix);
+    int n = OBJ_obj2txt(txt, sizeof txt, o, 1);
+    if (n <= 0 || (size_t)n >= sizeof txt || strncmp(txt, prefix, pl) != 0 || txt[pl] != '.')
+        return -1;
+    char *end = NULL;
+    long v = strtol(txt + pl + 1, &end, 10);
+    return (*end == '\0' && v >= 0 && v < 1000) ? (int)v : -1;
+}
+
+/* A {OID, value} pair: *oid and *val borrowed from *items, which the caller frees. */
+static int pair(const ASN1_TYPE *t, STACK_OF(ASN1_TYPE) **items, const ASN1_OBJECT **oid,
+                const ASN1_TYPE **val)
+{
+    *items = type_items(t);
+    if (!*items || sk_ASN1_TYPE_num(*items) != 2 ||
+        sk_ASN1_TYPE_value(*items, 0)->type != V_ASN1_OBJECT)
+        return fail(BPTEE_EPARSE, "tdx: PCK certificate: SGX extension entry is not {OID, value}");
+    *oid = sk_ASN1_TYPE_value(*items, 0)->value.object;
+    *val = sk_ASN1_TYPE_value(*items, 1);
+    return 0;
+}
+
+static int octets(const ASN1_TYPE *v, uint8_t *out, size_t n, const char *what)
+{
+    if (v->type != V_ASN1_OCTET_STRING || (size_t)v->value.octet_string->length != n)
+        return fail(BPTEE_EPARSE, "tdx: PCK certificate: %s is not a %zu-byte OCTET STRING", what,
+                    n);
+    memcpy(out, v->value.octet_string->data, n);
+    return 0;
+}
+
+static int small_int(const ASN1_TYPE *v, int type, int64_t max, const char *what, int64_t *out)
+{
+    int ok = v->type == type &&
+             (type == V_ASN1_INTEGER ? ASN1_INTEGER_get_int64(out, v->value.integer)
+                                     : ASN1_ENUMERATED_get_int64(out, v->value.enumerated));
+    ERR_clear_error();
+    if (!ok || *out < 0 || *out > max)
+        return fail(BPTEE_EPARSE, "tdx: PCK certificate: %s is not an integer 0..%lld", what,
+                    (long long)max);
+    return 0;
+}
+
+/* One TCB entry: component SVN 1..16, PCESVN (17) or CPUSVN (18). */
+static int tcb_entry(int arc, const ASN1_TYPE *v, struct bptee_tdx_pck_ext *out, unsigned *seen)
+{
+    char what[48];
+    int64_t n = 0;
+    int rc;
+    if (arc < 1 || arc > 18)
+        return 0; /* a later TCB field bptee does not use */
+    if (*seen & (1u << arc))
+        return fail(BPTEE_EPARSE, "tdx: PCK certificate: TCB entry %d appears twice", arc);
+    *seen |= 1u << arc;
+    if (arc == 18)
+        return octets(v, out->cpusvn, 16, "CPUSVN");
+    snprintf(what, sizeof what, arc == 17 ? "PCESVN" : "TCB component %d SVN", arc);
+    if ((rc = small_int(v, V_ASN1_INTEGER, arc == 17 ? 65535 : 255, what, &n)) < 0)
+        return rc;
+    if (arc == 17)
+        out->pcesvn = (uint16_t)n;
+    else
+        out->comp_svn[arc - 1] = (uint8_t)n;
+    return 0;
+}
+
+static int parse_tcb(const ASN1_TYPE *v, struct bptee_tdx_pck_ext *out)
+{
+    STACK_OF(ASN1_TYPE) *sk = type_items(v);
+    unsigned seen = 0;
+    int rc = sk ? 0 : fail(BPTEE_EPARSE, "tdx: PCK certificate: TCB is not a SEQUENCE");
+    for (int i = 0; rc == 0 && i < sk_ASN1_TYPE_num(sk); i++) {
+        STACK_OF(ASN1_TYPE) *items = NULL;
+        const ASN1_OBJECT *oid;
+        const ASN1_TYPE *val;
+        rc = pair(sk_ASN1_TYPE_value(sk, i), &items, &oid, &val);
+        if (rc == 0)
+            rc = tcb_entry(arc_under(oid, TCB_OID), val, out, &seen);
+        seq_free(items);
+    }
+    seq_free(sk);
+    if (rc == 0 && (seen & 0x7fffeu) != 0x7fffeu)
+        rc = fail(BPTEE_EPARSE, "tdx: PCK certificate: TCB lacks a component, PCESVN or CPUSVN");
+    return rc;
+}
+
+static int top_entry(int arc, const ASN1_TYPE *v, struct bptee_tdx_pck_ext *out, unsigned *seen)
+{
+    int64_t n = 0;
+    int rc = 0;
+    unsigned bit = arc == 1 ? SEEN_PPID : arc == 2 ? SEEN_TCB : arc == 3 ? SEEN_PCEID
+                 : arc == 4 ? SEEN_FMSPC : 0;
+    if (bit && (*seen & bit))
+        return fail(BPTEE_EPARSE, "tdx: PCK certificate: SGX extension entry %d appears twice",
+                    arc);
+    *seen |= bit;
+    switch (arc) {
+    case 1: return octets(v, out->ppid, 16, "PPID");
+    case 2: return parse_tcb(v, out);
+    case 3: return octets(v, out->pceid, 2, "PCE-ID");
+    case 4: return octets(v, out->fmspc, 6, "FMSPC");
+    case 5:
+        if ((rc = small_int(v, V_ASN1_ENUMERATED, 2, "SGX type", &n)) == 0)
+            out->sgx_type = (int)n;
+        return rc;
+    default: return 0; /* platform instance id, configuration: not used */
+    }
+}
+
+int tdx_pck_ext_from_x509(X509 *x, struct bptee_tdx_pck_ext *out)
+{
+    memset(out, 0, sizeof *out);
+    out->sgx_type = -1;
+    ASN1_OBJECT *obj = OBJ_txt2obj(SGX_OID, 1);
+    int idx = obj ? X509_get_ext_by_OBJ(x, obj, -1) : -1;
+    ASN1_OBJECT_free(obj);
+    if (idx < 0)
+        return fail(BPTEE_EPARSE, "tdx: PCK certificate has no SGX extension (%s)", SGX_OID);
+    const ASN1_OCTET_STRING *data = X509_EXTENSION_get_data(X509_get_ext(x, idx));
+    STACK_OF(ASN1_TYPE) *sk = seq_items(data->data, data->length);
+    unsigned seen = 0;
+    int rc = sk ? 0 : fail(BPTEE_EPARSE, "tdx: PCK certificate: SGX extension is not a SEQUENCE");
+    for (int i = 0; rc == 0 && i < sk_ASN1_TYPE_num(sk); i++) {
+        STACK_OF(ASN1_TYPE) *items = NULL;
+        const ASN1_OBJECT *oid;
+        const ASN1_TYPE *val;
+        rc = pair(sk_ASN1_TYPE_value(sk, i), &items, &oid, &val);
+        if (rc == 0)
+            rc = top_entry(arc_under(oid, SGX_OID), val, out, &seen);
+        seq_free(items);
+    }
+    seq_free(sk);
+    ERR_clear_error();
+    if (rc == 0 && seen != SEEN_ALL)
+        rc = fail(BPTEE_EPARSE, "tdx: PCK certificate: SGX extension lacks %s",
+                  !(seen & SEEN_FMSPC) ? "FMSPC" : !(seen & SEEN_PCEID) ? "PCE-ID"
+                  : !(seen & SEEN_TCB) ? "TCB" : "PPID");
+    return rc;
+}
+
+int bptee_tdx_pck_ext_parse(const uint8_t *der, size_t der_len, struct bptee_tdx_pck_ext *out)
+{
+    if (!der || !out)
+        return fail(BPTEE_EINVAL, "tdx: PCK extensions: missing argument");
+    if (der_len == 0 || der_len > (size_t)LONG_MAX)
+        return fail(BPTEE_EPARSE, "tdx: PCK certificate is empty");
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)der_len);
+    if (!x || p != der + der_len) {
+        X509_free(x);
+        return fail_openssl(BPTEE_EPARSE, "tdx: PCK certificate is not one DER certificate");
+    }
+    int rc = tdx_pck_ext_from_x509(x, out);
+    X509_free(x);
+    return rc;
+}
