@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The job socket's I/O: lines read without consuming what follows them (ATTEST's JSON), file
+ * descriptors carried by SCM_RIGHTS, and the client calls `bptee run`, the C API for new
+ * programs and the tests use. docs/protocol.md is the protocol. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "agent/agent_private.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+
+/* Collect the descriptors a message carried; keep the first in *fd, close any other. */
+static void take_fds(struct msghdr *m, int *fd)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < n; i++) {
+            int got;
+            memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof got);
+            if (*fd < 0)
+                *fd = got;
+            else
+                safe_close(got);
+        }
+    }
+}
+
+static ssize_t recv_some(int fd, char *buf, size_t n, int *passed)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(4 * sizeof(int))];
+    } ctl;
+    struct iovec iov = {.iov_base = buf, .iov_len = n};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+    ssize_t r;
+    do
+        r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+    while (r < 0 && errno == EINTR);
+    if (r >= 0)
+        take_fds(&m, passed);
+    return r;
+}
+
+static int io_error(const char *what)
+{
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return fail(BPTEE_EIO, "%s: timed out", what);
+    return fail(BPTEE_EIO, "%s: %s", what, strerror(errno));
+}
+
+static int read_line_fd(int fd, char *buf, size_t cap, size_t *len, int *passed)
+{
+    size_t have = 0;
+    for (;;) {
+        if (have == cap)
+            return fail(BPTEE_ELIMIT, "job socket: line longer than %zu bytes", cap);
+        ssize_t n;
+        do
+            n = recv(fd, buf + have, cap - have, MSG_PEEK);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+            return io_error("job socket: receive");
+        if (n == 0)
+            return have ? fail(BPTEE_EPARSE, "job socket: connection closed in mid-line")
+                        : fail(BPTEE_ENOTFOUND, "job socket: connection closed");
+        char *nl = memchr(buf + have, '\n', (size_t)n);
+        size_t take = nl ? (size_t)(nl - (buf + have)) + 1 : (size_t)n;
+        ssize_t r = recv_some(fd, buf + have, take, passed);
+        if (r <= 0)
+            return r < 0 ? io_error("job socket: receive")
+                         : fail(BPTEE_EPARSE, "job socket: connection closed in mid-line");
+        have += (size_t)r;
+        if (buf[have - 1] == '\n') {
+            *len = have;
+            return 0;
+        }
+    }
+}
+
+int bptee_job_read_line(int fd, char *buf, size_t cap, size_t *len, int *passed_fd)
+{
+    int got = -1;
+    if (!buf || !len || cap == 0)
+        return fail(BPTEE_EINVAL, "job socket: missing buffer");
+    int rc = read_line_fd(fd, buf, cap, len, &got);
+    if (rc < 0 || !passed_fd) {
+        if (got >= 0)
+            safe_close(got);
+        got = -1;
+    }
+    if (passed_fd)
+        *passed_fd = got;
+    return rc;
+}
+
+int bptee_job_send(int fd, const void *data, size_t len, int pass_fd)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } ctl;
+    const char *p = data;
+    while (len > 0) {
+        struct iovec iov = {.iov_base = (void *)p, .iov_len = len};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+        if (pass_fd >= 0) { /* the descriptor rides on the first bytes only */
+            memset(&ctl, 0, sizeof ctl);
+            m.msg_control = ctl.buf;
+            m.msg_controllen = sizeof ctl.buf;
+            struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int));
+            memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+        }
+        ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return io_error("job socket: send");
+        p += n;
+        len -= (size_t)n;
+        pass_fd = -1;
+    }
+    return 0;
+}
+
+int bptee_job_connect(const char *path, int *fd)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (!path || !fd)
+        return fail(BPTEE_EINVAL, "job socket: missing path or output");
+    if (strlen(path) >= sizeof sa.sun_path)
+        return fail(BPTEE_EINVAL, "job socket: path longer than %zu bytes", sizeof sa.sun_path - 1);
+    strcpy(sa.sun_path, path);
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return fail(BPTEE_EIO, "job socket: socket: %s", strerror(errno));
+    if (connect(s, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        int e = errno;
+        safe_close(s);
+        return fail(e == ENOENT || e == ECONNREFUSED ? BPTEE_ENOTFOUND : BPTEE_EIO,
+                    "job socket: connect %s: %s", path, strerror(e));
+    }
+    *fd = s;
+    return 0;
+}
+
+/* Send req and read the reply line (and a descriptor when passed is not NULL). */
+static int roundtrip(int fd, const struct bptee_job_request *req, struct bptee_job_reply *rep,
+                     int *passed)
+{
+    char line[BPTEE_JOB_LINE_MAX + 1];
+    size_t len = 0;
+    int rc = bptee_job_request_format(req, line, sizeof line, &len);
+    if (rc == 0)
+        rc = bptee_job_send(fd, line, len, -1);
+    if (rc == 0)
+        rc = bptee_job_read_line(fd, line, sizeof line, &len, passed);
+    if (rc == 0)
+        rc = bptee_job_reply_parse(req->cmd, line, len, rep);
+    if (rc == 0 && rep->error)
+        rc = fail(rep->error, "agent: %s", rep->reason);
+    if (rc < 0 && passed && *passed >= 0) {
+        safe_close(*passed);
+        *passed = -1;
+    }
+    return rc;
+}
+
+static int secret_request(int fd, const char *name, const uint8_t *measurement, int *memfd,
+                          uint64_t *size, uint64_t *version)
+{
+    struct bptee_job_request req = {.cmd = BPTEE_JOB_SECRET};
+    struct bptee_job_reply rep;
+    int got = -1;
+    if (!name || !memfd || strlen(name) > BPTEE_SECRET_NAME_MAX)
+        return fail(BPTEE_EINVAL, "job socket: SECRET: missing or overlong name");
+    strcpy(req.name, name);
+    if (measurement) {
+        req.has_for_measurement = true;
+        memcpy(req.for_measurement, measurement, 32);
+    }
+    int rc = roundtrip(fd, &req, &rep, &got);
+    if (rc < 0)
+        return rc;
+    if (got < 0)
+        return fail(BPTEE_EPARSE, "job socket: the agent's SECRET reply carried no descriptor");
+    *memfd = got;
+    if (size)
+        *size = rep.size;
+    if (version)
+        *version = rep.version;
+    return 0;
+}
+
+int bptee_job_secret(int fd, const char *name, int *memfd, uint64_t *size, uint64_t *version)
+{
+    return secret_request(fd, name, NULL, memfd, size, version);
+}
+
+int bptee_job_secret_for(int fd, const char *name, const uint8_t measurement[32], int *memfd,
+                         uint64_t *size, uint64_t *version)
+{
+    if (!measurement)
+        return fail(BPTEE_EINVAL, "job socket: SECRET: missing measurement");
+    return secret_request(fd, name, measurement, memfd, size, version);
+}
+
+static int sign_request(int fd, const char *job_id, const uint8_t *result_sha256,
+                        const uint8_t *argv_sha256, const uint8_t *measurement,
+                        struct bptee_job_reply *out)
+{
+    struct bptee_job_request req = {.cmd = BPTEE_JOB_SIGN};
+    if (!result_sha256 || !out)
+        return fail(BPTEE_EINVAL, "job socket: SIGN: missing argument");
+    int rc = bptee_job_id_check(job_id);
+    if (rc < 0)
+        return fail_prefix(rc, "job socket: SIGN");
+    strcpy(req.job_id, job_id);
+    memcpy(req.result_sha256, result_sha256, 32);
+    if (argv_sha256) {
+        req.has_argv_sha256 = true;
+        memcpy(req.argv_sha256, argv_sha256, 32);
+    }
+    if (measurement) {
+        req.has_for_measurement = true;
+        memcpy(req.for_measurement, measurement, 32);
+    }
+    return roundtrip(fd, &req, out, NULL);
+}
+
+int bptee_job_sign(int fd, const char *job_id, const uint8_t result_sha256[32],
+                   const uint8_t *argv_sha256, struct bptee_job_reply *out)
+{
+    return sign_request(fd, job_id, result_sha256, argv_sha256, NULL, out);
+}
+
+int bptee_job_sign_for(int fd, const char *job_id, const uint8_t result_sha256[32],
+                       const uint8_t argv_sha256[32], const uint8_t measurement[32],
+                       struct bptee_job_reply *out)
+{
+    if (!argv_sha256 || !measurement)
+        return fail(BPTEE_EINVAL, "job socket: SIGN: a delegated signature needs the argv "
+                                  "digest and the measurement");
+    return sign_request(fd, job_id, result_sha256, argv_sha256, measurement, out);
+}
+
+static int read_exact(int fd, char *buf, size_t n)
+{
+    while (n > 0) {
+        ssize_t r = recv(fd, buf, n, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return io_error("job socket: receive");
+        if (r == 0)
+            return fail(BPTEE_EPARSE, "job socket: connection closed before the evidence ended");
+        buf += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+int bptee_job_attest(int fd, int refresh, char **json, size_t *len, uint8_t public_key[32])
+{
+    struct bptee_job_request req = {.cmd = refresh ? BPTEE_JOB_REFRESH : BPTEE_JOB_ATTEST};
+    struct bptee_job_reply rep;
+    if (!json || !len)
+        return fail(BPTEE_EINVAL, "job socket: ATTEST: missing output");
+    int rc = roundtrip(fd, &req, &rep, NULL);
+    if (rc < 0)
+        return rc;
+    if (rep.length == 0 || rep.length > BPTEE_JOB_ATTEST_MAX)
+        return fail(BPTEE_ELIMIT, "job socket: ATTEST: evidence of %llu bytes (1 to %u)",
+                    (unsigned long long)rep.length, BPTEE_JOB_ATTEST_MAX);
+    char *buf = malloc(rep.length + 1);
+    if (!buf)
+        return fail(BPTEE_ENOMEM, "job socket: ATTEST: out of memory");
+    rc = read_exact(fd, buf, rep.length);
+    if (rc < 0) {
+        free(buf);
+        return rc;
+    }
+    buf[rep.length] = '\0';
+    *json = buf;
+    *len = rep.length;
+    if (public_key)
+        memcpy(public_key, rep.public_key, 32);
+    return 0;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* `bptee agent`: the in-TEE service. cmd_agent.c runs the main loop (signals, the job socket's
+ * listener, periodic session cleanup); agent_http.c serves the HTTP JSON API over
+ * libmicrohttpd and agent_api.c implements its endpoints; agent_jobsock.c serves jobs on the
+ * local unix socket (docs/protocol.md); agent_offers.c remembers which evidence each offered
+ * session carried. docs/agent.md describes the service. */
+#ifndef BPTEE_CLI_AGENT_DAEMON_H
+#define BPTEE_CLI_AGENT_DAEMON_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <bptee.h>
+
+struct agent_offers; /* session id -> evidence digest of its offer */
+struct jobsock;      /* the job socket server */
+
+struct agent {
+    struct bptee_config *cfg;
+    struct bptee_guest_opts guest; /* where evidence comes from (borrows cfg's strings) */
+    int source;                    /* enum bptee_guest_source in use */
+    struct bptee_auth_service *auth;
+    struct bptee_secret_store *store;
+    struct bptee_signing_key *key;
+    struct agent_offers *offers;
+    /* The agent's own binary: a peer running it (`bptee run`) may act for a job binary. */
+    bool self_measured;
+    uint8_t self_measurement[32];
+    /* One guest attestation at a time: hardware serializes them anyway (and throttles). */
+    pthread_mutex_t attest_lock;
+};
+
+/* One log line on stderr, "bptee agent: ...". Never pass a secret or key material. */
+void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Evidence over report_data from the agent's source, serialized with the other attestations. */
+int agent_attest(struct agent *a, const uint8_t *report_data, size_t len,
+                 struct bptee_report **out);
+/* Re-attest the signing key. */
+int agent_refresh_key(struct agent *a);
+
+/* ---- agent_offers.c */
+int agent_offers_new(uint64_t ttl_secs, uint64_t max_sessions, struct agent_offers **out);
+void agent_offers_free(struct agent_offers *o);
+/* Remember the evidence digest of a session's offer (dropping entries past their session's
+ * lifetime). */
+void agent_offers_put(struct agent_offers *o, const char *session_id, const char *digest);
+/* Take a session's digest out into digest[BPTEE_DIGEST_HEX_SIZE]; false if unknown. */
+bool agent_offers_take(struct agent_offers *o, const char *session_id, char *digest);
+void agent_offers_prune(struct agent_offers *o);
+
+/* ---- agent_api.c: one HTTP request in, status and JSON body out */
+struct api_reply {
+    unsigned status;
+    char *body;        /* JSON, malloc'd */
+    const char *allow; /* methods for a 405's Allow header */
+};
+
+/* What the router knows about a path: 0 and the allowed methods, or 404. */
+unsigned api_route(const char *url, const char *method, const char **allow);
+/* Serve a request whose route is known (api_route returned 0). nonce: ?nonce= or NULL. */
+void api_serve(struct agent *a, const char *method, const char *url, const char *nonce,
+               const char *body, size_t len, struct api_reply *out);
+/* agent_info.c: GET /v1/attestation, /v1/signing-key, /v1/health, POST
+ * /v1/attestation/refresh. */
+void api_info(struct agent *a, const char *url, const char *nonce, struct api_reply *out);
+/* {"error": message} with status. */
+void api_error(struct api_reply *out, unsigned status, const char *message);
+
+/* ---- agent_http.c */
+struct agent_http;
+/* Listen on host:port (port 0 picks one); *port receives the port bound. */
+int agent_http_start(struct agent *a, const char *listen, struct agent_http **out, unsigned *port);
+void agent_http_stop(struct agent_http *h);
+
+/* ---- agent_jobsock.c */
+int jobsock_open(struct agent *a, const char *path, struct jobsock **out);
+int jobsock_fd(const struct jobsock *js);
+/* Accept one pending connection and serve it on its own thread. */
+void jobsock_accept(struct jobsock *js);
+/* Stop every connection, close the listener and remove the socket file. */
+void jobsock_close(struct jobsock *js);
+
+#endif

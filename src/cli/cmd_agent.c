@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: Apache-2.0
+/* bptee agent: the in-TEE service. Start-up makes and attests the signing key, opens the job
+ * socket and the HTTP API; then the main thread waits for SIGTERM/SIGINT (through a
+ * signalfd: no async-signal handler), accepts job connections and evicts expired sessions.
+ * Shutdown stops the HTTP threads and the job connections first, then wipes the sessions, the
+ * secrets and the signing key, and removes the socket. Secrets live in memory only: a
+ * restarted agent has none. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "cli/agent_daemon.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+
+#define CLEANUP_INTERVAL_MS 30000
+
+struct agent_args {
+    const char *config, *listen, *socket, *state_dir, *provider;
+};
+
+static void agent_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: bptee agent --config TEE.json --listen HOST:PORT --socket PATH\n"
+            "                   [--state-dir DIR] [--provider auto|sev-snp|sim]\n\n"
+            "Run the in-TEE agent: an HTTP JSON API for secret owners (attested key exchange,\n"
+            "sealed secrets, evidence) and a unix socket (mode 0600) where jobs fetch secrets\n"
+            "as sealed read-only memfds and get results signed by the attested key.\n\n"
+            "  --config FILE    TEE config (key_exchange: session TTL, max sessions; \"bptee\":\n"
+            "                   evidence provider and device paths)\n"
+            "  --listen H:P     HTTP address, e.g. 127.0.0.1:8700 (port 0 picks a free one)\n"
+            "  --socket PATH    the job socket (docs/protocol.md)\n"
+            "  --state-dir DIR  simulator state directory (overrides the config)\n"
+            "  --provider P     evidence source: auto (hardware, else the simulator, loudly),\n"
+            "                   sev-snp (hardware only) or sim (overrides the config)\n\n"
+            "When ready it prints one line on stdout:\n"
+            "  ready http://HOST:PORT socket PATH\n"
+            "SIGTERM or SIGINT stops it; every secret, session and key is wiped (secrets are\n"
+            "never written anywhere: a restarted agent holds none). docs/agent.md has the API.\n");
+}
+
+void agent_log(const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "bptee agent: %s\n", line);
+}
+
+static int parse_args(int argc, char **argv, struct agent_args *o)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'l'},
+        {"socket", required_argument, NULL, 's'},
+        {"state-dir", required_argument, NULL, 'd'},
+        {"provider", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'l':
+            o->listen = optarg;
+            break;
+        case 's':
+            o->socket = optarg;
+            break;
+        case 'd':
+            o->state_dir = optarg;
+            break;
+        case 'p':
+            o->provider = optarg;
+            break;
+        case 'h':
+            agent_usage(stdout);
+            return 1;
+        default:
+            return cli_usage_error("agent: unknown or incomplete option '%s' (see --help)",
+                                   argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("agent: unexpected argument '%s'", argv[optind]);
+    if (!o->config || !o->listen || !o->socket)
+        return cli_usage_error("agent: --config, --listen and --socket are required (see "
+                               "--help)");
+    return 0;
+}
+
+/* Where evidence comes from: the config, overridden by the options; say it loudly when it is
+ * the simulator, since nothing it attests is hardware. */
+static int setup_evidence(struct agent *a, const struct agent_args *o)
+{
+    a->guest = (struct bptee_guest_opts){.sz = sizeof a->guest};
+    int rc = bptee_guest_opts_from_config(a->cfg, &a->guest);
+    if (rc < 0)
+        return cli_error("agent: config", rc);
+    if (o->provider) {
+        int prov;
+        if (strcmp(o->provider, "auto") && strcmp(o->provider, "sev-snp") &&
+            strcmp(o->provider, "sim"))
+            return cli_usage_error("agent: --provider: expected auto, sev-snp or sim, got '%s'",
+                                   o->provider);
+        if ((rc = bptee_evidence_provider_parse(o->provider, &prov)) < 0)
+            return cli_error("agent: --provider", rc);
+        a->guest.provider = prov;
+    }
+    if (o->state_dir)
+        a->guest.state_dir = o->state_dir;
+    if ((rc = bptee_guest_select(&a->guest, &a->source)) < 0)
+        return cli_error("agent: evidence", rc);
+    if (a->source == BPTEE_GUEST_SOURCE_SIM)
+        agent_log("WARNING: evidence comes from the SIMULATED TEE, not hardware; only a policy "
+                  "with \"allow_simulation\": true accepts it");
+    else
+        agent_log("evidence from %s", bptee_guest_source_name(a->source));
+    return 0;
+}
+
+static int setup(struct agent *a, const struct agent_args *o)
+{
+    struct bptee_key_exchange_config kx;
+    int rc = bptee_config_load_file(o->config, &a->cfg);
+    if (rc < 0) {
+        fprintf(stderr, "bptee: agent: %s\n", bptee_last_error());
+        return 1;
+    }
+    if ((rc = setup_evidence(a, o)) != 0)
+        return rc;
+    if ((rc = bptee_secret_make_nondumpable()) < 0)
+        return cli_error("agent", rc);
+    bptee_config_key_exchange(a->cfg, &kx);
+    if ((rc = bptee_auth_service_new(kx.session_ttl_secs, kx.max_sessions, &a->auth)) < 0 ||
+        (rc = bptee_secret_store_new(&a->store)) < 0 || (rc = bptee_signing_key_new(&a->key)) < 0)
+        return cli_error("agent", rc);
+    if (agent_offers_new(kx.session_ttl_secs, kx.max_sessions, &a->offers) < 0 ||
+        pthread_mutex_init(&a->attest_lock, NULL) != 0)
+        return cli_error("agent", BPTEE_ENOMEM);
+    if ((rc = bptee_signing_key_attest(a->key, &a->guest, NULL)) < 0)
+        return cli_error("agent: signing key", rc);
+    a->self_measured = bptee_peer_measure_pid((int32_t)getpid(), a->self_measurement) == 0;
+    agent_log("session TTL %llu s, at most %llu sessions", (unsigned long long)kx.session_ttl_secs,
+              (unsigned long long)kx.max_sessions);
+    return 0;
+}
+
+static void teardown(struct agent *a)
+{
+    bptee_auth_service_free(a->auth);  /* wipes every session key */
+    bptee_secret_store_free(a->store); /* wipes every secret */
+    bptee_signing_key_free(a->key);    /* wipes the signing key */
+    agent_offers_free(a->offers);
+    bptee_config_free(a->cfg);
+}
+
+/* Signals arrive through a signalfd; every thread started later inherits the mask. */
+static int signals_fd(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    signal(SIGPIPE, SIG_IGN);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        return -1;
+    return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+static void run_loop(struct agent *a, struct jobsock *js, int sfd)
+{
+    struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = jobsock_fd(js), .events = POLLIN}};
+    for (;;) {
+        int n = poll(p, 2, CLEANUP_INTERVAL_MS);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n > 0 && p[0].revents) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+                agent_log("%s received, shutting down", strsignal((int)si.ssi_signo));
+            return;
+        }
+        if (n > 0 && p[1].revents)
+            jobsock_accept(js);
+        if (n == 0) {
+            bptee_auth_service_cleanup(a->auth);
+            agent_offers_prune(a->offers);
+        }
+    }
+}
+
+static int serve(struct agent *a, const struct agent_args *o)
+{
+    struct jobsock *js = NULL;
+    struct agent_http *http = NULL;
+    unsigned port = 0;
+    int sfd = signals_fd();
+    if (sfd < 0) {
+        fprintf(stderr, "bptee: agent: signalfd: %s\n", strerror(errno));
+        return 1;
+    }
+    int status = 1;
+    if (jobsock_open(a, o->socket, &js) == 0 && agent_http_start(a, o->listen, &http, &port) == 0) {
+        const char *colon = strrchr(o->listen, ':');
+        printf("ready http://%.*s:%u socket %s\n", (int)(colon - o->listen), o->listen, port,
+               o->socket);
+        fflush(stdout);
+        run_loop(a, js, sfd);
+        status = 0;
+    }
+    agent_http_stop(http);
+    jobsock_close(js);
+    close(sfd);
+    return status;
+}
+
+int cmd_agent(int argc, char **argv)
+{
+    struct agent_args o = {0};
+    struct agent a = {0};
+    int rc = parse_args(argc, argv, &o);
+    if (rc != 0)
+        return rc == 1 ? 0 : rc;
+    int status = setup(&a, &o);
+    if (status == 0)
+        status = serve(&a, &o);
+    teardown(&a);
+    if (status == 0)
+        agent_log("stopped; sessions, secrets and the signing key are wiped");
+    return status;
+}
