@@ -232,8 +232,11 @@ def test_attest_usage_errors(dev, args, msg):
 
 def test_attest_help_and_tdx(dev):
     assert bptee.cli("attest", "--help").returncode == 0
-    r = attest(dev, "--provider", "tdx")
-    assert r.returncode == 1 and "not supported" in r.stderr
+    # TDX is served (test_tdx_integration.py) but never simulated: without its interfaces
+    # explicit tdx fails, naming both paths it looked at.
+    r = attest(dev, "--provider", "tdx", "--tdx-device", dev.tmp / "no-tdx")
+    assert r.returncode == 1 and "no TDX guest interface" in r.stderr
+    assert "no-tsm" in r.stderr and "no-tdx" in r.stderr
 
 
 # --- selection -------------------------------------------------------------------------------
@@ -255,7 +258,10 @@ def test_select(dev):
                                       device=dev.tmp / "y")), byref(src)))
     assert e.value.name == "ENOTFOUND"
     with pytest.raises(BpteeError) as e:
-        check(guest_select(byref(opts(provider=TDX)), byref(src)))
+        check(guest_select(byref(opts(provider=TDX, tsm_path=dev.tmp / "x")), byref(src)))
+    assert e.value.name == "ENOTFOUND" and "provider tdx never simulates" in e.value.reason
+    with pytest.raises(BpteeError) as e:
+        check(guest_select(byref(opts(provider=7)), byref(src)))
     assert e.value.name == "EUNSUPPORTED"
     assert [source_name(i) for i in (1, 2, 3, 9)] == [b"configfs-tsm", b"sev-guest",
                                                        b"simulator", None]

@@ -668,7 +668,7 @@ def test_raw_hex_and_garbage_inputs():
 
 @pytest.mark.parametrize("policy,path", [
     ({"max_age": 1}, "'max_age'"),
-    ({"tdx": {}}, "'tdx'"),
+    ({"tdx": {"allow_debgu": True}}, "'tdx.allow_debgu'"),
     ({"sev_snp": {"allow_debgu": True}}, "'sev_snp.allow_debgu'"),
     ({"sev_snp": {"min_tcb": {"ucode": 1}}}, "'sev_snp.min_tcb.ucode'"),
     ({"sev_snp": {"report_data": {"x25519": {}}}}, "'sev_snp.report_data.x25519'"),

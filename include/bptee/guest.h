@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Evidence from inside an AMD SEV-SNP guest: configfs-tsm (Linux >= 6.7) first, then the
- * /dev/sev-guest ioctls (SNP_GET_REPORT, SNP_GET_EXT_REPORT, SNP_GET_DERIVED_KEY), and the
- * simulated TEE only where the caller allows it. docs/guest.md describes the order, the paths
- * and their environment overrides, the retries and the errors. */
+/* Evidence from inside an AMD SEV-SNP guest or an Intel TDX trust domain: configfs-tsm
+ * (Linux >= 6.7; provider sev_guest or tdx_guest) first, then the /dev/sev-guest ioctls
+ * (SNP_GET_REPORT, SNP_GET_EXT_REPORT, SNP_GET_DERIVED_KEY), and the simulated TEE (SEV-SNP or
+ * TDX) only where the caller allows it. docs/guest.md describes the order, the paths and their
+ * environment overrides, the retries and the errors. */
 #ifndef BPTEE_GUEST_H
 #define BPTEE_GUEST_H
 
@@ -15,11 +16,12 @@
 /* Environment overrides of the device paths (used when the options leave them NULL). */
 #define BPTEE_GUEST_ENV_TSM_PATH "BPTEE_TSM_PATH"
 #define BPTEE_GUEST_ENV_SEV_GUEST_PATH "BPTEE_SEV_GUEST_PATH"
+#define BPTEE_GUEST_ENV_TDX_GUEST_PATH "BPTEE_TDX_GUEST_PATH" /* = BPTEE_TDX_ENV_GUEST_PATH */
 
 /* Where evidence came from. */
 enum bptee_guest_source {
     BPTEE_GUEST_SOURCE_TSM = 1,   /* configfs-tsm report instance */
-    BPTEE_GUEST_SOURCE_IOCTL = 2, /* /dev/sev-guest */
+    BPTEE_GUEST_SOURCE_IOCTL = 2, /* /dev/sev-guest (or /dev/tdx_guest for a TDREPORT) */
     BPTEE_GUEST_SOURCE_SIM = 3,   /* the simulated TEE, not hardware */
 };
 
@@ -46,7 +48,7 @@ struct bptee_guest_key_request {
  * BPTEE_OPTS(bptee_guest_opts, o, ...). */
 struct bptee_guest_opts {
     size_t sz;
-    int provider;          /* enum bptee_evidence_provider: AUTO (default), SEV_SNP or SIM */
+    int provider;          /* enum bptee_evidence_provider: AUTO (default), SEV_SNP, TDX, SIM */
     const char *tsm_path;  /* NULL: $BPTEE_TSM_PATH, else /sys/kernel/config/tsm/report */
     const char *device;    /* NULL: $BPTEE_SEV_GUEST_PATH, else /dev/sev-guest */
     const char *state_dir; /* simulator state (NULL: bptee_sim_default_state_dir) */
@@ -54,6 +56,11 @@ struct bptee_guest_opts {
     uint32_t vmpl;
     unsigned max_attempts; /* tries when throttled or raced (0: 5) */
     unsigned backoff_ms;   /* first wait after a throttled try, doubling (0: 10 ms) */
+    const char *tdx_device; /* NULL: $BPTEE_TDX_GUEST_PATH, else /dev/tdx_guest */
+    /* Which TEE the simulator plays whenever it is the source: 0 or
+     * BPTEE_EVIDENCE_PROVIDER_SEV_SNP (the default), or BPTEE_EVIDENCE_PROVIDER_TDX. The TDX
+     * simulator keeps its state in state_dir with "-tdx" appended (NULL: its own default). */
+    int sim_tee;
 };
 
 /* "configfs-tsm", "sev-guest", "simulator"; NULL if unknown. */
@@ -65,19 +72,23 @@ BPTEE_API const char *bptee_guest_source_name(int source);
 BPTEE_API int bptee_guest_opts_from_config(const struct bptee_config *cfg, struct bptee_guest_opts *o);
 
 /* Which source opts select right now: explicit SIM -> SIM; SEV_SNP -> configfs-tsm if its root
- * exists, else the device if it exists, else BPTEE_ENOTFOUND (never the simulator); AUTO ->
- * the same, but falling back to SIM. */
+ * exists, else /dev/sev-guest if it exists, else BPTEE_ENOTFOUND (never the simulator); TDX ->
+ * configfs-tsm, else BPTEE_EUNSUPPORTED when only /dev/tdx_guest exists (a TDREPORT is not
+ * remotely verifiable; quotes come through configfs-tsm), else BPTEE_ENOTFOUND; AUTO -> the
+ * SEV-SNP order, then the TDX one, falling back to SIM. */
 BPTEE_API int bptee_guest_select(const struct bptee_guest_opts *opts, int *source);
 
 /* Evidence over report_data (at most 64 bytes, zero-padded) from the selected source, as the
- * evidence model's report: provider amd_sev_snp, format sev_snp_report, issued_at now, the
- * SHA-384 MEASUREMENT, the raw report, the certificates of the GHCB table, and simulated set
- * when the simulator (or an emulation backed by it) produced it. *source (may be NULL) says
- * where it came from: SIM under provider AUTO means no hardware was found. */
+ * evidence model's report, issued_at now. SEV-SNP: provider amd_sev_snp, format
+ * sev_snp_report, the SHA-384 MEASUREMENT, the raw report, the certificates of the GHCB table.
+ * TDX: provider intel_tdx, format tdx_quote, measurement = MRTD, the raw quote (its PCK chain
+ * inside). simulated is set when the simulator (or an emulation backed by it) produced it.
+ * *source (may be NULL) says where it came from: SIM under AUTO means no hardware was found. */
 BPTEE_API int bptee_guest_attest(const struct bptee_guest_opts *opts, const uint8_t *report_data, size_t report_data_len, struct bptee_report **out, int *source);
 
 /* A derived key (key_len 32) from the device, or the simulator under AUTO without one or under
- * SIM. configfs-tsm has no derived keys, so it is never the source. */
+ * SIM. configfs-tsm has no derived keys, so it is never the source; TDX has no such interface
+ * (BPTEE_EUNSUPPORTED). */
 BPTEE_API int bptee_guest_derived_key(const struct bptee_guest_opts *opts, const struct bptee_guest_key_request *req, uint8_t *key, size_t key_len, int *source);
 
 /* One source each, no selection. The report is BPTEE_SNP_REPORT_SIZE bytes; *report, *aux and
@@ -86,6 +97,13 @@ BPTEE_API int bptee_guest_derived_key(const struct bptee_guest_opts *opts, const
 BPTEE_API int bptee_guest_tsm_report(const struct bptee_guest_opts *opts, const uint8_t *report_data, size_t report_data_len, uint8_t **report, size_t *report_len, uint8_t **aux, size_t *aux_len);
 BPTEE_API int bptee_guest_sev_report(const struct bptee_guest_opts *opts, const uint8_t *report_data, size_t report_data_len, uint8_t **report, size_t *report_len);
 BPTEE_API int bptee_guest_sev_ext_report(const struct bptee_guest_opts *opts, const uint8_t *report_data, size_t report_data_len, uint8_t **report, size_t *report_len, uint8_t **certs, size_t *certs_len);
+/* configfs-tsm with provider tdx_guest: the quote the TD quoting enclave made over report_data;
+ * *quote is released with bptee_free. Not verified (bptee_verify does that). */
+BPTEE_API int bptee_guest_tdx_quote(const struct bptee_guest_opts *opts, const uint8_t *report_data, size_t report_data_len, uint8_t **quote, size_t *quote_len);
+/* A 1024-byte TDREPORT: TDX_CMD_GET_REPORT0 on opts->tdx_device under provider TDX, or the TDX
+ * simulator under SIM with sim_tee TDX; anything else is BPTEE_EUNSUPPORTED. It is MAC'd for
+ * this CPU only: for local inspection, never remote verification. out_len >= 1024. */
+BPTEE_API int bptee_guest_tdreport(const struct bptee_guest_opts *opts, const uint8_t *report_data, size_t report_data_len, uint8_t *out, size_t out_len, int *source);
 BPTEE_API int bptee_guest_sev_derived_key(const struct bptee_guest_opts *opts, const struct bptee_guest_key_request *req, uint8_t *key, size_t key_len);
 
 /* DESIGN.md contract 3: REPORT_DATA = SHA-512(nonce[32] || public_key[32]) for an X25519 key. */

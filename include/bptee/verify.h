@@ -13,6 +13,8 @@
 
 /* A parsed verification policy (opaque). */
 struct bptee_policy;
+/* Intel TDX collateral (include/bptee/tdx.h). */
+struct bptee_tdx_collateral;
 
 /* Parse a policy; unknown keys are errors naming the key ("policy: unknown key
  * 'sev_snp.allow_debgu'"), so a typo can never weaken a policy. "{}" is the default policy. */
@@ -30,12 +32,19 @@ struct bptee_verify_opts {
     size_t vcek_len;
     const uint8_t *chain;
     size_t chain_len;
+    /* TDX: `chain` overrides the quote's PCK chain (PEM leaf, CA, root). Optional collateral
+     * (TCB info, QE identity, CRLs: bptee_tdx_collateral_load_dir) is judged at
+     * tdx_collateral_at (0 = at): Intel's TCB signing certificate may have expired since the
+     * collateral was issued, so judge collateral at its own issue date. */
+    const struct bptee_tdx_collateral *tdx_collateral;
+    int64_t tdx_collateral_at;
 };
 
 /* Read what a user hands to `verify` or `inspect`: evidence JSON (bptee_report_load_json), a
- * raw 1184-byte SEV-SNP report, or either's ASCII hex. Raw reports become an evidence report
- * (provider amd_sev_snp, format sev_snp_report, issued_at 0, no certificates). Nothing is
- * verified. */
+ * raw 1184-byte SEV-SNP report, a raw TDX quote, or either's ASCII hex. Raw reports become an
+ * evidence report (provider amd_sev_snp, format sev_snp_report; or intel_tdx, tdx_quote;
+ * issued_at 0, no certificates). A raw 1024-byte TDREPORT is refused (BPTEE_EUNSUPPORTED): it is
+ * MAC'd for the local CPU, not signed. Nothing is verified. */
 BPTEE_API int bptee_verify_input_load(const uint8_t *data, size_t len, struct bptee_report **out);
 
 /* Verify evidence under opts->policy. On success *out is a new report (bptee_report_free):

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Test-only LD_PRELOAD shim: an emulated /dev/sev-guest at $SEVGUEST_SHIM_PATH, answering the
- * real ioctl ABI with the simulated TEE. It reads the 32-byte snp_guest_request_ioctl and the
+/* Test-only LD_PRELOAD shim: an emulated /dev/sev-guest at $SEVGUEST_SHIM_PATH (and an emulated
+ * /dev/tdx_guest at $SEVGUEST_SHIM_TDX_PATH), answering the real ioctl ABI with the simulated
+ * TEE (the simulated TDX). It reads the 32-byte snp_guest_request_ioctl and the
  * request it points to from the caller's memory and writes the response (and exitinfo2) back,
  * as the kernel does; the layouts here are spelled out independently of bptee's own copies
  * so a layout mistake in either shows up as a failing test.
@@ -12,7 +13,11 @@
  *   SEVGUEST_SHIM_BUSY_ERRNO EAGAIN or EIO (default EIO): the errno of a throttled request
  *   SEVGUEST_SHIM_NO_CERTS=1 the host has no certificates (zeroed certificate buffer)
  *   SEVGUEST_SHIM_CERTS_GROW=1 the host always wants a page more than it was given
- *   SEVGUEST_SHIM_LOG        append one line per request to this file */
+ *   SEVGUEST_SHIM_LOG        append one line per request to this file
+ *   SEVGUEST_SHIM_TDX_PATH   the fake TDX guest device: TDX_CMD_GET_REPORT0 (0xc4405401) reads
+ *                            struct tdx_report_req {u8 reportdata[64]; u8 tdreport[1024];} and
+ *                            fills tdreport from the simulated TDX (state in
+ *                            $SEVGUEST_SHIM_STATE_DIR-tdx, else the TDX simulator's default) */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +35,11 @@
 #define REQ_REPORT 0xc0205300ul
 #define REQ_DERIVED_KEY 0xc0205301ul
 #define REQ_EXT_REPORT 0xc0205302ul
+#define TDX_CMD_GET_REPORT0 0xc4405401ul /* _IOWR('T', 1, struct tdx_report_req), 1088 bytes */
+#define TDX_REPORTDATA_LEN 64u
+#define TDX_TDREPORT_LEN 1024u
+#define FAKE_SEV 1
+#define FAKE_TDX 2
 #define VMM_INVALID_LEN 1ull
 #define VMM_BUSY 2ull
 #define FW_INVALID_PARAM 0x16u
@@ -44,8 +54,9 @@ static int (*real_ioctl)(int, unsigned long, ...);
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;     /* is_fake, busy_left */
 static pthread_mutex_t sim_lock = PTHREAD_MUTEX_INITIALIZER; /* sim (opening it closes files) */
-static unsigned char is_fake[MAX_FDS];
+static unsigned char is_fake[MAX_FDS];                       /* FAKE_SEV, FAKE_TDX or 0 */
 static struct bptee_sim *sim;
+static struct bptee_tdx_sim *tdx_sim;
 static long busy_left;
 
 static void init(void)
@@ -96,18 +107,21 @@ static void put_le64(uint8_t *p, uint64_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* FAKE_SEV or FAKE_TDX when path is one of the fake devices, else 0. */
 static int is_device(const char *path)
 {
-    const char *fake = getenv("SEVGUEST_SHIM_PATH");
-    return path && fake && !strcmp(path, fake);
+    const char *sev = getenv("SEVGUEST_SHIM_PATH"), *tdx = getenv("SEVGUEST_SHIM_TDX_PATH");
+    if (path && sev && !strcmp(path, sev))
+        return FAKE_SEV;
+    return path && tdx && !strcmp(path, tdx) ? FAKE_TDX : 0;
 }
 
-static int open_fake(void)
+static int open_fake(int kind)
 {
     int fd = real_open("/dev/null", O_RDWR | O_CLOEXEC);
     if (fd >= 0 && fd < MAX_FDS) {
         pthread_mutex_lock(&lock);
-        is_fake[fd] = 1;
+        is_fake[fd] = (unsigned char)kind;
         pthread_mutex_unlock(&lock);
     }
     return fd;
@@ -115,7 +129,7 @@ static int open_fake(void)
 
 static int fake_fd(int fd)
 {
-    return fd >= 0 && fd < MAX_FDS && is_fake[fd];
+    return fd >= 0 && fd < MAX_FDS ? is_fake[fd] : 0;
 }
 
 static struct bptee_sim *get_sim(void)
@@ -125,6 +139,40 @@ static struct bptee_sim *get_sim(void)
         logf_("sim open failed: %s", bptee_last_error());
     pthread_mutex_unlock(&sim_lock);
     return sim;
+}
+
+static struct bptee_tdx_sim *get_tdx_sim(void)
+{
+    pthread_mutex_lock(&sim_lock);
+    if (!tdx_sim) {
+        const char *base = getenv("SEVGUEST_SHIM_STATE_DIR");
+        char dir[4096];
+        if (base)
+            snprintf(dir, sizeof dir, "%s-tdx", base);
+        if (bptee_tdx_sim_open(base ? dir : NULL, NULL, &tdx_sim) < 0)
+            logf_("tdx sim open failed: %s", bptee_last_error());
+    }
+    pthread_mutex_unlock(&sim_lock);
+    return tdx_sim;
+}
+
+/* The tdx-guest driver: GET_REPORT0 copies reportdata in and the module's TDREPORT out. */
+static int handle_tdx(unsigned long request, uint8_t *io)
+{
+    if (request != TDX_CMD_GET_REPORT0) {
+        logf_("tdx request 0x%lx -> ENOTTY", request);
+        return errno = ENOTTY, -1;
+    }
+    if (!io)
+        return errno = EFAULT, -1;
+    struct bptee_tdx_sim *s = get_tdx_sim();
+    if (!s || bptee_tdx_sim_tdreport(s, io, TDX_REPORTDATA_LEN, io + TDX_REPORTDATA_LEN,
+                                     TDX_TDREPORT_LEN) < 0) {
+        logf_("GET_REPORT0 -> EIO");
+        return errno = EIO, -1;
+    }
+    logf_("GET_REPORT0 -> ok");
+    return 0;
 }
 
 /* MSG_REPORT_RSP into the caller's 4000-byte response buffer. */
@@ -248,7 +296,10 @@ int ioctl(int fd, unsigned long request, ...)
     va_start(ap, request);
     void *arg = va_arg(ap, void *);
     va_end(ap);
-    if (fake_fd(fd))
+    int kind = fake_fd(fd);
+    if (kind == FAKE_TDX)
+        return handle_tdx(request, arg);
+    if (kind == FAKE_SEV)
         return handle(request, arg);
     return real_ioctl(fd, request, arg);
 }
@@ -256,16 +307,18 @@ int ioctl(int fd, unsigned long request, ...)
 static int do_open(const char *path, int flags, mode_t mode)
 {
     pthread_once(&once, init);
-    if (is_device(path))
-        return open_fake();
+    int kind = is_device(path);
+    if (kind)
+        return open_fake(kind);
     return real_open(path, flags, mode);
 }
 
 static int do_openat(int dfd, const char *path, int flags, mode_t mode)
 {
     pthread_once(&once, init);
-    if (is_device(path))
-        return open_fake();
+    int kind = is_device(path);
+    if (kind)
+        return open_fake(kind);
     return real_openat(dfd, path, flags, mode);
 }
 

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /* bptee attest: evidence from this machine's TEE (configfs-tsm, then /dev/sev-guest, then --
  * only under --provider auto, and said out loud -- the simulated TEE), written as evidence
- * JSON with its certificates. */
+ * JSON with its certificates; SEV-SNP reports or TDX quotes. --tdreport writes a TD's raw
+ * TDREPORT instead, for local inspection. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bptee.h>
 
@@ -18,13 +20,17 @@
 static void attest_usage(FILE *out)
 {
     fprintf(out,
-            "usage: bptee attest [--provider auto|sev-snp|sim] [--report-data HEX |\n"
+            "usage: bptee attest [--provider auto|sev-snp|tdx|sim|sim-tdx] [--report-data HEX |\n"
             "                    --nonce HEX --public-key HEX] [--tsm-path DIR] [--device PATH]\n"
-            "                    [--state-dir DIR] [--vmpl N] [--config FILE] [-o FILE]\n\n"
-            "Obtain SEV-SNP evidence and write it as evidence JSON (stdout unless -o).\n\n"
-            "  --provider P       auto (default): configfs-tsm, else /dev/sev-guest, else the\n"
-            "                     simulated TEE (announced on stderr); sev-snp: hardware only,\n"
-            "                     fails without it; sim: the simulated TEE\n"
+            "                    [--tdx-device PATH] [--state-dir DIR] [--vmpl N]\n"
+            "                    [--config FILE] [--tdreport] [-o FILE]\n\n"
+            "Obtain SEV-SNP or TDX evidence and write it as evidence JSON (stdout unless -o).\n\n"
+            "  --provider P       auto (default): configfs-tsm (SEV-SNP or TDX), else\n"
+            "                     /dev/sev-guest, else the simulated SEV-SNP TEE (announced on\n"
+            "                     stderr); sev-snp, tdx: that hardware only, fails without it\n"
+            "                     (TDX quotes come through configfs-tsm: /dev/tdx_guest alone\n"
+            "                     gives no remotely verifiable evidence); sim: the simulated\n"
+            "                     SEV-SNP TEE; sim-tdx: the simulated TDX\n"
             "  --report-data HEX  up to 64 bytes for REPORT_DATA (zero-padded)\n"
             "  --nonce HEX        32 bytes; with --public-key (32-byte X25519 key) REPORT_DATA =\n"
             "                     SHA-512(nonce || public_key), recorded as the key binding\n"
@@ -32,10 +38,16 @@ static void attest_usage(FILE *out)
             "                     /sys/kernel/config/tsm/report)\n"
             "  --device PATH      SEV-SNP guest device (env BPTEE_SEV_GUEST_PATH; default\n"
             "                     /dev/sev-guest)\n"
-            "  --state-dir DIR    simulator state (default $XDG_STATE_HOME/bptee/sim)\n"
-            "  --vmpl N           request VMPL N (0-3) instead of the guest's own\n"
+            "  --tdx-device PATH  TDX guest device (env BPTEE_TDX_GUEST_PATH; default\n"
+            "                     /dev/tdx_guest)\n"
+            "  --state-dir DIR    simulator state (default $XDG_STATE_HOME/bptee/sim; the\n"
+            "                     simulated TDX uses DIR-tdx)\n"
+            "  --vmpl N           request VMPL N (0-3) instead of the guest's own (SEV-SNP)\n"
             "  --config FILE      take the \"bptee\" object of a TEE config (options override)\n"
-            "  -o, --output FILE  write the JSON to FILE\n\n"
+            "  --tdreport         with --provider tdx or sim-tdx: write the raw 1024-byte\n"
+            "                     TDREPORT (TDX_CMD_GET_REPORT0) instead; MAC'd for this CPU,\n"
+            "                     it is for 'bptee inspect', not for remote verification\n"
+            "  -o, --output FILE  write the JSON (or TDREPORT) to FILE\n\n"
             "Exit status: 0 evidence written, 1 failure (one line on stderr), 2 usage error.\n");
 }
 
@@ -44,7 +56,7 @@ struct attest_args {
     uint8_t report_data[64];
     size_t report_data_len;
     uint8_t nonce[32], public_key[32];
-    int have_rd, have_nonce, have_pk, have_provider;
+    int have_rd, have_nonce, have_pk, have_provider, tdreport;
     const char *config, *output;
 };
 
@@ -53,9 +65,15 @@ static int parse_opt(int c, const char *arg, struct attest_args *a)
     uint64_t v = 0;
     switch (c) {
     case 'p':
-        if (bptee_evidence_provider_parse(arg, &a->opts.provider) < 0)
-            return cli_usage_error(CMD ": --provider: %s", bptee_last_error());
         a->have_provider = 1;
+        a->opts.sim_tee = 0;
+        if (!strcmp(arg, "sim-tdx")) { /* the simulator playing TDX: a CLI spelling only */
+            a->opts.provider = BPTEE_EVIDENCE_PROVIDER_SIM;
+            a->opts.sim_tee = BPTEE_EVIDENCE_PROVIDER_TDX;
+            return 0;
+        }
+        if (bptee_evidence_provider_parse(arg, &a->opts.provider) < 0)
+            return cli_usage_error(CMD ": --provider: %s (or sim-tdx)", bptee_last_error());
         return 0;
     case 'r':
         a->have_rd = 1;
@@ -71,6 +89,12 @@ static int parse_opt(int c, const char *arg, struct attest_args *a)
         return 0;
     case 'd':
         a->opts.device = arg;
+        return 0;
+    case 'D':
+        a->opts.tdx_device = arg;
+        return 0;
+    case 'T':
+        a->tdreport = 1;
         return 0;
     case 's':
         a->opts.state_dir = arg;
@@ -101,6 +125,8 @@ static int parse_args(int argc, char **argv, struct attest_args *a)
         {"public-key", required_argument, NULL, 'k'},
         {"tsm-path", required_argument, NULL, 't'},
         {"device", required_argument, NULL, 'd'},
+        {"tdx-device", required_argument, NULL, 'D'},
+        {"tdreport", no_argument, NULL, 'T'},
         {"state-dir", required_argument, NULL, 's'},
         {"vmpl", required_argument, NULL, 'v'},
         {"config", required_argument, NULL, 'c'},
@@ -127,6 +153,9 @@ static int parse_args(int argc, char **argv, struct attest_args *a)
         return cli_usage_error(CMD ": --report-data and --nonce/--public-key exclude each other");
     if (a->have_nonce != a->have_pk)
         return cli_usage_error(CMD ": --nonce and --public-key go together");
+    if (a->tdreport && !a->output && isatty(STDOUT_FILENO))
+        return cli_usage_error(CMD ": refusing to write a binary TDREPORT to a terminal (use -o "
+                                   "FILE or a pipe)");
     return 0;
 }
 
@@ -148,6 +177,8 @@ static int apply_config(struct attest_args *a, struct bptee_config **cfg)
         a->opts.tsm_path = from.tsm_path;
     if (!a->opts.device)
         a->opts.device = from.device;
+    if (!a->opts.tdx_device)
+        a->opts.tdx_device = from.tdx_device;
     if (!a->opts.state_dir)
         a->opts.state_dir = from.state_dir;
     return 0;
@@ -164,17 +195,35 @@ static int bind_key(struct attest_args *a)
 
 static void announce(const struct attest_args *a, int source, const struct bptee_report *rep)
 {
+    int tdx = bptee_report_provider(rep) == BPTEE_PROVIDER_INTEL_TDX;
     if (source == BPTEE_GUEST_SOURCE_SIM && a->opts.provider == BPTEE_EVIDENCE_PROVIDER_AUTO)
         fputs("bptee: no TEE hardware found; using the simulated TEE (evidence is marked "
               "simulated)\n",
               stderr);
     else if (source == BPTEE_GUEST_SOURCE_SIM)
-        fputs("bptee: using the simulated TEE (evidence is marked simulated)\n", stderr);
+        fprintf(stderr, "bptee: using the simulated %s (evidence is marked simulated)\n",
+                tdx ? "TDX" : "TEE");
     else if (bptee_report_simulated(rep))
         fprintf(stderr,
                 "bptee: evidence from %s is signed by the bptee simulation root, not "
-                "AMD (marked simulated)\n",
-                bptee_guest_source_name(source));
+                "%s (marked simulated)\n",
+                bptee_guest_source_name(source), tdx ? "Intel" : "AMD");
+}
+
+/* The TD's own TDREPORT: no evidence (MAC'd for this CPU), so it is written raw and said so. */
+static int write_tdreport(struct attest_args *a)
+{
+    uint8_t rep[BPTEE_TDX_TDREPORT_SIZE];
+    int source = 0;
+    int r = bptee_guest_tdreport(&a->opts, a->report_data, a->report_data_len, rep, sizeof rep,
+                                 &source);
+    if (r < 0)
+        return cli_error(CMD ": --tdreport", r);
+    fprintf(stderr, "bptee: TDREPORT from %s: MAC'd for this CPU, not remotely verifiable%s\n",
+            source == BPTEE_GUEST_SOURCE_SIM ? "the simulated TDX" : "the TDX guest device",
+            source == BPTEE_GUEST_SOURCE_SIM ? " (simulated)" : "");
+    r = bptee_write_file(a->output, rep, sizeof rep, 0644);
+    return r < 0 ? cli_error(a->output ? a->output : "stdout", r) : 0;
 }
 
 static int write_evidence(struct attest_args *a, struct bptee_report *rep)
@@ -215,6 +264,11 @@ int cmd_attest(int argc, char **argv)
     r = apply_config(&a, &cfg);
     if (!r)
         r = bind_key(&a);
+    if (!r && a.tdreport) {
+        r = write_tdreport(&a);
+        bptee_config_free(cfg);
+        return r;
+    }
     if (!r) {
         int rc = bptee_guest_attest(&a.opts, a.report_data, a.report_data_len, &rep, &source);
         r = rc < 0 ? cli_error(CMD, rc) : 0;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* bptee inspect: every field of an attestation report, readable. Nothing is verified. */
+/* bptee inspect: every field of an attestation report (SEV-SNP report, TDX quote or TDREPORT),
+ * readable. Nothing is verified. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/inspect_tdx.h"
 
 #define INPUT_MAX (8u << 20)
 
@@ -16,7 +18,8 @@ static void inspect_usage(FILE *out)
 {
     fprintf(out, "usage: bptee inspect FILE\n\n"
                  "Print every field of the attestation evidence in FILE ('-' reads stdin):\n"
-                 "evidence JSON (bptee attest), a raw 1184-byte SEV-SNP report, or its hex.\n"
+                 "evidence JSON (bptee attest), a raw 1184-byte SEV-SNP report, a raw TDX\n"
+                 "quote, hex of either, or a raw 1024-byte TDREPORT (bptee attest --tdreport).\n"
                  "Nothing is verified; use 'bptee verify' for that.\n\n"
                  "Exit status: 0 printed, 1 unreadable or malformed, 2 usage error.\n");
 }
@@ -164,6 +167,40 @@ static void print_envelope(const struct bptee_report *ev)
     }
 }
 
+static int inspect_snp(const uint8_t *raw, size_t len)
+{
+    struct bptee_snp_report r;
+    int rc = bptee_snp_report_parse(raw ? raw : (const uint8_t *)"", len, &r);
+    if (rc == 0)
+        print_report(&r);
+    return rc;
+}
+
+static int inspect_evidence(const char *path, const uint8_t *data, size_t len)
+{
+    struct bptee_report *ev = NULL;
+    int rc = bptee_verify_input_load(data, len, &ev);
+    if (rc < 0)
+        return cli_error(path, rc);
+    size_t ev_len = 0;
+    const uint8_t *raw = bptee_report_evidence(ev, &ev_len);
+    int format = bptee_report_format(ev);
+    if (format != BPTEE_FORMAT_SEV_SNP_REPORT && format != BPTEE_FORMAT_TDX_QUOTE) {
+        const char *name = bptee_format_name(format);
+        bptee_report_free(ev);
+        fprintf(stderr, "bptee: %s: %s evidence cannot be inspected (SEV-SNP and TDX only)\n", path,
+                name ? name : "unknown");
+        return 1;
+    }
+    print_envelope(ev);
+    if (format == BPTEE_FORMAT_TDX_QUOTE)
+        rc = inspect_tdx_quote(raw ? raw : (const uint8_t *)"", ev_len);
+    else
+        rc = inspect_snp(raw, ev_len);
+    bptee_report_free(ev);
+    return rc < 0 ? cli_error(path, rc) : 0;
+}
+
 static int inspect(const char *path)
 {
     uint8_t *data = NULL;
@@ -171,25 +208,11 @@ static int inspect(const char *path)
     int rc = bptee_read_file(path, INPUT_MAX, &data, &len);
     if (rc < 0)
         return cli_error("inspect", rc);
-    struct bptee_report *ev = NULL;
-    rc = bptee_verify_input_load(data, len, &ev);
+    /* A TDREPORT is no evidence (bptee_verify_input_load refuses it), but it can be read. */
+    int status = inspect_tdx_tdreport(data, len) ? 0 : inspect_evidence(path, data, len);
     bptee_free(data);
-    if (rc < 0)
-        return cli_error(path, rc);
-    size_t ev_len = 0;
-    const uint8_t *raw = bptee_report_evidence(ev, &ev_len);
-    struct bptee_snp_report r;
-    if (bptee_report_format(ev) != BPTEE_FORMAT_SEV_SNP_REPORT) {
-        bptee_report_free(ev);
-        fprintf(stderr, "bptee: %s: only SEV-SNP reports can be inspected so far\n", path);
-        return 1;
-    }
-    print_envelope(ev);
-    rc = bptee_snp_report_parse(raw ? raw : (const uint8_t *)"", ev_len, &r);
-    bptee_report_free(ev);
-    if (rc < 0)
-        return cli_error(path, rc);
-    print_report(&r);
+    if (status)
+        return status;
     return fflush(stdout) == 0 ? 0 : 1;
 }
 

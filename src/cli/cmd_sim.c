@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* bptee sim: the simulated TEE. init creates (or shows) its state and prints the simulation
- * ARK's fingerprint; report writes a raw simulated ATTESTATION_REPORT; tsm-fs serves a
- * configfs-tsm emulation backed by it (sim_tsmfs.c). */
+ * root's fingerprint (the ARK's, or with --tee tdx the simulated Intel root's); report writes a
+ * raw simulated ATTESTATION_REPORT; tsm-fs serves a configfs-tsm emulation backed by it
+ * (sim_tsmfs.c), as provider sev_guest or, with --tee tdx, tdx_guest. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,19 +19,21 @@
 static void sim_usage(FILE *out)
 {
     fprintf(out,
-            "usage: bptee sim init [--state-dir DIR]\n"
+            "usage: bptee sim init [--tee sev-snp|tdx] [--state-dir DIR]\n"
             "       bptee sim report [--state-dir DIR] [--report-data HEX] [--vmpl N]\n"
             "                        [GUEST OPTIONS] [--certs FILE] [-o FILE]\n"
-            "       bptee sim tsm-fs MOUNTPOINT [--state-dir DIR] [--foreground] [--race N]\n"
-            "                        [GUEST OPTIONS]\n\n"
+            "       bptee sim tsm-fs MOUNTPOINT [--tee sev-snp|tdx] [--state-dir DIR]\n"
+            "                        [--foreground] [--race N] [GUEST OPTIONS]\n\n"
             "The simulated SEV-SNP TEE: a Milan-shaped platform whose ARK, ASK and VCEK are\n"
             "generated once into the state directory (default $XDG_STATE_HOME/bptee/sim) and\n"
             "marked \"" BPTEE_SIM_ORG "\". Its evidence is never hardware evidence.\n\n"
-            "init     create the state if needed; print the simulation ARK's SHA-256\n"
+            "init     create the state if needed; print the simulation ARK's SHA-256 (with\n"
+            "         --tee tdx: the simulated TDX's root, state in DIR-tdx; docs/tdx.md)\n"
             "report   write a signed 1184-byte report (stdout must not be a terminal) and,\n"
             "         with --certs, the GHCB certificate table (VCEK, ASK, ARK)\n"
             "tsm-fs   mount a FUSE file system that behaves as configfs-tsm's report/ tree;\n"
-            "         unmount with 'fusermount3 -u MOUNTPOINT'\n\n"
+            "         unmount with 'fusermount3 -u MOUNTPOINT'; --tee tdx serves the simulated\n"
+            "         TDX's quotes as provider tdx_guest (--measurement is the MRTD)\n\n"
             "GUEST OPTIONS (the simulated guest's launch):\n"
             "  --measurement HEX   48 bytes      --policy N      guest POLICY (default 0x30000)\n"
             "  --host-data HEX     32 bytes      --version N     report VERSION 2, 3 or 5\n"
@@ -71,18 +74,48 @@ int sim_guest_opt(int c, const char *arg, struct sim_guest_args *g)
     }
 }
 
+/* The simulated TDX's state sits beside the SEV-SNP one: "<dir>-tdx" (guest.h). */
+static int tdx_root(const char *dir, uint8_t fp[32])
+{
+    char path[4096];
+    if (dir && (size_t)snprintf(path, sizeof path, "%s-tdx", dir) >= sizeof path)
+        return cli_usage_error("sim init: --state-dir is too long");
+    struct bptee_tdx_sim *sim = NULL;
+    int r = bptee_tdx_sim_open(dir ? path : NULL, NULL, &sim);
+    if (r == 0)
+        r = bptee_tdx_sim_root_fingerprint(sim, fp);
+    bptee_tdx_sim_free(sim);
+    return r < 0 ? cli_error("sim init", r) : 0;
+}
+
+static int snp_root(const char *dir, uint8_t fp[32])
+{
+    struct bptee_sim *sim = NULL;
+    int r = bptee_sim_open(dir, NULL, &sim);
+    if (r < 0)
+        return cli_error("sim init", r);
+    bptee_sim_ark_fingerprint(sim, fp);
+    bptee_sim_free(sim);
+    return 0;
+}
+
 static int sim_init(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"state-dir", required_argument, NULL, 's'},
+        {"tee", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
     const char *dir = NULL;
-    int c;
+    int c, tdx = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         if (c == 's')
             dir = optarg;
+        else if (c == 'T' && (!strcmp(optarg, "tdx") || !strcmp(optarg, "sev-snp")))
+            tdx = !strcmp(optarg, "tdx");
+        else if (c == 'T')
+            return cli_usage_error("sim init: --tee: expected sev-snp or tdx, got '%s'", optarg);
         else if (c == ':')
             return cli_usage_error("sim init: %s needs a value", argv[optind - 1]);
         else
@@ -90,13 +123,10 @@ static int sim_init(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("sim init: unexpected argument '%s'", argv[optind]);
-    struct bptee_sim *sim = NULL;
-    int r = bptee_sim_open(dir, NULL, &sim);
-    if (r < 0)
-        return cli_error("sim init", r);
     uint8_t fp[32];
-    bptee_sim_ark_fingerprint(sim, fp);
-    bptee_sim_free(sim);
+    int r = tdx ? tdx_root(dir, fp) : snp_root(dir, fp);
+    if (r)
+        return r;
     char *hex = cli_hex(fp, sizeof fp);
     if (!hex)
         return cli_error("sim init", BPTEE_ENOMEM);

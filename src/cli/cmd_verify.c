@@ -21,8 +21,8 @@
 #define CERT_MAX (1u << 20)
 
 struct verify_args {
-    const char *file, *policy, *vcek, *chain, *sidecar;
-    int64_t at;
+    const char *file, *policy, *vcek, *chain, *sidecar, *collateral;
+    int64_t at, collateral_at;
     int json;
 };
 
@@ -30,17 +30,23 @@ static void verify_usage(FILE *out)
 {
     fprintf(out,
             "usage: bptee verify FILE [--policy FILE] [--vcek FILE] [--chain FILE] [--at TIME]\n"
-            "                    [--sidecar FILE] [--json]\n\n"
+            "                    [--collateral DIR] [--collateral-at TIME] [--sidecar FILE]\n"
+            "                    [--json]\n\n"
             "Verify what FILE holds ('-' reads stdin): attestation evidence (evidence JSON from\n"
-            "bptee attest, a raw 1184-byte SEV-SNP report, or its hex), or an attested result\n"
-            "(a JSON object with a \"tee\" member, or any file with its sidecar; see\n"
-            "'bptee result --help').\n\n"
+            "bptee attest, a raw 1184-byte SEV-SNP report, a raw TDX quote, or hex of either), or\n"
+            "an attested result (a JSON object with a \"tee\" member, or any file with its\n"
+            "sidecar; see 'bptee result --help').\n\n"
             "  --policy FILE  verification policy (docs/policy.md); default: no debug, no\n"
             "                 simulated evidence, anything else that verifies\n"
-            "  --vcek FILE    the VCEK/VLEK (DER or PEM) if the evidence does not carry it\n"
-            "  --chain FILE   ASK/ASVK and ARK (PEM bundle); default: AMD's built-in roots\n"
+            "  --vcek FILE    SEV-SNP: the VCEK/VLEK (DER or PEM) if the evidence lacks it\n"
+            "  --chain FILE   SEV-SNP: ASK/ASVK and ARK (PEM bundle; default: AMD's built-in\n"
+            "                 roots); TDX: a PEM PCK chain (leaf, CA, root) replacing the quote's\n"
             "  --at TIME      verify at TIME: unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ\n"
             "                 (default: now)\n"
+            "  --collateral DIR  TDX: Intel PCS collateral by name (tcb_info.json,\n"
+            "                 qe_identity.json, tcb_signing_chain.pem, root_crl.der,\n"
+            "                 pck_crl.der; each optional) for the TCB status (docs/tdx.md)\n"
+            "  --collateral-at TIME  judge the collateral's validity at TIME (default: --at)\n"
             "  --sidecar FILE a result's sidecar (default FILE.tee.json when it exists)\n"
             "  --json         print the verified report as JSON instead of a summary\n\n"
             "Exit status: 0 verified under the policy, 1 rejected or unreadable (the reason on\n"
@@ -72,6 +78,8 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
         {"chain", required_argument, NULL, 'c'},  {"at", required_argument, NULL, 't'},
         {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
         {"sidecar", required_argument, NULL, 's'},
+        {"collateral", required_argument, NULL, 'C'},
+        {"collateral-at", required_argument, NULL, 'A'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -83,11 +91,18 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
         case 'c': a->chain = optarg; break;
         case 'j': a->json = 1; break;
         case 's': a->sidecar = optarg; break;
+        case 'C': a->collateral = optarg; break;
         case 'h': verify_usage(stdout); return 0;
         case 't':
             if ((a->at = parse_time(optarg)) <= 0)
                 return cli_usage_error("verify: --at '%s': expected unix seconds, YYYY-MM-DD "
                                        "or YYYY-MM-DDTHH:MM:SSZ",
+                                       optarg);
+            break;
+        case 'A':
+            if ((a->collateral_at = parse_time(optarg)) <= 0)
+                return cli_usage_error("verify: --collateral-at '%s': expected unix seconds, "
+                                       "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ",
                                        optarg);
             break;
         default:
@@ -114,6 +129,29 @@ static void custom_line(const struct bptee_report *r, const char *label, const c
     bptee_free(json);
 }
 
+/* The claims each kind of evidence is judged by (custom claims absent from a kind are skipped). */
+static void kind_lines(const struct bptee_report *r)
+{
+    if (bptee_report_provider(r) == BPTEE_PROVIDER_INTEL_TDX) {
+        custom_line(r, "fmspc", "fmspc");
+        custom_line(r, "tee_tcb_svn", "tee_tcb_svn");
+        custom_line(r, "tcb_status", "tcb_status");
+        custom_line(r, "rtmrs", "rtmrs");
+        custom_line(r, "report_data", "report_data");
+        custom_line(r, "root", "root_sha256");
+        return;
+    }
+    const char *product = bptee_report_product_id(r), *fw = bptee_report_platform_version(r);
+    printf("  %-14s %s\n", "product", product ? product : "?");
+    printf("  %-14s %s\n", "firmware", fw ? fw : "?");
+    custom_line(r, "vmpl", "vmpl");
+    custom_line(r, "reported_tcb", "reported_tcb");
+    custom_line(r, "report_data", "report_data");
+    custom_line(r, "chip_id", "chip_id");
+    custom_line(r, "signing_key", "signing_key");
+    custom_line(r, "root", "ark_sha256");
+}
+
 static void print_summary(const struct bptee_report *r, int64_t at)
 {
     char *meas = NULL, when[32];
@@ -127,16 +165,8 @@ static void print_summary(const struct bptee_report *r, int64_t at)
     if (bptee_report_measurement_string(r, &meas) == 0)
         printf("  %-14s %s\n", "measurement", meas);
     bptee_free(meas);
-    const char *product = bptee_report_product_id(r), *fw = bptee_report_platform_version(r);
-    printf("  %-14s %s\n", "product", product ? product : "?");
-    printf("  %-14s %s\n", "firmware", fw ? fw : "?");
     printf("  %-14s %s\n", "debug", bptee_report_debug_mode(r) ? "yes" : "no");
-    custom_line(r, "vmpl", "vmpl");
-    custom_line(r, "reported_tcb", "reported_tcb");
-    custom_line(r, "report_data", "report_data");
-    custom_line(r, "chip_id", "chip_id");
-    custom_line(r, "signing_key", "signing_key");
-    custom_line(r, "root", "ark_sha256");
+    kind_lines(r);
     printf("  %-14s %s\n", "simulated", sim ? "YES" : "no");
     printf("  %-14s %s\n", "verified at", when);
 }
@@ -149,10 +179,21 @@ static int read_opt_file(const char *path, uint8_t **data, size_t *len)
     return rc < 0 ? cli_error("verify", rc) : 0;
 }
 
-/* Attestation evidence: the one input kind so far. */
+static int load_collateral(const char *dir, struct bptee_tdx_collateral **out)
+{
+    if (!dir)
+        return 0;
+    int rc = bptee_tdx_collateral_new(out);
+    if (rc == 0)
+        rc = bptee_tdx_collateral_load_dir(*out, dir);
+    return rc < 0 ? cli_error("verify: --collateral", rc) : 0;
+}
+
+/* Attestation evidence of any kind bptee verifies (SEV-SNP, TDX). */
 static int verify_evidence(const struct verify_args *a, const uint8_t *data, size_t len)
 {
     struct bptee_policy *policy = NULL;
+    struct bptee_tdx_collateral *coll = NULL;
     uint8_t *vcek = NULL, *chain = NULL;
     size_t vcek_len = 0, chain_len = 0;
     struct bptee_report *out = NULL;
@@ -161,11 +202,13 @@ static int verify_evidence(const struct verify_args *a, const uint8_t *data, siz
         fprintf(stderr, "bptee: verify: %s\n", bptee_last_error());
         return 1;
     }
-    if (read_opt_file(a->vcek, &vcek, &vcek_len) || read_opt_file(a->chain, &chain, &chain_len))
+    if (read_opt_file(a->vcek, &vcek, &vcek_len) || read_opt_file(a->chain, &chain, &chain_len) ||
+        load_collateral(a->collateral, &coll))
         goto out;
     int64_t at = a->at ? a->at : (int64_t)time(NULL);
-    BPTEE_OPTS(bptee_verify_opts, o, .at = at, .policy = policy, .vcek = vcek,
-               .vcek_len = vcek_len, .chain = chain, .chain_len = chain_len);
+    BPTEE_OPTS(bptee_verify_opts, o, .at = at, .policy = policy, .vcek = vcek, .vcek_len = vcek_len,
+               .chain = chain, .chain_len = chain_len, .tdx_collateral = coll,
+               .tdx_collateral_at = a->collateral_at);
     if ((rc = bptee_verify(data, len, &o, &out)) < 0) {
         status = cli_error(a->file, rc);
         goto out;
@@ -185,6 +228,7 @@ static int verify_evidence(const struct verify_args *a, const uint8_t *data, siz
 out:
     bptee_report_free(out);
     bptee_policy_free(policy);
+    bptee_tdx_collateral_free(coll);
     bptee_free(vcek);
     bptee_free(chain);
     return status;
@@ -203,9 +247,10 @@ int cmd_verify(int argc, char **argv)
         return cli_error("verify", rc);
     int status;
     if (verify_result_detect(a.file, a.sidecar, data, len)) {
-        if (a.vcek || a.chain) {
+        if (a.vcek || a.chain || a.collateral || a.collateral_at) {
             bptee_free(data);
-            return cli_usage_error("verify: --vcek and --chain apply to evidence, not results");
+            return cli_usage_error("verify: --vcek, --chain and --collateral[-at] apply to "
+                                   "evidence, not results");
         }
         struct verify_result_args ra = {.file = a.file, .sidecar = a.sidecar, .policy = a.policy,
                                         .at = a.at, .json = a.json};

@@ -4,7 +4,9 @@
  * client runs exactly the calls it makes on a real guest: mkdir report/NAME, write inblob and
  * privlevel (each write advances generation), read outblob (generated over the inblob for the
  * current generation, then cached, as the kernel does), auxblob (the certificate table),
- * provider, generation and privlevel_floor, rmdir. Served by one thread, so no locking. */
+ * provider, generation and privlevel_floor, rmdir. With --tee tdx it is the tdx_guest
+ * provider: outblob is a quote, and there is no auxblob, privlevel or privlevel_floor. Served
+ * by one thread, so no locking. */
 #define FUSE_USE_VERSION 31
 #include <errno.h>
 #include <fcntl.h>
@@ -46,13 +48,11 @@ struct instance {
     /* outblob/auxblob generated for cached_gen */
     int cached;
     unsigned long long cached_gen;
-    uint8_t outblob[BPTEE_SNP_REPORT_SIZE];
-    uint8_t *auxblob;
-    size_t auxblob_len;
+    struct tsm_blob outblob, auxblob;
 };
 
 struct tsmfs {
-    struct bptee_sim *sim;
+    struct tsm_backend be;
     struct instance *instances;
     size_t count;
     unsigned race_left; /* test knob: outblob reads that see a concurrent writer */
@@ -69,6 +69,19 @@ struct node {
 static struct tsmfs *fs_state(void)
 {
     return fuse_get_context()->private_data;
+}
+
+/* tdx_guest shows neither auxblob nor privlevel (the kernel hides attributes a provider lacks). */
+static int attr_visible(size_t a)
+{
+    return !fs_state()->be.tdx || (a != A_AUXBLOB && a != A_PRIVLEVEL && a != A_FLOOR);
+}
+
+static void blobs_free(struct instance *i)
+{
+    free(i->outblob.data);
+    free(i->auxblob.data);
+    i->outblob = i->auxblob = (struct tsm_blob){0};
 }
 
 static struct instance *find_instance(const char *name, size_t len)
@@ -98,7 +111,7 @@ static int lookup(const char *path, struct node *n)
     if (!slash)
         return 0;
     for (size_t a = 0; a < NATTRS; a++)
-        if (!strcmp(slash + 1, attrs[a].name)) {
+        if (attr_visible(a) && !strcmp(slash + 1, attrs[a].name)) {
             n->depth = 3;
             n->attr = (int)a;
             return 0;
@@ -146,7 +159,8 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
             fill(buf, i->name, NULL, 0, 0);
     else
         for (size_t a = 0; a < NATTRS; a++)
-            fill(buf, attrs[a].name, NULL, 0, 0);
+            if (attr_visible(a))
+                fill(buf, attrs[a].name, NULL, 0, 0);
     return 0;
 }
 
@@ -187,7 +201,7 @@ static int fs_rmdir(const char *path)
             break;
         }
     fs->count--;
-    free(n.inst->auxblob);
+    blobs_free(n.inst);
     free(n.inst->name);
     free(n.inst);
     return 0;
@@ -214,13 +228,13 @@ static int refresh_blobs(struct tsmfs *fs, struct instance *i)
 {
     if (i->cached && i->cached_gen == i->generation)
         return 0;
-    free(i->auxblob);
-    i->auxblob = NULL;
+    blobs_free(i);
     i->cached = 0;
-    if (bptee_sim_report(fs->sim, i->inblob, i->inblob_len, i->privlevel, i->outblob,
-                         sizeof i->outblob) < 0 ||
-        bptee_sim_certtable(fs->sim, &i->auxblob, &i->auxblob_len) < 0)
+    if (tsm_backend_generate(&fs->be, i->inblob, i->inblob_len, i->privlevel, &i->outblob,
+                             &i->auxblob) < 0) {
+        blobs_free(i);
         return -EIO;
+    }
     i->cached = 1;
     i->cached_gen = i->generation;
     return 0;
@@ -244,6 +258,7 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off, struct f
         return r < 0 ? r : -EISDIR;
     struct instance *i = n.inst;
     char text[32];
+    const char *text_p;
     switch (n.attr) {
     case A_OUTBLOB:
     case A_AUXBLOB:
@@ -255,10 +270,11 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off, struct f
             return r;
         if (!i->cached)
             return 0;
-        return n.attr == A_OUTBLOB ? read_slice(i->outblob, sizeof i->outblob, buf, size, off)
-                                   : read_slice(i->auxblob, i->auxblob_len, buf, size, off);
+        return n.attr == A_OUTBLOB ? read_slice(i->outblob.data, i->outblob.len, buf, size, off)
+                                   : read_slice(i->auxblob.data, i->auxblob.len, buf, size, off);
     case A_PROVIDER:
-        return read_slice("sev_guest\n", 10, buf, size, off);
+        text_p = tsm_backend_provider(&fs_state()->be);
+        return read_slice(text_p, strlen(text_p), buf, size, off);
     case A_GENERATION:
         snprintf(text, sizeof text, "%llu\n", i->generation);
         return read_slice(text, strlen(text), buf, size, off);
@@ -346,9 +362,12 @@ static const struct fuse_operations tsm_ops = {
 
 static void tsmfs_usage_hint(void)
 {
-    fputs("usage: bptee sim tsm-fs MOUNTPOINT [--state-dir DIR] [--foreground] [--race N]\n"
-          "                        [--measurement HEX] [--policy N] [--host-data HEX]\n"
-          "                        [--version N] [--guest-svn N]\n"
+    fputs("usage: bptee sim tsm-fs MOUNTPOINT [--tee sev-snp|tdx] [--state-dir DIR]\n"
+          "                        [--foreground] [--race N] [--measurement HEX] [--policy N]\n"
+          "                        [--host-data HEX] [--version N] [--guest-svn N]\n"
+          "  --tee T    sev-snp (default): provider sev_guest, the simulated SEV-SNP TEE;\n"
+          "             tdx: provider tdx_guest, outblob a quote of the simulated TDX (state\n"
+          "             in DIR-tdx; --measurement sets the MRTD; no auxblob, no privlevel)\n"
           "  --race N   test knob: the first N outblob reads see a concurrent writer\n",
           stdout);
 }
@@ -356,9 +375,17 @@ static void tsmfs_usage_hint(void)
 struct tsmfs_args {
     struct sim_guest_args g;
     const char *mountpoint;
-    int foreground;
+    int foreground, tdx;
     unsigned race;
 };
+
+static int parse_tee(const char *arg, struct tsmfs_args *a)
+{
+    if (strcmp(arg, "sev-snp") && strcmp(arg, "tdx"))
+        return cli_usage_error("sim tsm-fs: --tee: expected sev-snp or tdx, got '%s'", arg);
+    a->tdx = !strcmp(arg, "tdx");
+    return 0;
+}
 
 static int tsmfs_parse(int argc, char **argv, struct tsmfs_args *a)
 {
@@ -366,6 +393,7 @@ static int tsmfs_parse(int argc, char **argv, struct tsmfs_args *a)
         SIM_GUEST_LONGOPTS,
         {"foreground", no_argument, NULL, 'f'},
         {"race", required_argument, NULL, 'R'},
+        {"tee", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -382,6 +410,10 @@ static int tsmfs_parse(int argc, char **argv, struct tsmfs_args *a)
             return -1;
         if (c == 'f')
             a->foreground = 1;
+        else if (c == 'T' && (r = parse_tee(optarg, a)) != 0)
+            return r;
+        else if (c == 'T')
+            continue;
         else if (c == 'R' && cli_uint_arg("sim tsm-fs", "--race", optarg, 1000, &v))
             return 2;
         else if (c == 'R')
@@ -395,7 +427,7 @@ static int tsmfs_parse(int argc, char **argv, struct tsmfs_args *a)
     if (optind != argc - 1)
         return cli_usage_error("sim tsm-fs: expected one MOUNTPOINT (see --help)");
     a->mountpoint = argv[optind];
-    return 0;
+    return tsm_backend_check_args(a->tdx, &a->g);
 }
 
 /* Mount, detach unless --foreground, and serve until unmounted or signalled. */
@@ -416,9 +448,9 @@ static int serve(struct tsmfs *fs, const struct tsmfs_args *a)
         return 1;
     }
     fprintf(stderr,
-            "bptee: sim tsm-fs: configfs-tsm emulation of the simulated TEE at "
+            "bptee: sim tsm-fs: configfs-tsm emulation (provider %s) of the simulated %s at "
             "%s/report (evidence is simulated)\n",
-            a->mountpoint);
+            a->tdx ? "tdx_guest" : "sev_guest", a->tdx ? "TDX" : "SEV-SNP TEE", a->mountpoint);
     int status = 1;
     struct fuse_session *se = fuse_get_session(f);
     if (fuse_daemonize(a->foreground) == 0 && fuse_set_signal_handlers(se) == 0) {
@@ -440,19 +472,21 @@ int sim_tsmfs_main(int argc, char **argv)
     }
     if (r)
         return r;
-    struct tsmfs fs = {.race_left = a.race, .started = time(NULL)};
+    struct tsmfs fs = {.be = {.tdx = a.tdx}, .race_left = a.race, .started = time(NULL)};
     /* The state is loaded before mounting so a bad state fails here, not inside the mount. */
-    r = bptee_sim_open(a.g.state_dir, &a.g.opts, &fs.sim);
-    if (r < 0)
+    r = tsm_backend_open(&fs.be, &a.g);
+    if (r < 0) {
+        tsm_backend_free(&fs.be);
         return cli_error("sim tsm-fs", r);
+    }
     int status = serve(&fs, &a);
     while (fs.instances) {
         struct instance *next = fs.instances->next;
-        free(fs.instances->auxblob);
+        blobs_free(fs.instances);
         free(fs.instances->name);
         free(fs.instances);
         fs.instances = next;
     }
-    bptee_sim_free(fs.sim);
+    tsm_backend_free(&fs.be);
     return status;
 }

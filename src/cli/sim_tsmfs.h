@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `bptee sim` pieces shared between cmd_sim.c and the configfs-tsm emulation (sim_tsmfs.c):
- * the simulated guest's launch options and the tsm-fs entry point. */
+/* `bptee sim` pieces shared between cmd_sim.c and the configfs-tsm emulation (sim_tsmfs.c,
+ * sim_tsmfs_backend.c): the simulated guest's launch options, the tsm-fs entry point and the
+ * simulator behind it. */
 #ifndef BPTEE_CLI_SIM_TSMFS_H
 #define BPTEE_CLI_SIM_TSMFS_H
 
@@ -41,5 +42,29 @@ int sim_guest_opt(int c, const char *arg, struct sim_guest_args *g);
 
 /* bptee sim tsm-fs MOUNTPOINT ...; argv[0] is "tsm-fs". */
 int sim_tsmfs_main(int argc, char **argv);
+
+/* The simulator the emulation serves: SEV-SNP, or TDX when tdx is set before opening. */
+struct tsm_backend {
+    int tdx;
+    struct bptee_sim *sim;
+    struct bptee_tdx_sim *tdx_sim;
+};
+
+struct tsm_blob {
+    uint8_t *data; /* free() */
+    size_t len;
+};
+
+/* With --tee tdx, the options that mean nothing to TDX are usage errors: 0, or 2 printed. */
+int tsm_backend_check_args(int tdx, const struct sim_guest_args *g);
+/* Open the simulator (TDX: state in "<state_dir>-tdx", --measurement is the MRTD); 0 or a
+ * negative BPTEE_E* code with bptee_last_error() set. */
+int tsm_backend_open(struct tsm_backend *b, const struct sim_guest_args *g);
+void tsm_backend_free(struct tsm_backend *b);
+/* The provider attribute's text. */
+const char *tsm_backend_provider(const struct tsm_backend *b);
+/* outblob (and for SEV-SNP auxblob) over the inblob at privlevel (SEV-SNP's VMPL). */
+int tsm_backend_generate(struct tsm_backend *b, const uint8_t *inblob, size_t len,
+                         unsigned privlevel, struct tsm_blob *out, struct tsm_blob *aux);
 
 #endif

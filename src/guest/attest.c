@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Evidence from whichever source the options select, turned into the evidence model's
- * report. Simulated evidence is marked so wherever it came from: from the simulator itself,
- * or from a device emulation whose certificates carry the simulation's organization. */
+ * report (SEV-SNP here, TDX quotes in attest_tdx.c). Simulated evidence is marked so wherever
+ * it came from: from the simulator itself, or from a device emulation whose certificates
+ * carry the simulation's organization. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,9 @@
 #include "util/error.h"
 
 struct raw_evidence {
-    uint8_t *report, *certs;
+    uint8_t *report, *certs; /* TDX: report is the quote, no certs */
     size_t report_len, certs_len;
+    bool tdx;
 };
 
 static void raw_release(struct raw_evidence *e)
@@ -135,6 +137,24 @@ static int build_report(const struct raw_evidence *e, int source, struct bptee_r
     return 0;
 }
 
+/* configfs-tsm serves whichever TEE this guest is: the provider decides which ones to accept. */
+static int tsm_evidence(const struct guest_cfg *g, const uint8_t rd[64], struct raw_evidence *e)
+{
+    unsigned accept = g->provider == BPTEE_EVIDENCE_PROVIDER_SEV_SNP ? TSM_SEV
+                      : g->provider == BPTEE_EVIDENCE_PROVIDER_TDX   ? TSM_TDX
+                                                                     : TSM_SEV | TSM_TDX;
+    struct tsm_blobs b;
+    int r = guest_tsm_fetch(g, rd, accept, &b);
+    if (r < 0)
+        return r;
+    *e = (struct raw_evidence){.report = b.out,
+                               .report_len = b.out_len,
+                               .certs = b.aux,
+                               .certs_len = b.aux_len,
+                               .tdx = b.kind == TSM_TDX};
+    return 0;
+}
+
 int bptee_guest_attest(const struct bptee_guest_opts *opts, const uint8_t *report_data,
                        size_t report_data_len, struct bptee_report **out, int *source)
 {
@@ -151,15 +171,19 @@ int bptee_guest_attest(const struct bptee_guest_opts *opts, const uint8_t *repor
         r = guest_select(&g, false, &src);
     if (r < 0)
         return r;
-    struct raw_evidence e = {0};
+    struct raw_evidence e = {.tdx = src == BPTEE_GUEST_SOURCE_SIM && g.sim_tdx};
     if (src == BPTEE_GUEST_SOURCE_TSM)
-        r = bptee_guest_tsm_report(opts, rd, 64, &e.report, &e.report_len, &e.certs, &e.certs_len);
+        r = tsm_evidence(&g, rd, &e);
     else if (src == BPTEE_GUEST_SOURCE_IOCTL)
         r = bptee_guest_sev_ext_report(opts, rd, 64, &e.report, &e.report_len, &e.certs,
                                        &e.certs_len);
+    else if (e.tdx)
+        r = guest_tdx_sim_quote(&g, rd, &e.report, &e.report_len);
     else
         r = sim_evidence(&g, rd, 64, &e);
-    if (r == 0)
+    if (r == 0 && e.tdx)
+        r = guest_tdx_report(e.report, e.report_len, src, out);
+    else if (r == 0)
         r = build_report(&e, src, out);
     raw_release(&e);
     if (r == 0 && source)
@@ -174,8 +198,14 @@ int bptee_guest_derived_key(const struct bptee_guest_opts *opts,
     struct guest_cfg g;
     int src = 0;
     int r = guest_resolve(opts, &g);
+    if (r == 0 && g.provider == BPTEE_EVIDENCE_PROVIDER_TDX)
+        r = fail(BPTEE_EUNSUPPORTED, "guest: TDX has no derived-key interface (derived keys are "
+                                     "SEV-SNP's SNP_GET_DERIVED_KEY)");
     if (r == 0)
         r = guest_select(&g, true, &src);
+    if (r == 0 && src == BPTEE_GUEST_SOURCE_SIM && g.sim_tdx)
+        r = fail(BPTEE_EUNSUPPORTED, "guest: the simulated TDX has no derived keys (they are "
+                                     "SEV-SNP's)");
     if (r < 0)
         return r;
     if (src == BPTEE_GUEST_SOURCE_IOCTL) {

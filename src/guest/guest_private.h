@@ -17,6 +17,8 @@ struct guest_cfg {
     int provider; /* enum bptee_evidence_provider */
     const char *tsm_path;
     const char *device;
+    const char *tdx_device;
+    bool sim_tdx;          /* the simulator plays TDX (sim_tee) */
     const char *state_dir; /* NULL: the simulator's default */
     bool set_vmpl;
     uint32_t vmpl;
@@ -34,6 +36,24 @@ int guest_select(const struct guest_cfg *g, bool need_device, int *source);
 
 /* Copy report_data (<= 64 bytes) into a zero-padded 64-byte block. */
 int guest_report_data(const uint8_t *rd, size_t len, uint8_t out[64]);
+
+/* tsm.c: one configfs-tsm report from a provider in `accept` (bits TSM_SEV, TSM_TDX); kind says
+ * which answered. SEV: out is the 1184-byte report, aux the certificate table (may be empty).
+ * TDX: out is the quote, no aux. */
+enum { TSM_SEV = 1u, TSM_TDX = 2u };
+struct tsm_blobs {
+    uint8_t *out, *aux;
+    size_t out_len, aux_len;
+    unsigned kind;
+};
+int guest_tsm_fetch(const struct guest_cfg *g, const uint8_t inblob[64], unsigned accept,
+                    struct tsm_blobs *b);
+void guest_tsm_release(struct tsm_blobs *b);
+
+/* attest_tdx.c: the TDX simulator's quote over rd, and a quote as the evidence model's report. */
+int guest_tdx_sim_quote(const struct guest_cfg *g, const uint8_t rd[64], uint8_t **quote,
+                        size_t *len);
+int guest_tdx_report(const uint8_t *quote, size_t len, int source, struct bptee_report **out);
 
 /* Names of SEV firmware status codes (psp-sev.h), or NULL. */
 const char *guest_fw_status_name(uint32_t status);

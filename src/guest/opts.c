@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Options, paths, and which source evidence comes from. Explicit choices are honoured exactly:
- * sev-snp never falls back to the simulator; only auto may, and the caller is told. */
+ * sev-snp and tdx never fall back to the simulator; only auto may, and the caller is told. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,21 +43,31 @@ int guest_resolve(const struct bptee_guest_opts *opts, struct guest_cfg *g)
         memcpy(&o, opts, opts->sz < sizeof o ? opts->sz : sizeof o);
     }
     if (o.provider != BPTEE_EVIDENCE_PROVIDER_AUTO && o.provider != BPTEE_EVIDENCE_PROVIDER_SIM &&
-        o.provider != BPTEE_EVIDENCE_PROVIDER_SEV_SNP) {
-        const char *name = bptee_evidence_provider_name(o.provider);
+        o.provider != BPTEE_EVIDENCE_PROVIDER_SEV_SNP && o.provider != BPTEE_EVIDENCE_PROVIDER_TDX)
         return fail(BPTEE_EUNSUPPORTED,
-                    "guest: evidence provider %s is not supported here "
-                    "(auto, sev-snp or sim)",
-                    name ? name : "(unknown)");
-    }
+                    "guest: evidence provider %d is not supported here "
+                    "(auto, sev-snp, tdx or sim)",
+                    o.provider);
+    if (o.sim_tee != 0 && o.sim_tee != BPTEE_EVIDENCE_PROVIDER_SEV_SNP &&
+        o.sim_tee != BPTEE_EVIDENCE_PROVIDER_TDX)
+        return fail(BPTEE_EINVAL, "guest: the simulator plays sev-snp or tdx, not provider %d",
+                    o.sim_tee);
+    bool sim_tdx = o.sim_tee == BPTEE_EVIDENCE_PROVIDER_TDX;
     if (o.set_vmpl && o.vmpl > 3)
         return fail(BPTEE_EINVAL, "guest: VMPL %u is out of range (0 to 3)", o.vmpl);
+    /* A VMPL is SEV-SNP's notion; a TD has no privilege level to ask for. */
+    if (o.set_vmpl && (o.provider == BPTEE_EVIDENCE_PROVIDER_TDX ||
+                       (o.provider == BPTEE_EVIDENCE_PROVIDER_SIM && sim_tdx)))
+        return fail(BPTEE_EINVAL, "guest: a VMPL applies to SEV-SNP only, not to TDX");
     *g = (struct guest_cfg){
         .provider = o.provider,
         .tsm_path =
             pick(o.tsm_path, BPTEE_GUEST_ENV_TSM_PATH, BPTEE_CONFIG_DEFAULT_TSM_REPORT_PATH),
         .device =
             pick(o.device, BPTEE_GUEST_ENV_SEV_GUEST_PATH, BPTEE_CONFIG_DEFAULT_SEV_GUEST_PATH),
+        .tdx_device =
+            pick(o.tdx_device, BPTEE_GUEST_ENV_TDX_GUEST_PATH, BPTEE_CONFIG_DEFAULT_TDX_GUEST_PATH),
+        .sim_tdx = sim_tdx,
         .state_dir = o.state_dir && o.state_dir[0] ? o.state_dir : NULL,
         .set_vmpl = o.set_vmpl,
         .vmpl = o.vmpl,
@@ -92,9 +102,44 @@ static bool exists(const char *p)
     return stat(p, &st) == 0 && !S_ISDIR(st.st_mode);
 }
 
+/* /dev/tdx_guest alone: the TD can make a TDREPORT, but only a quote is verifiable elsewhere. */
+static int tdx_device_only(const struct guest_cfg *g, bool need_device)
+{
+    if (need_device)
+        return fail(BPTEE_EUNSUPPORTED, "guest: %s is a TDX guest device: TDX has no derived-key "
+                                        "interface (derived keys are SEV-SNP's)",
+                    g->tdx_device);
+    return fail(BPTEE_EUNSUPPORTED,
+                "guest: only %s is present (no configfs-tsm at %s): its TDREPORT is MAC'd for "
+                "this CPU and cannot be verified remotely; a quote needs the TD quoting enclave, "
+                "which Linux reaches through configfs-tsm (Linux >= 6.7, provider tdx_guest, a "
+                "quote generation service on the host)",
+                g->tdx_device, g->tsm_path);
+}
+
+static int not_found(const struct guest_cfg *g, bool need_device)
+{
+    if (need_device)
+        return fail(BPTEE_ENOTFOUND,
+                    "guest: no SEV-SNP guest device at %s (derived keys need "
+                    "/dev/sev-guest; set --device or %s)",
+                    g->device, BPTEE_GUEST_ENV_SEV_GUEST_PATH);
+    if (g->provider == BPTEE_EVIDENCE_PROVIDER_TDX)
+        return fail(BPTEE_ENOTFOUND,
+                    "guest: no TDX guest interface: %s and %s do not exist "
+                    "(set the paths or %s / %s; provider tdx never simulates)",
+                    g->tsm_path, g->tdx_device, BPTEE_GUEST_ENV_TSM_PATH,
+                    BPTEE_GUEST_ENV_TDX_GUEST_PATH);
+    return fail(BPTEE_ENOTFOUND,
+                "guest: no SEV-SNP guest interface: %s and %s do not exist "
+                "(set the paths or %s / %s; provider sev-snp never simulates)",
+                g->tsm_path, g->device, BPTEE_GUEST_ENV_TSM_PATH, BPTEE_GUEST_ENV_SEV_GUEST_PATH);
+}
+
 int guest_select(const struct guest_cfg *g, bool need_device, int *source)
 {
-    if (g->provider == BPTEE_EVIDENCE_PROVIDER_SIM) {
+    int p = g->provider;
+    if (p == BPTEE_EVIDENCE_PROVIDER_SIM) {
         *source = BPTEE_GUEST_SOURCE_SIM;
         return 0;
     }
@@ -102,23 +147,18 @@ int guest_select(const struct guest_cfg *g, bool need_device, int *source)
         *source = BPTEE_GUEST_SOURCE_TSM;
         return 0;
     }
-    if (exists(g->device)) {
+    if (p != BPTEE_EVIDENCE_PROVIDER_TDX && exists(g->device)) {
         *source = BPTEE_GUEST_SOURCE_IOCTL;
         return 0;
     }
-    if (g->provider == BPTEE_EVIDENCE_PROVIDER_AUTO) {
+    /* TDX hardware without a way to quote is an error, never a reason to simulate. */
+    if (p != BPTEE_EVIDENCE_PROVIDER_SEV_SNP && exists(g->tdx_device))
+        return tdx_device_only(g, need_device);
+    if (p == BPTEE_EVIDENCE_PROVIDER_AUTO) {
         *source = BPTEE_GUEST_SOURCE_SIM;
         return 0;
     }
-    if (need_device)
-        return fail(BPTEE_ENOTFOUND,
-                    "guest: no SEV-SNP guest device at %s (derived keys need "
-                    "/dev/sev-guest; set --device or %s)",
-                    g->device, BPTEE_GUEST_ENV_SEV_GUEST_PATH);
-    return fail(BPTEE_ENOTFOUND,
-                "guest: no SEV-SNP guest interface: %s and %s do not exist "
-                "(set the paths or %s / %s; provider sev-snp never simulates)",
-                g->tsm_path, g->device, BPTEE_GUEST_ENV_TSM_PATH, BPTEE_GUEST_ENV_SEV_GUEST_PATH);
+    return not_found(g, need_device);
 }
 
 int bptee_guest_select(const struct bptee_guest_opts *opts, int *source)
@@ -138,8 +178,10 @@ int bptee_guest_opts_from_config(const struct bptee_config *cfg, struct bptee_gu
     o->state_dir = bptee_config_sim_state_dir(cfg);
     const char *tsm = bptee_config_tsm_report_path(cfg);
     const char *dev = bptee_config_sev_guest_path(cfg);
+    const char *tdx = bptee_config_tdx_guest_path(cfg);
     o->tsm_path = tsm && strcmp(tsm, BPTEE_CONFIG_DEFAULT_TSM_REPORT_PATH) ? tsm : NULL;
     o->device = dev && strcmp(dev, BPTEE_CONFIG_DEFAULT_SEV_GUEST_PATH) ? dev : NULL;
+    o->tdx_device = tdx && strcmp(tdx, BPTEE_CONFIG_DEFAULT_TDX_GUEST_PATH) ? tdx : NULL;
     return 0;
 }
 

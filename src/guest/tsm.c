@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /* configfs-tsm (Documentation/ABI/testing/configfs-tsm-report, Linux >= 6.7): make a report
- * instance, check its provider is sev_guest, write the 64-byte inblob (and privlevel), read
- * outblob and auxblob, and accept them only if generation advanced by exactly our own writes:
- * anything else means another writer raced us on the instance, so the sequence is retried
- * (bounded). The instance is removed on every path. */
+ * instance, check its provider (sev_guest or tdx_guest, as the caller accepts), write the
+ * 64-byte inblob (and privlevel), read outblob (and auxblob for sev_guest), and accept them
+ * only if generation advanced by exactly our own writes: anything else means another writer
+ * raced us on the instance, so the sequence is retried (bounded). The instance is removed on
+ * every path. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +17,7 @@
 
 #include <bptee/io.h>
 #include <bptee/snp.h>
+#include <bptee/tdx.h>
 
 #include "guest/guest_private.h"
 #include "util/cleanup.h"
@@ -103,22 +105,38 @@ static int read_generation(const char *dir, unsigned long long *gen)
     return 0;
 }
 
-static int check_provider(const char *dir)
+static const char *kind_name(unsigned accept)
+{
+    switch (accept) {
+    case TSM_SEV:
+        return "\"sev_guest\" (this is not an SEV-SNP guest)";
+    case TSM_TDX:
+        return "\"tdx_guest\" (this is not a TDX guest)";
+    default:
+        return "\"sev_guest\" nor \"tdx_guest\" (no TEE bptee knows)";
+    }
+}
+
+static int check_provider(const char *dir, unsigned accept, unsigned *kind)
 {
     char text[TEXT_MAX];
     int r = read_text(dir, "provider", text);
     if (r < 0)
         return r;
-    if (strcmp(text, "sev_guest"))
-        return fail(BPTEE_EUNSUPPORTED,
-                    "guest: configfs-tsm provider is \"%s\", not "
-                    "\"sev_guest\" (this is not an SEV-SNP guest)",
-                    text);
+    *kind = !strcmp(text, "sev_guest") ? TSM_SEV : !strcmp(text, "tdx_guest") ? TSM_TDX : 0;
+    if (!(*kind & accept))
+        return fail(BPTEE_EUNSUPPORTED, "guest: configfs-tsm provider is \"%s\", not %s", text,
+                    kind_name(accept));
     return 0;
 }
 
-static int write_inputs(const char *dir, const uint8_t inblob[64], const struct guest_cfg *g)
+static int write_inputs(const char *dir, const uint8_t inblob[64], const struct guest_cfg *g,
+                        unsigned kind)
 {
+    /* tdx_guest has no privlevel: a VMPL is SEV-SNP's notion. */
+    if (g->set_vmpl && kind == TSM_TDX)
+        return fail(BPTEE_EINVAL, "guest: configfs-tsm provider tdx_guest has no privlevel (a "
+                                  "VMPL applies to SEV-SNP only)");
     int r = write_attr(dir, "inblob", inblob, 64);
     if (r < 0)
         return fail(BPTEE_EIO, "guest: configfs-tsm %s/inblob: %s", dir, strerror(-r));
@@ -137,28 +155,29 @@ static int write_inputs(const char *dir, const uint8_t inblob[64], const struct 
     return 0;
 }
 
-struct blobs {
-    uint8_t *out, *aux;
-    size_t out_len, aux_len;
-};
-
-static void blobs_release(struct blobs *b)
+/* The blobs go; the provider's kind stays for the next round. */
+void guest_tsm_release(struct tsm_blobs *b)
 {
     free(b->out);
     free(b->aux);
-    memset(b, 0, sizeof *b);
+    b->out = b->aux = NULL;
+    b->out_len = b->aux_len = 0;
 }
 
 /* outblob then auxblob (the provider fetches both together and caches them per generation).
  * Returns 1 when the provider asks us to come back later (EAGAIN/EBUSY). */
-static int read_blobs(const char *dir, struct blobs *b)
+static int read_blobs(const char *dir, struct tsm_blobs *b)
 {
-    int r = read_attr(dir, "outblob", OUTBLOB_MAX, &b->out, &b->out_len);
+    bool tdx = b->kind == TSM_TDX;
+    int r =
+        read_attr(dir, "outblob", tdx ? BPTEE_TDX_QUOTE_MAX : OUTBLOB_MAX, &b->out, &b->out_len);
     if (r == -EAGAIN || r == -EBUSY)
         return 1;
     if (r < 0)
         return fail(BPTEE_EIO, "guest: configfs-tsm %s/outblob: %s%s", dir, strerror(-r),
                     r == -EIO ? " (the firmware or host refused the report; see dmesg)" : "");
+    if (tdx) /* a quote's length is its own: parsed with the evidence */
+        return b->out_len ? 0 : fail(BPTEE_EPARSE, "guest: configfs-tsm outblob is empty");
     if (b->out_len != BPTEE_SNP_REPORT_SIZE)
         return fail(BPTEE_EPARSE,
                     "guest: configfs-tsm outblob is %zu bytes, not an SEV-SNP "
@@ -174,12 +193,12 @@ static int read_blobs(const char *dir, struct blobs *b)
 
 /* One write-read-check round; 1 = retry (raced or busy). */
 static int one_round(const char *dir, const uint8_t inblob[64], const struct guest_cfg *g,
-                     struct blobs *b)
+                     struct tsm_blobs *b)
 {
     unsigned long long g0, g1;
     int r = read_generation(dir, &g0);
     if (r == 0)
-        r = write_inputs(dir, inblob, g);
+        r = write_inputs(dir, inblob, g, b->kind);
     if (r == 0)
         r = read_blobs(dir, b);
     if (r == 0)
@@ -192,14 +211,14 @@ static int one_round(const char *dir, const uint8_t inblob[64], const struct gue
 }
 
 static int run_instance(const char *dir, const uint8_t inblob[64], const struct guest_cfg *g,
-                        struct blobs *b)
+                        unsigned accept, struct tsm_blobs *b)
 {
-    int r = check_provider(dir);
+    int r = check_provider(dir, accept, &b->kind);
     for (unsigned attempt = 1; r == 0; attempt++) {
         r = one_round(dir, inblob, g, b);
         if (r <= 0)
             return r;
-        blobs_release(b);
+        guest_tsm_release(b);
         if (attempt >= g->attempts)
             return fail(BPTEE_EIO,
                         "guest: configfs-tsm %s: the report was raced (generation "
@@ -230,6 +249,27 @@ static int make_instance(const char *root, char *dir, size_t dir_size)
                 strerror(e));
 }
 
+int guest_tsm_fetch(const struct guest_cfg *g, const uint8_t inblob[64], unsigned accept,
+                    struct tsm_blobs *b)
+{
+    char dir[PATH_MAX];
+    memset(b, 0, sizeof *b);
+    int r = make_instance(g->tsm_path, dir, sizeof dir);
+    if (r < 0)
+        return r;
+    r = run_instance(dir, inblob, g, accept, b);
+    if (rmdir(dir) < 0 && r == 0)
+        r = fail(BPTEE_EIO, "guest: configfs-tsm: cannot remove report instance %s: %s", dir,
+                 strerror(errno));
+    if (r < 0)
+        guest_tsm_release(b);
+    if (r == 0 && !b->aux_len) { /* no certificates: the same as an absent auxblob */
+        free(b->aux);
+        b->aux = NULL;
+    }
+    return r;
+}
+
 int bptee_guest_tsm_report(const struct bptee_guest_opts *opts, const uint8_t *report_data,
                            size_t report_data_len, uint8_t **report, size_t *report_len,
                            uint8_t **aux, size_t *aux_len)
@@ -238,28 +278,37 @@ int bptee_guest_tsm_report(const struct bptee_guest_opts *opts, const uint8_t *r
         return fail(BPTEE_EINVAL, "guest: configfs-tsm report: missing argument");
     struct guest_cfg g;
     uint8_t inblob[64];
+    struct tsm_blobs b;
     int r = guest_resolve(opts, &g);
     if (r == 0)
         r = guest_report_data(report_data, report_data_len, inblob);
-    char dir[PATH_MAX];
     if (r == 0)
-        r = make_instance(g.tsm_path, dir, sizeof dir);
+        r = guest_tsm_fetch(&g, inblob, TSM_SEV, &b);
     if (r < 0)
         return r;
-    struct blobs b = {0};
-    r = run_instance(dir, inblob, &g, &b);
-    if (rmdir(dir) < 0 && r == 0)
-        r = fail(BPTEE_EIO, "guest: configfs-tsm: cannot remove report instance %s: %s", dir,
-                 strerror(errno));
-    if (r < 0) {
-        blobs_release(&b);
-        return r;
-    }
     *report = b.out;
     *report_len = b.out_len;
-    *aux = b.aux_len ? b.aux : NULL;
+    *aux = b.aux;
     *aux_len = b.aux_len;
-    if (!b.aux_len)
-        free(b.aux);
+    return 0;
+}
+
+int bptee_guest_tdx_quote(const struct bptee_guest_opts *opts, const uint8_t *report_data,
+                          size_t report_data_len, uint8_t **quote, size_t *quote_len)
+{
+    if (!quote || !quote_len)
+        return fail(BPTEE_EINVAL, "guest: configfs-tsm quote: missing argument");
+    struct guest_cfg g;
+    uint8_t inblob[64];
+    struct tsm_blobs b;
+    int r = guest_resolve(opts, &g);
+    if (r == 0)
+        r = guest_report_data(report_data, report_data_len, inblob);
+    if (r == 0)
+        r = guest_tsm_fetch(&g, inblob, TSM_TDX, &b);
+    if (r < 0)
+        return r;
+    *quote = b.out;
+    *quote_len = b.out_len;
     return 0;
 }

@@ -18,6 +18,10 @@ typedef int (*verify_kind_fn)(const struct bptee_report *ev, const struct bptee_
 int verify_snp(const struct bptee_report *ev, const struct bptee_verify_opts *o,
                const struct bptee_policy *p, struct bptee_report **out);
 
+/* verify_tdx.c */
+int verify_tdx(const struct bptee_report *ev, const struct bptee_verify_opts *o,
+               const struct bptee_policy *p, struct bptee_report **out);
+
 /* snp_claims.c: the verified SEV-SNP claims onto the output report. */
 int snp_claims_fill(struct bptee_report *out, const struct bptee_snp_verified *v,
                     const struct snp_policy *p);

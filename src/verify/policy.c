@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Verification policy: a provider-neutral JSON document with one section per evidence kind
- * ("sev_snp"; "tdx" later) and top-level limits. docs/policy.md is the reference. */
+ * ("sev_snp", "tdx") and top-level limits. docs/policy.md is the reference. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "tdx/policy.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/json.h"
 #include "verify/policy.h"
 
-static const char *const top_keys[] = {"max_age_secs", "sev_snp", NULL};
+static const char *const top_keys[] = {"max_age_secs", "sev_snp", "tdx", NULL};
 
 void policy_init(struct bptee_policy *p)
 {
@@ -28,6 +29,10 @@ static int policy_read(const json_t *root, struct bptee_policy *p)
         return rc;
     v = json_object_get(root, "sev_snp");
     if (v && (rc = policy_snp_parse(v, &p->snp)) < 0)
+        return rc;
+    /* The tdx module owns its section's keys and checks; its errors are worded as ours. */
+    v = json_object_get(root, "tdx");
+    if (v && (rc = tdx_policy_from_json(v, &p->tdx)) < 0)
         return rc;
     return 0;
 }
@@ -74,5 +79,6 @@ void bptee_policy_free(struct bptee_policy *p)
     if (!p)
         return;
     policy_snp_release(&p->snp);
+    bptee_tdx_policy_free(p->tdx);
     free(p);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <bptee/snp.h>
+#include <bptee/tdx.h>
 #include <bptee/verify.h>
 
 #define POLICY_LIST_MAX 1024 /* entries in any one list */
@@ -37,6 +38,7 @@ struct snp_policy {
 struct bptee_policy {
     int64_t max_age_secs; /* -1: no limit */
     struct snp_policy snp;
+    struct bptee_tdx_policy *tdx; /* the "tdx" section (src/tdx/policy.c); NULL: its default */
 };
 
 extern const char *const policy_tcb_names[TCB_PARTS];

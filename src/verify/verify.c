@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The provider-neutral entry point: read the input (evidence JSON, raw report, hex), pick the
- * verifier for the evidence format, then apply the policy's top-level limits. */
+/* The provider-neutral entry point: read the input (evidence JSON, a raw SEV-SNP report or TDX
+ * quote, hex of either), pick the verifier for the evidence format, then apply the policy's
+ * top-level limits. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <bptee/tdx.h>
 
 #include "util/bytes.h"
 #include "util/codec.h"
@@ -18,6 +21,7 @@ static const struct {
     verify_kind_fn fn;
 } kinds[] = {
     {BPTEE_FORMAT_SEV_SNP_REPORT, BPTEE_PROVIDER_AMD_SEV_SNP, verify_snp},
+    {BPTEE_FORMAT_TDX_QUOTE, BPTEE_PROVIDER_INTEL_TDX, verify_tdx},
 };
 
 static size_t skip_space(const uint8_t *p, size_t len)
@@ -40,8 +44,8 @@ static int hex_text(const uint8_t *data, size_t len, uint8_t **out, size_t *out_
             continue;
         if (!isxdigit(data[i])) {
             free(hex);
-            return fail(BPTEE_EPARSE, "evidence: not evidence JSON, a %d-byte SEV-SNP report or "
-                                      "its hex",
+            return fail(BPTEE_EPARSE, "evidence: not evidence JSON, a %d-byte SEV-SNP report, a "
+                                      "TDX quote, or hex of either",
                         BPTEE_SNP_REPORT_SIZE);
         }
         hex[n++] = (char)data[i];
@@ -70,6 +74,39 @@ static int raw_report(const uint8_t *data, size_t len, struct bptee_report **out
     return 0;
 }
 
+/* A TDX quote's header (version 4 or 5, ECDSA P-256 key, TEE type TDX): such bytes are parsed
+ * as a quote even when damaged, so the error says what is wrong with the quote. */
+static bool tdx_header(const uint8_t *d, size_t n)
+{
+    if (n < BPTEE_TDX_HEADER_SIZE)
+        return false;
+    uint16_t version = load_le16(d);
+    return (version == 4 || version == 5) && load_le16(d + 2) == BPTEE_TDX_ATT_KEY_ECDSA_P256 &&
+           load_le32(d + 4) == BPTEE_TDX_TEE_TYPE;
+}
+
+static bool tdreport(const uint8_t *d, size_t n)
+{
+    struct bptee_tdx_tdreport r;
+    bool is = bptee_tdx_tdreport_parse(d, n, &r) == 0;
+    bptee_clear_error();
+    return is;
+}
+
+/* Raw bytes of a kind bptee verifies, as evidence; 1 when they are none of them. */
+static int raw_evidence(const uint8_t *d, size_t n, struct bptee_report **out)
+{
+    if (bptee_tdx_quote_detect(d, n) || tdx_header(d, n))
+        return bptee_tdx_evidence_from_quote(d, n, out);
+    if (n == BPTEE_SNP_REPORT_SIZE)
+        return raw_report(d, n, out);
+    if (n == BPTEE_TDX_TDREPORT_SIZE && tdreport(d, n))
+        return fail(BPTEE_EUNSUPPORTED, "evidence: a TDREPORT is MAC'd for the local CPU only, "
+                                        "not signed, so it cannot be verified elsewhere; a TDX "
+                                        "quote (bptee attest --provider tdx) can");
+    return 1;
+}
+
 int bptee_verify_input_load(const uint8_t *data, size_t len, struct bptee_report **out)
 {
     if (!data || !out)
@@ -77,17 +114,17 @@ int bptee_verify_input_load(const uint8_t *data, size_t len, struct bptee_report
     size_t start = skip_space(data, len);
     if (start < len && data[start] == '{')
         return bptee_report_load_json((const char *)data, len, out);
-    if (len == BPTEE_SNP_REPORT_SIZE)
-        return raw_report(data, len, out);
+    int rc = raw_evidence(data, len, out);
+    if (rc <= 0)
+        return rc;
     uint8_t *bin = NULL;
     size_t bin_len = 0;
-    int rc = hex_text(data, len, &bin, &bin_len);
-    if (rc < 0)
+    if ((rc = hex_text(data, len, &bin, &bin_len)) < 0)
         return rc;
-    if (bin_len == BPTEE_SNP_REPORT_SIZE)
-        rc = raw_report(bin, bin_len, out);
-    else
-        rc = fail(BPTEE_EPARSE, "evidence: %zu bytes of hex is not a %d-byte SEV-SNP report",
+    rc = raw_evidence(bin, bin_len, out);
+    if (rc == 1)
+        rc = fail(BPTEE_EPARSE, "evidence: %zu bytes of hex are neither a %d-byte SEV-SNP report "
+                                "nor a TDX quote",
                   bin_len, BPTEE_SNP_REPORT_SIZE);
     free(bin);
     return rc;
