@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Running jobs: the job spec (docs/results.md), the hybrid routing file (docs/routing.md), TEE
+ * hardware detection (blueprint-tee's detect_tee_provider order, under a configurable root),
+ * the routing decision per job and mode, and backends behind one interface (deploy, attest,
+ * status, stop, destroy) with a registry. The direct backend runs a job as a child process of
+ * the caller. */
+#ifndef BPTEE_RUNTIME_H
+#define BPTEE_RUNTIME_H
+
+#include <stdbool.h>
+
+#include <bptee/common.h>
+#include <bptee/config.h>
+#include <bptee/evidence.h>
+#include <bptee/guest.h>
+
+/* Largest job spec or routing file read. */
+#define BPTEE_JOB_SPEC_MAX (1u << 20)
+#define BPTEE_ROUTING_MAX (4u << 20)
+/* Most secrets one job spec declares (the interposer's limit). */
+#define BPTEE_JOB_SECRETS_MAX 256
+
+/* ---- the job spec: {"job_id", "secrets": {name: path}, "result": {"stdout": true} |
+ * {"file": path}, "sidecar", "inherit_preload", "fresh_attestation"}; every key optional. */
+
+struct bptee_job_spec;
+
+/* Strict: unknown keys, wrong types, bad secret names or relative paths are BPTEE_EPARSE
+ * naming the field ("job spec: secrets.db: path must be absolute"). */
+BPTEE_API int bptee_job_spec_parse(const char *json, size_t len, struct bptee_job_spec **out);
+BPTEE_API int bptee_job_spec_load(const char *path, struct bptee_job_spec **out);
+BPTEE_API void bptee_job_spec_free(struct bptee_job_spec *s);
+/* NULL when the spec names none. */
+BPTEE_API const char *bptee_job_spec_job_id(const struct bptee_job_spec *s);
+BPTEE_API size_t bptee_job_spec_secret_count(const struct bptee_job_spec *s);
+/* The i-th secret in document order; BPTEE_ENOTFOUND past the end. */
+BPTEE_API int bptee_job_spec_secret(const struct bptee_job_spec *s, size_t i, const char **name, const char **path);
+/* The result file, or NULL when the result is the job's stdout (the default). */
+BPTEE_API const char *bptee_job_spec_result_file(const struct bptee_job_spec *s);
+/* Where a sidecar goes: the spec's "sidecar", else "<result file>.tee.json", else NULL (a
+ * stdout result without "sidecar": only a JSON object result can be attested). Released with
+ * bptee_free. */
+BPTEE_API int bptee_job_spec_sidecar_path(const struct bptee_job_spec *s, char **out);
+BPTEE_API int bptee_job_spec_inherit_preload(const struct bptee_job_spec *s);
+BPTEE_API int bptee_job_spec_fresh_attestation(const struct bptee_job_spec *s);
+/* The BPTEE_SECRETS value the interposer reads: "name=path" entries joined by ':', with '\',
+ * ':' and '=' escaped by '\' (docs/interposer.md). Released with bptee_free; "" when none. */
+BPTEE_API int bptee_job_spec_secrets_env(const struct bptee_job_spec *s, char **out);
+
+/* ---- the routing file: {"default": {"tee_required": BOOL}, "jobs": {ID: {"tee_required":
+ * BOOL}}}; a missing "default" means tee_required true (an unlisted job is kept in the TEE). */
+
+struct bptee_routing;
+
+BPTEE_API int bptee_routing_parse(const char *json, size_t len, struct bptee_routing **out);
+BPTEE_API int bptee_routing_load(const char *path, struct bptee_routing **out);
+BPTEE_API void bptee_routing_free(struct bptee_routing *r);
+/* *tee_required for job_id; returns 1 when the job is listed, 0 when the default applied. */
+BPTEE_API int bptee_routing_lookup(const struct bptee_routing *r, const char *job_id, int *tee_required);
+BPTEE_API size_t bptee_routing_job_count(const struct bptee_routing *r);
+
+/* ---- hardware detection (blueprint-tee detect_tee_provider, first match wins): /dev/nsm
+ * (char) -> aws_nitro; /dev/tdx-guest, /dev/tdx_guest (char) or /sys/firmware/acpi/tables/TDEL
+ * or CCEL -> intel_tdx; /dev/sev-guest (char) -> amd_sev_snp;
+ * /run/container_launcher/attestation_verifier_claims_token or $CONFIDENTIAL_SPACE_VERSION ->
+ * gcp_confidential; /sys/class/dmi/id/board_vendor containing "Microsoft" with
+ * /sys/kernel/mm/sev or /dev/sev-guest (char) -> azure_snp. */
+struct bptee_detect_opts {
+    size_t sz;
+    const char *root;      /* prefix for every path (NULL or "": the real "/") */
+    const char *sev_guest; /* instead of ROOT/dev/sev-guest (NULL: that) */
+    const char *tdx_guest; /* instead of ROOT/dev/tdx_guest (NULL: that) */
+    bool ignore_env;       /* do not look at $CONFIDENTIAL_SPACE_VERSION */
+};
+
+/* 1 and *provider (enum bptee_provider) when a TEE is found, 0 when none. why (may be NULL)
+ * receives the rule that matched, e.g. "/dev/sev-guest is a character device". opts may be
+ * NULL. */
+BPTEE_API int bptee_detect_provider(const struct bptee_detect_opts *opts, int *provider, char *why, size_t why_cap);
+
+/* ---- routing decision */
+
+enum bptee_route {
+    BPTEE_ROUTE_PLAIN = 0, /* run as is: no interposer, no secrets, no attestation */
+    BPTEE_ROUTE_TEE = 1,   /* run with the interposer, secrets and an attested result */
+};
+
+struct bptee_route_opts {
+    size_t sz;
+    const struct bptee_routing *routing;     /* hybrid mode: required */
+    const struct bptee_detect_opts *detect; /* auto mode (NULL: the real paths) */
+};
+
+struct bptee_route_decision {
+    int route;       /* enum bptee_route */
+    int provider;    /* auto: the detected provider; otherwise -1 */
+    char reason[200]; /* one line, e.g. "hybrid: routing lists job 'x' with tee_required true" */
+};
+
+/* Where cfg sends job_id: disabled -> plain; direct -> TEE; hybrid -> the routing file;
+ * auto -> TEE when detection finds a provider the config's selector accepts, else plain, or
+ * BPTEE_EDENIED "TEE required but no TEE hardware detected" when the requirement is required;
+ * remote -> BPTEE_EUNSUPPORTED "mode remote: no remote backend configured". */
+BPTEE_API int bptee_route_job(const struct bptee_config *cfg, const char *job_id, const struct bptee_route_opts *opts, struct bptee_route_decision *out);
+
+/* ---- backends (deploy, attest, status, stop, destroy) */
+
+/* blueprint-tee's TeeDeploymentStatus. */
+enum bptee_deployment_status {
+    BPTEE_DEPLOYMENT_PROVISIONING = 0,
+    BPTEE_DEPLOYMENT_RUNNING = 1,
+    BPTEE_DEPLOYMENT_STOPPING = 2,
+    BPTEE_DEPLOYMENT_STOPPED = 3, /* exited 0, or ended after stop() */
+    BPTEE_DEPLOYMENT_FAILED = 4,  /* exited non-zero or killed by a signal */
+};
+
+struct bptee_backend;
+struct bptee_deployment;
+struct bptee_registry;
+
+/* What to run. Descriptors: NULL keeps the caller's; otherwise the descriptor is duplicated
+ * onto 0, 1 or 2 in the job. */
+struct bptee_deploy_request {
+    size_t sz;
+    const char *path;              /* executable to execve (no PATH search) */
+    const char *const *argv;       /* NULL-terminated; argv[0] as the job sees it */
+    const char *const *envp;       /* NULL-terminated; NULL: the caller's environment */
+    const int *stdin_fd, *stdout_fd, *stderr_fd;
+    const void *sigmask;           /* a const sigset_t *: the job's signal mask (NULL: the
+                                    * caller's); void so strict C11 callers can include this */
+    bool harden;                   /* no_new_privs and no core dumps (TEE jobs) */
+    const char *deployment_id;     /* NULL: "direct-" and 16 random hex digits */
+    const int *inherit_fds;        /* descriptors the job keeps at the same numbers (their */
+    size_t n_inherit_fds;          /* close-on-exec flag is cleared in the job only) */
+};
+
+/* "provisioning", "running", "stopping", "stopped", "failed"; NULL if unknown. */
+BPTEE_API const char *bptee_deployment_status_name(int status);
+
+/* The direct backend: jobs run as children of this process; attest() asks the guest API
+ * (guest may be NULL: the defaults). The options and their strings are copied. */
+BPTEE_API int bptee_direct_backend_new(const struct bptee_guest_opts *guest, struct bptee_backend **out);
+BPTEE_API void bptee_backend_free(struct bptee_backend *b);
+BPTEE_API const char *bptee_backend_name(const struct bptee_backend *b);
+
+/* Start a job. An executable that cannot be run is BPTEE_ENOTFOUND (ENOENT), BPTEE_EDENIED
+ * (EACCES, EPERM) or BPTEE_EIO, reported before the call returns and with no deployment. */
+BPTEE_API int bptee_backend_deploy(struct bptee_backend *b, const struct bptee_deploy_request *req, struct bptee_deployment **out);
+/* Evidence about the deployment's platform over report_data (at most 64 bytes). */
+BPTEE_API int bptee_deployment_attest(struct bptee_deployment *d, const uint8_t *report_data, size_t len, struct bptee_report **out);
+/* The status now (reaps an exited job without blocking). */
+BPTEE_API int bptee_deployment_status(struct bptee_deployment *d);
+/* Send SIGTERM (status stopping). BPTEE_EINVAL once the job has ended. */
+BPTEE_API int bptee_deployment_stop(struct bptee_deployment *d);
+BPTEE_API int bptee_deployment_signal(struct bptee_deployment *d, int sig);
+/* Block until the job ends (EINTR retried); *wstatus as waitpid reports it. */
+BPTEE_API int bptee_deployment_wait(struct bptee_deployment *d, int *wstatus);
+/* Kill (SIGKILL) a job still running, reap it and free the handle. NULL is a no-op. */
+BPTEE_API void bptee_deployment_destroy(struct bptee_deployment *d);
+/* The request's deployment_id, else "direct-" and 16 random hex digits. */
+BPTEE_API const char *bptee_deployment_id(const struct bptee_deployment *d);
+BPTEE_API int32_t bptee_deployment_pid(const struct bptee_deployment *d);
+
+/* Backends by name ("direct", ...). register takes ownership (also on failure) and replaces a
+ * backend of the same name; get borrows. A missing name is BPTEE_ENOTFOUND "no backend
+ * registered for 'NAME'". */
+BPTEE_API int bptee_registry_new(struct bptee_registry **out);
+BPTEE_API void bptee_registry_free(struct bptee_registry *r);
+BPTEE_API int bptee_registry_register(struct bptee_registry *r, struct bptee_backend *b);
+BPTEE_API int bptee_registry_get(const struct bptee_registry *r, const char *name, struct bptee_backend **out);
+BPTEE_API size_t bptee_registry_count(const struct bptee_registry *r);
+
+#endif

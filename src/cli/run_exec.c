@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+/* bptee run's process handling: start the job through the direct backend, forward the
+ * signals someone sends bptee run (a terminal's ^C already reaches the job, in the same
+ * process group, and is not sent twice), and end like the job ended. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/run.h"
+
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+#define N_FORWARDED (sizeof forwarded / sizeof forwarded[0])
+
+static volatile sig_atomic_t child_pid;
+
+static void forward(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    int saved = errno;
+    /* Signals from the kernel (the terminal) went to the whole foreground group already. */
+    if (child_pid > 0 && si->si_code != SI_KERNEL)
+        kill((pid_t)child_pid, sig);
+    errno = saved;
+}
+
+/* Catch the forwarded signals, except those bptee run was started ignoring (nohup, a
+ * background shell job): the job inherits them ignored, as it would have directly. */
+static void install_forwarding(void)
+{
+    for (size_t i = 0; i < N_FORWARDED; i++) {
+        struct sigaction old, sa;
+        if (sigaction(forwarded[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = forward;
+        sa.sa_flags = SA_SIGINFO | SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(forwarded[i], &sa, NULL);
+    }
+}
+
+static int open_capture(struct run_job *job)
+{
+    if (job->tee != BPTEE_ROUTE_TEE || bptee_job_spec_result_file(job->spec))
+        return 0;
+    job->capture_fd = memfd_create("bptee-job-stdout", MFD_CLOEXEC);
+    if (job->capture_fd < 0) {
+        fprintf(stderr, "bptee: run: memfd_create: %s\n", strerror(errno));
+        return RUN_EXIT_FAILURE;
+    }
+    return 0;
+}
+
+static int deploy(struct run_job *job, struct bptee_backend *b, const sigset_t *mask,
+                  struct bptee_deployment **d)
+{
+    bool tee = job->tee == BPTEE_ROUTE_TEE;
+    BPTEE_OPTS(bptee_deploy_request, req, .path = job->exe,
+               .argv = (const char *const *)job->args->cmd,
+               .envp = (const char *const *)job->envp, .sigmask = mask, .harden = tee,
+               .deployment_id = tee ? job->deployment_id : NULL,
+               .stdout_fd = job->capture_fd >= 0 ? &job->capture_fd : NULL,
+               .inherit_fds = job->secret_fds, .n_inherit_fds = job->n_secret_fds);
+    int rc = bptee_backend_deploy(b, &req, d);
+    if (rc == 0)
+        return 0;
+    cli_error("run", rc);
+    return rc == BPTEE_ENOTFOUND ? RUN_EXIT_NOTFOUND : RUN_EXIT_NOEXEC;
+}
+
+int run_exec(struct run_job *job, int *wstatus)
+{
+    struct bptee_backend *b = NULL;
+    struct bptee_deployment *d = NULL;
+    sigset_t block, old;
+    int status = open_capture(job), rc;
+    if (status)
+        return status;
+    if ((rc = bptee_direct_backend_new(NULL, &b)) < 0) {
+        cli_error("run", rc);
+        return RUN_EXIT_FAILURE;
+    }
+    /* Blocked until the child's pid is known, so no signal is lost in between; the job
+     * starts with the mask bptee run was given. */
+    sigemptyset(&block);
+    for (size_t i = 0; i < N_FORWARDED; i++)
+        sigaddset(&block, forwarded[i]);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    install_forwarding();
+    status = deploy(job, b, &old, &d);
+    if (status == 0)
+        child_pid = bptee_deployment_pid(d);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (status == 0 && (rc = bptee_deployment_wait(d, wstatus)) < 0) {
+        cli_error("run", rc);
+        status = RUN_EXIT_FAILURE;
+    }
+    child_pid = 0;
+    bptee_deployment_destroy(d);
+    bptee_backend_free(b);
+    return status;
+}
+
+void run_exit_like(int wstatus)
+{
+    fflush(stdout);
+    if (WIFEXITED(wstatus))
+        _exit(WEXITSTATUS(wstatus));
+    int sig = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : SIGKILL;
+    /* Die of the same signal so our parent sees what it would have seen, without a core
+     * dump of bptee itself (the job already dumped its own, if it could). */
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    signal(sig, SIG_DFL);
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, sig);
+    sigprocmask(SIG_UNBLOCK, &s, NULL);
+    raise(sig);
+    _exit(128 + sig);
+}
