@@ -168,9 +168,15 @@ FUZZ_B := build-fuzz
 FUZZ_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
 	-DBPTEE_VERSION=\"$(VERSION)\"
 FUZZ_BIN := $(FUZZ_SRC:src/fuzz/%.c=$(FUZZ_B)/%)
-$(FUZZ_B)/%: src/fuzz/%.c $(LIB_SRC) $(wildcard src/*/*.h) $(PUB_HDR)
+# The library is compiled once with the fuzzing flags and linked into every target.
+FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_B)/obj/%.o)
+$(FUZZ_B)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lpthread
+	clang $(FUZZ_CFLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+$(FUZZ_B)/%: src/fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS) -lpthread
+-include $(FUZZ_OBJ:.o=.d)
 # Seeds: src/fuzz/NAME.seeds lists files (relative to the repository) copied into the corpus.
 fuzz: deps-check $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); c=$(FUZZ_B)/corpus/$$n; mkdir -p $$c; \

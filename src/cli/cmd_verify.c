@@ -17,7 +17,8 @@
 #include "cli/commands.h"
 #include "cli/verify_result.h"
 
-#define INPUT_MAX (8u << 20)
+/* Results (JSON documents with their attestation) can be large; evidence is small. */
+#define INPUT_MAX BPTEE_RESULT_MAX
 #define CERT_MAX (1u << 20)
 
 struct verify_args {

@@ -10,7 +10,8 @@
 #include "util/json.h"
 #include "verify/policy.h"
 
-static const char *const top_keys[] = {"max_age_secs", "sev_snp", "tdx", NULL};
+/* "results" belongs to result verification (src/result/), which reads it from the same file. */
+static const char *const top_keys[] = {"max_age_secs", "sev_snp", "tdx", "results", NULL};
 
 void policy_init(struct bptee_policy *p)
 {
