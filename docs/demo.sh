@@ -1,42 +1,136 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# The end-to-end demo on the simulated TEE (`make demo`). Everything it creates lives in a
-# temporary directory that is removed on exit.
+# The end-to-end demo on the simulated TEE (`make demo`, TEE=sev-snp or TEE=tdx): an agent
+# attests itself, a secret owner verifies it and provisions a sealed secret, unmodified jobs
+# (python3, /bin/cat) read the secret as a plain file, and their results carry attestation
+# that verifies offline. Everything it starts is stopped, everything it creates is removed.
 set -eu
 B=${BPTEE_BUILD:-build}
 BPTEE="$B/bptee"
+TEE=${TEE:-sev-snp}
 V=../shared/vectors
 work=$(mktemp -d "${TMPDIR:-/tmp}/bptee-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
+agent_pid=
+cleanup() {
+    if [ -n "$agent_pid" ]; then kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '$ %s\n' "$*"; "$@"; }
+fail() { echo "demo: $*" >&2; exit 1; }
 
-step "1. A TEE config, checked and normalized (blueprint-tee's JSON)"
-show "$BPTEE" config check docs/examples/tee.json
+case "$TEE" in
+sev-snp) provider=sim; section=sev_snp ;;
+tdx) provider=sim-tdx; section=tdx ;;
+*) fail "TEE must be sev-snp or tdx, not '$TEE'" ;;
+esac
 
-step "2. Real SEV-SNP evidence: a GCP Milan report bound to an X25519 key, verified against AMD's pinned Milan root"
-show "$BPTEE" verify "$V/sev-snp/teekit-gcp-milan-v5/sev-gcp-x25519-bound.bin" \
-    --vcek "$V/sev-snp/teekit-gcp-milan-v5/sev-gcp-x25519-vcek.pem" --at 2026-01-01
-
-step "3. The simulated TEE attests a fresh key (no hardware here: the evidence says it is simulated)"
-nonce=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-pub=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-show "$BPTEE" attest --provider sim --state-dir "$work/sim" --nonce "$nonce" --public-key "$pub" \
-    -o "$work/evidence.json"
-show "$BPTEE" inspect "$work/evidence.json" | head -n 20
-
-step "4. Verified under a policy that explicitly trusts the simulation and pins the key binding"
-cat > "$work/policy-sim.json" <<JSON
-{"allow_simulation": true,
- "sev_snp": {"allow_debug": false,
-             "report_data": {"x25519_binding": {"nonce": "$nonce", "public_key": "$pub"}}}}
-JSON
-show "$BPTEE" verify "$work/evidence.json" --policy "$work/policy-sim.json"
-
-step "5. The same evidence under the default (production) policy: rejected, with the reason"
-if "$BPTEE" verify "$work/evidence.json"; then
-    echo "demo: simulated evidence was accepted by the default policy" >&2
-    exit 1
+if [ "$TEE" = tdx ]; then
+    step "1. Real evidence first: an Intel TDX quote, verified to Intel's pinned SGX root CA"
+    show "$BPTEE" verify "$V/tdx/quote-v4-phala.dat" --at 2026-02-03
+else
+    step "1. Real evidence first: a GCP SEV-SNP report bound to an X25519 key, verified against AMD's pinned Milan root"
+    show "$BPTEE" verify "$V/sev-snp/teekit-gcp-milan-v5/sev-gcp-x25519-bound.bin" \
+        --vcek "$V/sev-snp/teekit-gcp-milan-v5/sev-gcp-x25519-vcek.pem" --at 2026-01-01
 fi
-printf '\ndemo: done\n'
+
+step "2. Start the in-TEE agent on the simulated $TEE TEE (no hardware here; it says so)"
+cat > "$work/tee.json" <<JSON
+{"requirement": "required", "mode": "hybrid", "provider_selector": "any",
+ "key_exchange": {"session_ttl_secs": 60, "max_sessions": 16, "on_chain_verification": false},
+ "secret_injection": "sealed_only",
+ "hybrid_routing_source": {"policy_file": "$work/routing.json"}}
+JSON
+cat > "$work/routing.json" <<JSON
+{"default": {"tee_required": false}, "jobs": {"report": {"tee_required": true}}}
+JSON
+"$BPTEE" agent --config "$work/tee.json" --listen 127.0.0.1:0 --socket "$work/agent.sock" \
+    --state-dir "$work/sim" --provider "$provider" >"$work/agent.out" 2>"$work/agent.err" &
+agent_pid=$!
+i=0
+until grep -q '^ready ' "$work/agent.out" 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -lt 300 ] || { cat "$work/agent.err" >&2; fail "the agent did not start"; }
+    kill -0 "$agent_pid" 2>/dev/null || { cat "$work/agent.err" >&2; fail "the agent exited"; }
+    sleep 0.1
+done
+url=$(sed -n 's/^ready \(http[^ ]*\) .*/\1/p' "$work/agent.out")
+echo "agent: $(cat "$work/agent.out")"
+sed 's/^/agent: /' "$work/agent.err"
+
+step "3. The secret owner verifies the agent's attestation and provisions a sealed secret over HTTP"
+# The owner trusts the simulation explicitly; a production policy would pin measurements.
+cat > "$work/policy.json" <<JSON
+{"$section": {"allow_simulation": true, "allow_debug": false}}
+JSON
+printf 'correct-horse-battery-staple' > "$work/db_password"
+show "$BPTEE" provision --agent "$url" --policy "$work/policy.json" \
+    --secret "db_password=@$work/db_password"
+rm -f "$work/db_password"
+
+step "4. An unmodified Python job reads /run/secrets/db_password (not on disk) and prints a JSON result"
+cat > "$work/job.json" <<JSON
+{"job_id": "report", "secrets": {"db_password": "/run/secrets/db_password"},
+ "result": {"stdout": true}}
+JSON
+cat > "$work/job.py" <<'PY'
+import hashlib, json, pathlib
+secret = pathlib.Path("/run/secrets/db_password").read_bytes()
+print(json.dumps({"job": "report", "rows": 42,
+                  "password_sha256": hashlib.sha256(secret).hexdigest()}))
+PY
+printf '$ bptee run --spec job.json -- python3 job.py > result.json\n'
+"$BPTEE" run --config "$work/tee.json" --agent-socket "$work/agent.sock" --spec "$work/job.json" \
+    -- /usr/bin/python3 "$work/job.py" > "$work/result.json"
+echo "expected password_sha256: $(printf 'correct-horse-battery-staple' | sha256sum | cut -c1-64)"
+/usr/bin/python3 - "$work/result.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+tee = doc.pop("tee")
+print("result:", json.dumps(doc))
+print("tee.provider:", tee.get("tee.provider"))
+print("tee.measurement:", tee.get("tee.measurement"))
+print("tee.attestation.digest:", tee.get("tee.attestation.digest"))
+PY
+
+step "5. /bin/cat reads the same secret; its non-JSON output gets a sidecar"
+cat > "$work/job-cat.json" <<JSON
+{"job_id": "report", "secrets": {"db_password": "/run/secrets/db_password"},
+ "result": {"stdout": true}, "sidecar": "$work/cat.out.tee.json"}
+JSON
+"$BPTEE" run --config "$work/tee.json" --agent-socket "$work/agent.sock" \
+    --spec "$work/job-cat.json" -- /bin/cat /run/secrets/db_password > "$work/cat.out"
+printf '$ cat cat.out\n%s\n' "$(cat "$work/cat.out")"
+
+step "6. Anyone verifies the results offline: signature, the agent key's evidence, job identity"
+show "$BPTEE" verify "$work/result.json" --policy "$work/policy.json"
+show "$BPTEE" verify "$work/cat.out" --sidecar "$work/cat.out.tee.json" --policy "$work/policy.json"
+
+step "7. Hybrid mode: a job the routing file keeps outside the TEE gets no secret and no attestation"
+cat > "$work/job-plain.json" <<JSON
+{"job_id": "resize-images", "secrets": {"db_password": "/run/secrets/db_password"},
+ "result": {"stdout": true}}
+JSON
+if "$BPTEE" run --config "$work/tee.json" --agent-socket "$work/agent.sock" --verbose \
+    --spec "$work/job-plain.json" -- /bin/cat /run/secrets/db_password; then
+    fail "a job outside the TEE read the secret"
+fi
+echo "(as intended: the plain job could not read the secret)"
+
+step "8. A tampered result fails verification, with the reason"
+sed 's/"rows": 42/"rows": 43/' "$work/result.json" > "$work/tampered.json"
+if "$BPTEE" verify "$work/tampered.json" --policy "$work/policy.json"; then
+    fail "a tampered result verified"
+fi
+
+step "9. Simulated evidence is never trusted by default: the same result under the default policy"
+if "$BPTEE" verify "$work/result.json"; then
+    fail "simulated evidence was accepted by the default policy"
+fi
+
+kill "$agent_pid" && wait "$agent_pid" || true
+agent_pid=
+printf '\ndemo: done (agent stopped, temporary files removed)\n'
