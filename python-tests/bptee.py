@@ -51,6 +51,13 @@ class BpteeError(Exception):
         self.reason = reason
 
 
+def preload_with(*libs):
+    """An LD_PRELOAD value loading libs; under ASan the sanitizer runtime the suite was started
+    with stays first, as an instrumented program requires."""
+    base = os.environ.get("LD_PRELOAD", "").split() if ASAN else []
+    return " ".join(base + [str(l) for l in libs])
+
+
 def last_error():
     return last_error_raw().decode()
 

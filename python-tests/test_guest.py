@@ -64,7 +64,7 @@ def dev(tmp_path, state):
     """A fake device node (a plain file, as emulations present it) and the shim's environment."""
     node = tmp_path / "sev-guest"
     node.write_bytes(b"")
-    env = dict(os.environ, LD_PRELOAD=SHIM, SEVGUEST_SHIM_PATH=str(node),
+    env = dict(os.environ, LD_PRELOAD=bptee.preload_with(SHIM), SEVGUEST_SHIM_PATH=str(node),
                SEVGUEST_SHIM_STATE_DIR=str(state), SEVGUEST_SHIM_LOG=str(tmp_path / "shim.log"),
                XDG_STATE_HOME=str(tmp_path / "xdg"))
     return type("Dev", (), {"node": node, "env": env, "log": tmp_path / "shim.log",
@@ -161,7 +161,7 @@ def test_throttling_fails_after_the_bound(dev):
 
 
 def test_a_file_that_is_not_the_device(dev):
-    env = {k: v for k, v in dev.env.items() if k != "LD_PRELOAD"}
+    env = dict(dev.env, LD_PRELOAD=bptee.preload_with())  # no shim: the file is a plain file
     r = bptee.cli("attest", "--provider", "sev-snp", "--tsm-path", dev.tmp / "no-tsm",
                   "--device", dev.node, env=env)
     assert r.returncode == 1 and "not an SEV-SNP guest device" in r.stderr

@@ -146,7 +146,7 @@ def tdxdev(tmp_path, state):
     node, sev = tmp_path / "tdx_guest", tmp_path / "sev-guest"
     node.write_bytes(b"")
     sev.write_bytes(b"")
-    env = dict(os.environ, LD_PRELOAD=SHIM, SEVGUEST_SHIM_TDX_PATH=str(node),
+    env = dict(os.environ, LD_PRELOAD=bptee.preload_with(SHIM), SEVGUEST_SHIM_TDX_PATH=str(node),
                SEVGUEST_SHIM_PATH=str(sev), SEVGUEST_SHIM_STATE_DIR=str(state),
                SEVGUEST_SHIM_LOG=str(tmp_path / "shim.log"), XDG_STATE_HOME=str(tmp_path / "x"))
     return type("Dev", (), {"node": node, "sev": sev, "env": env, "tmp": tmp_path})
