@@ -270,20 +270,28 @@ int guest_tsm_fetch(const struct guest_cfg *g, const uint8_t inblob[64], unsigne
     return r;
 }
 
+/* One report through configfs-tsm for the caller's options and report data. */
+static int request_report(const struct bptee_guest_opts *opts, const uint8_t *report_data,
+                          size_t report_data_len, unsigned accept, struct tsm_blobs *b)
+{
+    struct guest_cfg g;
+    uint8_t inblob[64];
+    int r = guest_resolve(opts, &g);
+    if (r == 0)
+        r = guest_report_data(report_data, report_data_len, inblob);
+    if (r == 0)
+        r = guest_tsm_fetch(&g, inblob, accept, b);
+    return r;
+}
+
 int bptee_guest_tsm_report(const struct bptee_guest_opts *opts, const uint8_t *report_data,
                            size_t report_data_len, uint8_t **report, size_t *report_len,
                            uint8_t **aux, size_t *aux_len)
 {
     if (!report || !report_len || !aux || !aux_len)
         return fail(BPTEE_EINVAL, "guest: configfs-tsm report: missing argument");
-    struct guest_cfg g;
-    uint8_t inblob[64];
     struct tsm_blobs b;
-    int r = guest_resolve(opts, &g);
-    if (r == 0)
-        r = guest_report_data(report_data, report_data_len, inblob);
-    if (r == 0)
-        r = guest_tsm_fetch(&g, inblob, TSM_SEV, &b);
+    int r = request_report(opts, report_data, report_data_len, TSM_SEV, &b);
     if (r < 0)
         return r;
     *report = b.out;
@@ -298,14 +306,8 @@ int bptee_guest_tdx_quote(const struct bptee_guest_opts *opts, const uint8_t *re
 {
     if (!quote || !quote_len)
         return fail(BPTEE_EINVAL, "guest: configfs-tsm quote: missing argument");
-    struct guest_cfg g;
-    uint8_t inblob[64];
     struct tsm_blobs b;
-    int r = guest_resolve(opts, &g);
-    if (r == 0)
-        r = guest_report_data(report_data, report_data_len, inblob);
-    if (r == 0)
-        r = guest_tsm_fetch(&g, inblob, TSM_TDX, &b);
+    int r = request_report(opts, report_data, report_data_len, TSM_TDX, &b);
     if (r < 0)
         return r;
     *quote = b.out;

@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/common.h"
 #include "sim/sim_private.h"
 #include "util/error.h"
 
+#define WHO "sim" /* begins every error */
 #define AMD_OID "1.3.6.1.4.1.3704.1."
 #define ROOT_DAYS (25 * 365 + 6)  /* AMD ARKs and ASKs: 25 years */
 #define VCEK_DAYS (7 * 365 + 2)   /* AMD VCEKs: 7 years */
@@ -72,17 +74,6 @@ static int cert_new(const char *cn, long serial, long days, EVP_PKEY *key, X509 
     *out = x;
     x = NULL;
     return 0;
-}
-
-/* A standard extension in openssl's config syntax ("critical,CA:TRUE"). */
-static int add_conf_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
-    X509_EXTENSION *ext = X509V3_EXT_nconf_nid(NULL, &ctx, nid, value);
-    int ok = ext && X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
-    return ok ? 0 : fail_openssl(BPTEE_ECRYPTO, "sim: extension %s", OBJ_nid2sn(nid));
 }
 
 /* An extension whose value is the given bytes verbatim (AMD's hwID has no DER tag). */
@@ -166,32 +157,15 @@ static int sign_pss(X509 *x, EVP_PKEY *issuer_key)
     return ok ? 0 : fail_openssl(BPTEE_ECRYPTO, "sim: RSA-PSS certificate signature");
 }
 
-static int to_der(X509 *x, uint8_t **der, size_t *len)
-{
-    unsigned char *p = NULL;
-    int n = i2d_X509(x, &p);
-    if (n <= 0)
-        return fail_openssl(BPTEE_ECRYPTO, "sim: certificate encoding");
-    *der = malloc((size_t)n);
-    if (!*der) {
-        OPENSSL_free(p);
-        return fail(BPTEE_ENOMEM, "sim: out of memory");
-    }
-    memcpy(*der, p, (size_t)n);
-    *len = (size_t)n;
-    OPENSSL_free(p);
-    return 0;
-}
-
 static int make_ark(EVP_PKEY *key, X509 **out)
 {
     int r = cert_new("ARK-Milan", 0x10000, ROOT_DAYS, key, NULL, out);
     if (r == 0)
-        r = add_conf_ext(*out, NULL, NID_key_usage, "critical,keyCertSign,cRLSign");
+        r = sim_add_conf_ext(WHO, *out, NULL, NID_key_usage, "critical,keyCertSign,cRLSign");
     if (r == 0)
-        r = add_conf_ext(*out, NULL, NID_subject_key_identifier, "hash");
+        r = sim_add_conf_ext(WHO, *out, NULL, NID_subject_key_identifier, "hash");
     if (r == 0)
-        r = add_conf_ext(*out, NULL, NID_basic_constraints, "critical,CA:TRUE");
+        r = sim_add_conf_ext(WHO, *out, NULL, NID_basic_constraints, "critical,CA:TRUE");
     return r == 0 ? sign_pss(*out, key) : r;
 }
 
@@ -199,13 +173,13 @@ static int make_ask(EVP_PKEY *key, X509 *ark, EVP_PKEY *ark_key, X509 **out)
 {
     int r = cert_new("SEV-Milan", 0x10001, ROOT_DAYS, key, ark, out);
     if (r == 0)
-        r = add_conf_ext(*out, ark, NID_subject_key_identifier, "hash");
+        r = sim_add_conf_ext(WHO, *out, ark, NID_subject_key_identifier, "hash");
     if (r == 0)
-        r = add_conf_ext(*out, ark, NID_authority_key_identifier, "keyid:always");
+        r = sim_add_conf_ext(WHO, *out, ark, NID_authority_key_identifier, "keyid:always");
     if (r == 0)
-        r = add_conf_ext(*out, ark, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
+        r = sim_add_conf_ext(WHO, *out, ark, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
     if (r == 0)
-        r = add_conf_ext(*out, ark, NID_key_usage, "critical,keyCertSign");
+        r = sim_add_conf_ext(WHO, *out, ark, NID_key_usage, "critical,keyCertSign");
     return r == 0 ? sign_pss(*out, ark_key) : r;
 }
 
@@ -217,23 +191,6 @@ static int make_vcek(EVP_PKEY *key, X509 *ask, EVP_PKEY *ask_key, const uint8_t 
     if (r == 0)
         r = add_vcek_exts(*out, chip_id);
     return r == 0 ? sign_pss(*out, ask_key) : r;
-}
-
-static int key_to_pem(EVP_PKEY *key, char **pem, size_t *len)
-{
-    BIO *b = BIO_new(BIO_s_secmem());
-    char *data = NULL;
-    long n = 0;
-    int ok = b && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) &&
-             (n = BIO_get_mem_data(b, &data)) > 0;
-    if (ok && (*pem = sodium_malloc((size_t)n)) != NULL) {
-        memcpy(*pem, data, (size_t)n);
-        *len = (size_t)n;
-    }
-    BIO_free(b); /* a secure-heap BIO wipes its buffer */
-    if (!ok)
-        return fail_openssl(BPTEE_ECRYPTO, "sim: VCEK private key encoding");
-    return *pem ? 0 : fail(BPTEE_ENOMEM, "sim: out of memory");
 }
 
 static int generate_chain(struct sim_platform *p)
@@ -252,13 +209,15 @@ static int generate_chain(struct sim_platform *p)
     if (r == 0)
         r = make_vcek(vcek_key, ask, ask_key, p->chip_id, &vcek);
     if (r == 0)
-        r = to_der(ark, &p->der[BPTEE_SNP_CERT_ARK], &p->der_len[BPTEE_SNP_CERT_ARK]);
+        r = sim_cert_to_der(WHO, ark, &p->der[BPTEE_SNP_CERT_ARK], &p->der_len[BPTEE_SNP_CERT_ARK]);
     if (r == 0)
-        r = to_der(ask, &p->der[BPTEE_SNP_CERT_ASK], &p->der_len[BPTEE_SNP_CERT_ASK]);
+        r = sim_cert_to_der(WHO, ask, &p->der[BPTEE_SNP_CERT_ASK], &p->der_len[BPTEE_SNP_CERT_ASK]);
     if (r == 0)
-        r = to_der(vcek, &p->der[BPTEE_SNP_CERT_VCEK], &p->der_len[BPTEE_SNP_CERT_VCEK]);
+        r = sim_cert_to_der(WHO, vcek, &p->der[BPTEE_SNP_CERT_VCEK],
+                            &p->der_len[BPTEE_SNP_CERT_VCEK]);
     if (r == 0)
-        r = key_to_pem(vcek_key, &p->vcek_key_pem, &p->vcek_key_pem_len);
+        r = sim_key_to_pem(WHO, "VCEK private key", vcek_key, &p->vcek_key_pem,
+                           &p->vcek_key_pem_len);
     return r;
 }
 

@@ -12,6 +12,7 @@
 #include "util/cleanup.h"
 #include "util/codec.h"
 #include "util/error.h"
+#include "util/x509.h"
 
 #define POLICY_MBZ (~0ull << 26)
 
@@ -135,19 +136,6 @@ uint64_t bptee_sim_tcb(const struct bptee_sim *sim)
     return sim ? sim->tcb : 0;
 }
 
-static int name_is_sim(const X509_NAME *n)
-{
-    int i = X509_NAME_get_index_by_NID(n, NID_organizationName, -1);
-    for (; i >= 0; i = X509_NAME_get_index_by_NID(n, NID_organizationName, i)) {
-        const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, i));
-        size_t len = strlen(BPTEE_SIM_ORG);
-        if ((size_t)ASN1_STRING_length(s) == len &&
-            !memcmp(ASN1_STRING_get0_data(s), BPTEE_SIM_ORG, len))
-            return 1;
-    }
-    return 0;
-}
-
 int bptee_sim_cert_is_simulated(const uint8_t *der, size_t der_len)
 {
     if (!der || der_len == 0 || der_len > (size_t)LONG_MAX)
@@ -158,7 +146,8 @@ int bptee_sim_cert_is_simulated(const uint8_t *der, size_t der_len)
         ERR_clear_error();
         return 0;
     }
-    int sim = name_is_sim(X509_get_subject_name(x)) || name_is_sim(X509_get_issuer_name(x));
+    int sim = x509_name_is_sim(X509_get_subject_name(x)) ||
+              x509_name_is_sim(X509_get_issuer_name(x));
     X509_free(x);
     return sim;
 }

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sim/common.h"
 #include "sim/sim_private.h"
 #include "util/cleanup.h"
 #include "util/codec.h"
@@ -21,6 +22,7 @@
 #include "util/file.h"
 #include "util/json.h"
 
+#define WHO "sim" /* begins every error */
 #define STATE_FORMAT 1
 #define FILE_MAX (64u << 10)
 
@@ -29,18 +31,6 @@ static const char *const cert_files[SIM_NCERTS] = {
     [BPTEE_SNP_CERT_ASK] = "ask.der",
     [BPTEE_SNP_CERT_ARK] = "ark.der",
 };
-
-static int write_file_at(int dfd, const char *name, const void *data, size_t len)
-{
-    _cleanup_close_ int fd =
-        openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return fail(BPTEE_EIO, "sim: state file %s: %s", name, strerror(errno));
-    int r = fd_write_all(fd, data, len);
-    if (r == 0 && fsync(fd) < 0)
-        r = -errno;
-    return r < 0 ? fail(BPTEE_EIO, "sim: state file %s: %s", name, strerror(-r)) : 0;
-}
 
 static char *platform_json(const struct sim_platform *p)
 {
@@ -61,48 +51,26 @@ int sim_state_write(int dfd, const struct sim_platform *p, const uint8_t *root_k
     int r = 0;
     for (int k = 0; r == 0 && k < SIM_NCERTS; k++)
         if (cert_files[k])
-            r = write_file_at(dfd, cert_files[k], p->der[k], p->der_len[k]);
+            r = sim_file_write_at(WHO, dfd, cert_files[k], p->der[k], p->der_len[k]);
     if (r == 0)
-        r = write_file_at(dfd, "vcek-key.pem", p->vcek_key_pem, p->vcek_key_pem_len);
+        r = sim_file_write_at(WHO, dfd, "vcek-key.pem", p->vcek_key_pem, p->vcek_key_pem_len);
     if (r == 0)
-        r = write_file_at(dfd, "root.key", root_key, SIM_ROOT_KEY_SIZE);
+        r = sim_file_write_at(WHO, dfd, "root.key", root_key, SIM_ROOT_KEY_SIZE);
     if (r < 0)
         return r;
     /* platform.json goes last: its presence marks a complete state. */
     _cleanup_free_ char *pj = platform_json(p);
     if (!pj)
         return fail(BPTEE_ENOMEM, "sim: out of memory");
-    r = write_file_at(dfd, "platform.json", pj, strlen(pj));
+    r = sim_file_write_at(WHO, dfd, "platform.json", pj, strlen(pj));
     if (r == 0 && fsync(dfd) < 0)
         return fail(BPTEE_EIO, "sim: state directory: %s", strerror(errno));
     return r;
 }
 
-/* Open a state file; a secret one must not be readable by group or others. */
-static int open_at(int dfd, const char *dir, const char *name, int secret)
-{
-    int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return fail(errno == ENOENT ? BPTEE_ENOTFOUND : BPTEE_EIO, "sim: state %s/%s: %s", dir,
-                    name, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        safe_close(fd);
-        return fail(BPTEE_EIO, "sim: state %s/%s: not a regular file", dir, name);
-    }
-    if (secret && (st.st_mode & 077)) {
-        safe_close(fd);
-        return fail(BPTEE_EDENIED,
-                    "sim: state %s/%s: mode %04o lets others read a secret "
-                    "(must be 0600)",
-                    dir, name, (unsigned)(st.st_mode & 07777));
-    }
-    return fd;
-}
-
 static int read_at(int dfd, const char *dir, const char *name, uint8_t **out, size_t *len)
 {
-    _cleanup_close_ int fd = open_at(dfd, dir, name, 0);
+    _cleanup_close_ int fd = sim_file_open_at(WHO, dfd, dir, name, false);
     if (fd < 0)
         return fd;
     return fd_read_all(fd, name, FILE_MAX, out, len);
@@ -132,7 +100,7 @@ static int read_certs(int dfd, const char *dir, struct bptee_sim *sim)
 static int read_secret(int dfd, const char *dir, const char *name, size_t max, uint8_t **out,
                        size_t *len)
 {
-    _cleanup_close_ int fd = open_at(dfd, dir, name, 1);
+    _cleanup_close_ int fd = sim_file_open_at(WHO, dfd, dir, name, true);
     if (fd < 0)
         return fd;
     uint8_t *buf = sodium_malloc(max);

@@ -10,9 +10,11 @@
 #include <sodium.h>
 #include <stdlib.h>
 
+#include "sim/common.h"
 #include "sim/tdx_sim.h"
 #include "util/error.h"
 
+#define WHO "sim: tdx" /* begins every error */
 #define DAY (24L * 3600)
 #define BACKDATE_SECS DAY /* tolerate clocks a day behind the generating one */
 
@@ -62,25 +64,15 @@ int tdx_sim_random_serial(ASN1_INTEGER *serial)
     return ok ? 0 : fail_openssl(BPTEE_ECRYPTO, "sim: tdx: serial number");
 }
 
-static int add_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-    X509_EXTENSION *ext = X509V3_EXT_nconf_nid(NULL, &ctx, nid, value);
-    int ok = ext && X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
-    return ok ? 0 : fail_openssl(BPTEE_ECRYPTO, "sim: tdx: extension %s", OBJ_nid2sn(nid));
-}
-
 static int add_exts(X509 *x, X509 *issuer, int which)
 {
-    int r = add_ext(x, issuer, NID_subject_key_identifier, "hash");
+    int r = sim_add_conf_ext(WHO, x, issuer, NID_subject_key_identifier, "hash");
     if (r == 0)
-        r = add_ext(x, issuer, NID_authority_key_identifier, "keyid:always");
+        r = sim_add_conf_ext(WHO, x, issuer, NID_authority_key_identifier, "keyid:always");
     if (r == 0)
-        r = add_ext(x, issuer, NID_key_usage, profiles[which].usage);
+        r = sim_add_conf_ext(WHO, x, issuer, NID_key_usage, profiles[which].usage);
     if (r == 0)
-        r = add_ext(x, issuer, NID_basic_constraints, profiles[which].basic);
+        r = sim_add_conf_ext(WHO, x, issuer, NID_basic_constraints, profiles[which].basic);
     if (r == 0 && which == TDX_SIM_PCK)
         r = tdx_sim_add_sgx_ext(x);
     return r;
@@ -114,38 +106,6 @@ static int make_cert(int which, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_ke
     return 0;
 }
 
-static int to_der(X509 *x, uint8_t **der, size_t *len)
-{
-    unsigned char *p = NULL;
-    int n = i2d_X509(x, &p);
-    if (n <= 0)
-        return fail_openssl(BPTEE_ECRYPTO, "sim: tdx: certificate encoding");
-    *der = malloc((size_t)n);
-    if (*der) {
-        memcpy(*der, p, (size_t)n);
-        *len = (size_t)n;
-    }
-    OPENSSL_free(p);
-    return *der ? 0 : fail(BPTEE_ENOMEM, "sim: tdx: out of memory");
-}
-
-static int key_to_pem(EVP_PKEY *key, char **pem, size_t *len)
-{
-    BIO *b = BIO_new(BIO_s_secmem());
-    char *data = NULL;
-    long n = 0;
-    int ok = b && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) &&
-             (n = BIO_get_mem_data(b, &data)) > 0;
-    if (ok && (*pem = sodium_malloc((size_t)n)) != NULL) {
-        memcpy(*pem, data, (size_t)n);
-        *len = (size_t)n;
-    }
-    BIO_free(b); /* a secure-heap BIO wipes its buffer */
-    if (!ok)
-        return fail_openssl(BPTEE_ECRYPTO, "sim: tdx: private key encoding");
-    return *pem ? 0 : fail(BPTEE_ENOMEM, "sim: tdx: out of memory");
-}
-
 int tdx_sim_platform_generate(struct tdx_sim_platform *p)
 {
     EVP_PKEY *keys[TDX_SIM_NCERTS + 1] = {NULL};
@@ -161,9 +121,9 @@ int tdx_sim_platform_generate(struct tdx_sim_platform *p)
         r = make_cert(i, keys[i], i == TDX_SIM_ROOT ? NULL : certs[is], keys[is], &certs[i]);
     }
     for (int i = 0; r == 0 && i < TDX_SIM_NCERTS; i++)
-        r = to_der(certs[i], &p->der[i], &p->der_len[i]);
+        r = sim_cert_to_der(WHO, certs[i], &p->der[i], &p->der_len[i]);
     for (int i = 0; r == 0 && i <= TDX_SIM_NCERTS; i++)
-        r = key_to_pem(keys[i], &p->key_pem[i], &p->key_pem_len[i]);
+        r = sim_key_to_pem(WHO, "private key", keys[i], &p->key_pem[i], &p->key_pem_len[i]);
     for (int i = 0; i <= TDX_SIM_NCERTS; i++) {
         EVP_PKEY_free(keys[i]);
         if (i < TDX_SIM_NCERTS)

@@ -14,12 +14,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sim/common.h"
 #include "sim/tdx_sim.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/json.h"
 
+#define WHO "sim: tdx" /* begins every error */
 #define STATE_FORMAT 1
 #define FILE_MAX (64u << 10)
 #define ATTEST TDX_SIM_NCERTS /* index of the attestation key among the key files */
@@ -34,61 +36,28 @@ static const char *const key_files[TDX_SIM_NCERTS + 1] = {
     [ATTEST] = "attest-key.pem",
 };
 
-static int write_file_at(int dfd, const char *name, const void *data, size_t len)
-{
-    _cleanup_close_ int fd =
-        openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return fail(BPTEE_EIO, "sim: tdx: state file %s: %s", name, strerror(errno));
-    int r = fd_write_all(fd, data, len);
-    if (r == 0 && fsync(fd) < 0)
-        r = -errno;
-    return r < 0 ? fail(BPTEE_EIO, "sim: tdx: state file %s: %s", name, strerror(-r)) : 0;
-}
-
 int tdx_sim_state_write(int dfd, const struct tdx_sim_platform *p, const uint8_t *mac_key)
 {
     int r = 0;
     for (int i = 0; r == 0 && i < TDX_SIM_NCERTS; i++)
-        r = write_file_at(dfd, cert_files[i], p->der[i], p->der_len[i]);
+        r = sim_file_write_at(WHO, dfd, cert_files[i], p->der[i], p->der_len[i]);
     for (int i = 0; r == 0 && i <= TDX_SIM_NCERTS; i++)
-        r = write_file_at(dfd, key_files[i], p->key_pem[i], p->key_pem_len[i]);
+        r = sim_file_write_at(WHO, dfd, key_files[i], p->key_pem[i], p->key_pem_len[i]);
     if (r == 0)
-        r = write_file_at(dfd, "mac.key", mac_key, TDX_SIM_MAC_KEY_SIZE);
+        r = sim_file_write_at(WHO, dfd, "mac.key", mac_key, TDX_SIM_MAC_KEY_SIZE);
     if (r < 0)
         return r;
     char marker[64];
     int n = snprintf(marker, sizeof marker, "{\"bptee_tdx_sim_state\": %d}\n", STATE_FORMAT);
-    r = write_file_at(dfd, "tdx-platform.json", marker, (size_t)n);
+    r = sim_file_write_at(WHO, dfd, "tdx-platform.json", marker, (size_t)n);
     if (r == 0 && fsync(dfd) < 0)
         return fail(BPTEE_EIO, "sim: tdx: state directory: %s", strerror(errno));
     return r;
 }
 
-/* Open a state file; a secret one must not be readable by group or others. */
-static int open_at(int dfd, const char *dir, const char *name, int secret)
-{
-    int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return fail(errno == ENOENT ? BPTEE_ENOTFOUND : BPTEE_EIO, "sim: tdx: state %s/%s: %s",
-                    dir, name, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        safe_close(fd);
-        return fail(BPTEE_EIO, "sim: tdx: state %s/%s: not a regular file", dir, name);
-    }
-    if (secret && (st.st_mode & 077)) {
-        safe_close(fd);
-        return fail(BPTEE_EDENIED, "sim: tdx: state %s/%s: mode %04o lets others read a secret "
-                                   "(must be 0600)",
-                    dir, name, (unsigned)(st.st_mode & 07777));
-    }
-    return fd;
-}
-
 static int read_marker(int dfd, const char *dir)
 {
-    _cleanup_close_ int fd = open_at(dfd, dir, "tdx-platform.json", 0);
+    _cleanup_close_ int fd = sim_file_open_at(WHO, dfd, dir, "tdx-platform.json", false);
     _cleanup_free_ uint8_t *buf = NULL;
     size_t len = 0;
     int r = fd < 0 ? fd : fd_read_all(fd, "tdx-platform.json", FILE_MAX, &buf, &len);
@@ -105,7 +74,7 @@ static int read_marker(int dfd, const char *dir)
 
 static int read_key(int dfd, const char *dir, const char *name, EVP_PKEY **out)
 {
-    _cleanup_close_ int fd = open_at(dfd, dir, name, 1);
+    _cleanup_close_ int fd = sim_file_open_at(WHO, dfd, dir, name, true);
     if (fd < 0)
         return fd;
     _cleanup_fclose_ FILE *f = fdopen(fd, "re");
@@ -120,7 +89,7 @@ static int read_key(int dfd, const char *dir, const char *name, EVP_PKEY **out)
 /* A certificate, which must be one DER certificate for the matching private key. */
 static int read_cert(int dfd, const char *dir, int i, struct bptee_tdx_sim *sim)
 {
-    _cleanup_close_ int fd = open_at(dfd, dir, cert_files[i], 0);
+    _cleanup_close_ int fd = sim_file_open_at(WHO, dfd, dir, cert_files[i], false);
     int r = fd < 0 ? fd : fd_read_all(fd, cert_files[i], FILE_MAX, &sim->der[i], &sim->der_len[i]);
     if (r == 0)
         r = read_key(dfd, dir, key_files[i], &sim->key[i]);
@@ -155,7 +124,7 @@ static int read_attest_key(int dfd, const char *dir, struct bptee_tdx_sim *sim)
 
 static int read_mac_key(int dfd, const char *dir, struct bptee_tdx_sim *sim)
 {
-    _cleanup_close_ int fd = open_at(dfd, dir, "mac.key", 1);
+    _cleanup_close_ int fd = sim_file_open_at(WHO, dfd, dir, "mac.key", true);
     if (fd < 0)
         return fd;
     sim->mac_key = sodium_malloc(TDX_SIM_MAC_KEY_SIZE);

@@ -68,7 +68,6 @@ int snp_chain_verify(X509 *leaf, X509 *inter, X509 *ark, int64_t at, struct snp_
 /* Decide whether the ARK is trusted under opts; sets *simulated. */
 int snp_trust_ark(const struct snp_chain *c, const struct bptee_snp_verify_opts *o,
                   bool *simulated);
-int64_t snp_asn1_time_unix(const ASN1_TIME *t);
 
 /* chain_build.c: parse the inputs, find intermediate and ARK (built-in when not given),
  * verify, and read the leaf. On success *pkey holds a reference the caller frees. */

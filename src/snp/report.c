@@ -138,76 +138,47 @@ int bptee_snp_report_parse(const uint8_t *buf, size_t len, struct bptee_snp_repo
     return 0;
 }
 
-/* A write cursor over the fixed-size output; every field lands at its ABI offset. */
-struct wcursor {
-    uint8_t *p;
-};
-
-static void w32(struct wcursor *w, uint32_t v)
+static void write_fields(struct writer *w, const struct bptee_snp_report *r)
 {
-    store_le32(w->p, v);
-    w->p += 4;
-}
-static void w64(struct wcursor *w, uint64_t v)
-{
-    store_le64(w->p, v);
-    w->p += 8;
-}
-static void wbytes(struct wcursor *w, const void *src, size_t n)
-{
-    memcpy(w->p, src, n);
-    w->p += n;
-}
-static void wskip(struct wcursor *w, size_t n)
-{
-    w->p += n; /* already zero */
-}
-static void w8(struct wcursor *w, uint8_t v)
-{
-    *w->p++ = v;
-}
-
-static void write_fields(struct wcursor *w, const struct bptee_snp_report *r)
-{
-    w32(w, r->version);
-    w32(w, r->guest_svn);
-    w64(w, r->policy);
-    wbytes(w, r->family_id, sizeof r->family_id);
-    wbytes(w, r->image_id, sizeof r->image_id);
-    w32(w, r->vmpl);
-    w32(w, r->signature_algo);
-    w64(w, r->current_tcb);
-    w64(w, r->platform_info);
-    w32(w, r->signer_info);
-    wskip(w, 4);
-    wbytes(w, r->report_data, sizeof r->report_data);
-    wbytes(w, r->measurement, sizeof r->measurement);
-    wbytes(w, r->host_data, sizeof r->host_data);
-    wbytes(w, r->id_key_digest, sizeof r->id_key_digest);
-    wbytes(w, r->author_key_digest, sizeof r->author_key_digest);
-    wbytes(w, r->report_id, sizeof r->report_id);
-    wbytes(w, r->report_id_ma, sizeof r->report_id_ma);
-    w64(w, r->reported_tcb);
-    w8(w, r->cpuid_fam_id);
-    w8(w, r->cpuid_mod_id);
-    w8(w, r->cpuid_step);
-    wskip(w, OFF_CHIP_ID - OFF_CPUID_RSVD);
-    wbytes(w, r->chip_id, sizeof r->chip_id);
-    w64(w, r->committed_tcb);
-    w8(w, r->current_build);
-    w8(w, r->current_minor);
-    w8(w, r->current_major);
-    wskip(w, 1);
-    w8(w, r->committed_build);
-    w8(w, r->committed_minor);
-    w8(w, r->committed_major);
-    wskip(w, 1);
-    w64(w, r->launch_tcb);
-    w64(w, r->launch_mit_vector);
-    w64(w, r->current_mit_vector);
-    wskip(w, BPTEE_SNP_SIG_R_OFFSET - OFF_RSVD_TAIL);
-    wbytes(w, r->signature_r, sizeof r->signature_r);
-    wbytes(w, r->signature_s, sizeof r->signature_s);
+    put_le32(w, r->version);
+    put_le32(w, r->guest_svn);
+    put_le64(w, r->policy);
+    put_bytes(w, r->family_id, sizeof r->family_id);
+    put_bytes(w, r->image_id, sizeof r->image_id);
+    put_le32(w, r->vmpl);
+    put_le32(w, r->signature_algo);
+    put_le64(w, r->current_tcb);
+    put_le64(w, r->platform_info);
+    put_le32(w, r->signer_info);
+    put_zero(w, 4);
+    put_bytes(w, r->report_data, sizeof r->report_data);
+    put_bytes(w, r->measurement, sizeof r->measurement);
+    put_bytes(w, r->host_data, sizeof r->host_data);
+    put_bytes(w, r->id_key_digest, sizeof r->id_key_digest);
+    put_bytes(w, r->author_key_digest, sizeof r->author_key_digest);
+    put_bytes(w, r->report_id, sizeof r->report_id);
+    put_bytes(w, r->report_id_ma, sizeof r->report_id_ma);
+    put_le64(w, r->reported_tcb);
+    put_u8(w, r->cpuid_fam_id);
+    put_u8(w, r->cpuid_mod_id);
+    put_u8(w, r->cpuid_step);
+    put_zero(w, OFF_CHIP_ID - OFF_CPUID_RSVD);
+    put_bytes(w, r->chip_id, sizeof r->chip_id);
+    put_le64(w, r->committed_tcb);
+    put_u8(w, r->current_build);
+    put_u8(w, r->current_minor);
+    put_u8(w, r->current_major);
+    put_zero(w, 1);
+    put_u8(w, r->committed_build);
+    put_u8(w, r->committed_minor);
+    put_u8(w, r->committed_major);
+    put_zero(w, 1);
+    put_le64(w, r->launch_tcb);
+    put_le64(w, r->launch_mit_vector);
+    put_le64(w, r->current_mit_vector);
+    put_zero(w, BPTEE_SNP_SIG_R_OFFSET - OFF_RSVD_TAIL);
+    put_bytes(w, r->signature_r, sizeof r->signature_r);
+    put_bytes(w, r->signature_s, sizeof r->signature_s);
 }
 
 int bptee_snp_report_serialize(const struct bptee_snp_report *r, uint8_t *out, size_t out_len)
@@ -218,7 +189,7 @@ int bptee_snp_report_serialize(const struct bptee_snp_report *r, uint8_t *out, s
         return fail(BPTEE_ELIMIT, "snp: report serialize: buffer of %zu bytes, need %d", out_len,
                     BPTEE_SNP_REPORT_SIZE);
     memset(out, 0, BPTEE_SNP_REPORT_SIZE);
-    struct wcursor w = {out};
-    write_fields(&w, r);
+    struct writer w = {.p = out, .left = BPTEE_SNP_REPORT_SIZE};
+    write_fields(&w, r); /* in the order read_fields reads: every field at its ABI offset */
     return 0;
 }

@@ -11,6 +11,7 @@
 #include "tdx/internal.h"
 #include "util/codec.h"
 #include "util/error.h"
+#include "util/x509.h"
 
 #define PEM_CERTS_MAX 8
 
@@ -48,49 +49,15 @@ int tdx_pem_certs(const uint8_t *pem, size_t len, const char *what, STACK_OF(X50
     return 0;
 }
 
-int tdx_x509_error(X509_STORE_CTX *ctx, const char *const *names, size_t n_names,
-                   const char *when)
-{
-    int err = X509_STORE_CTX_get_error(ctx), depth = X509_STORE_CTX_get_error_depth(ctx);
-    const char *who = depth >= 0 && (size_t)depth < n_names ? names[depth] : "certificate";
-    ERR_clear_error();
-    if (err == X509_V_ERR_CERT_HAS_EXPIRED)
-        return fail(BPTEE_EEXPIRED, "tdx: %s has expired at the %s time", who, when);
-    if (err == X509_V_ERR_CERT_NOT_YET_VALID)
-        return fail(BPTEE_EEXPIRED, "tdx: %s is not yet valid at the %s time", who, when);
-    return fail(BPTEE_EVERIFY, "tdx: certificate chain: %s: %s", who,
-                X509_verify_cert_error_string(err));
-}
-
 /* Verify leaf -> ca -> root at `at` with root as the only trust anchor. */
 static int run_store(X509 *leaf, X509 *ca, X509 *root, int64_t at)
 {
-    X509_STORE *store = X509_STORE_new();
-    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    STACK_OF(X509) *untrusted = sk_X509_new_null();
-    int rc;
-    if (!store || !ctx || !untrusted || !X509_STORE_add_cert(store, root) ||
-        !sk_X509_push(untrusted, ca) || !X509_STORE_CTX_init(ctx, store, leaf, untrusted)) {
-        rc = fail_openssl(BPTEE_ECRYPTO, "tdx: certificate store");
-        goto out;
-    }
-    X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
-    X509_VERIFY_PARAM_set_time(vp, (time_t)at);
-    X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_CHECK_SS_SIGNATURE);
-    if (X509_verify_cert(ctx) != 1) {
-        rc = tdx_x509_error(ctx, pck_names, 3, "verification");
-        goto out;
-    }
-    STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
-    if (sk_X509_num(path) != 3 || X509_cmp(sk_X509_value(path, 1), ca) != 0 ||
-        X509_cmp(sk_X509_value(path, 2), root) != 0)
+    STACK_OF(X509) *path = NULL;
+    int rc = x509_verify_at("tdx", leaf, ca, root, at, pck_names, &path);
+    if (rc == 0 && (sk_X509_num(path) != 3 || X509_cmp(sk_X509_value(path, 1), ca) != 0 ||
+                    X509_cmp(sk_X509_value(path, 2), root) != 0))
         rc = fail(BPTEE_EVERIFY, "tdx: PCK chain is not PCK -> PCK CA -> root");
-    else
-        rc = 0;
-out:
-    sk_X509_free(untrusted);
-    X509_STORE_CTX_free(ctx);
-    X509_STORE_free(store);
+    sk_X509_pop_free(path, X509_free);
     return rc;
 }
 
@@ -106,25 +73,13 @@ static int check_p256(EVP_PKEY *k)
     return 0;
 }
 
-static void window(X509 *const certs[3], struct tdx_chain *out)
-{
-    out->not_before = INT64_MIN;
-    out->not_after = INT64_MAX;
-    for (int i = 0; i < 3; i++) {
-        int64_t nb = tdx_asn1_time_unix(X509_get0_notBefore(certs[i]));
-        int64_t na = tdx_asn1_time_unix(X509_get0_notAfter(certs[i]));
-        out->not_before = nb > out->not_before ? nb : out->not_before;
-        out->not_after = na < out->not_after ? na : out->not_after;
-    }
-}
-
 static int describe_root(X509 *root, struct tdx_chain *out)
 {
     unsigned len = 0;
     if (!X509_digest(root, EVP_sha256(), out->root_sha256, &len) || len != 32)
         return fail_openssl(BPTEE_ECRYPTO, "tdx: cannot digest the root CA");
     out->root_is_intel = !memcmp(out->root_sha256, tdx_intel_root_sha256, 32);
-    out->root_sim_org = tdx_name_is_sim(X509_get_subject_name(root));
+    out->root_sim_org = x509_name_is_sim(X509_get_subject_name(root));
     return 0;
 }
 
@@ -134,7 +89,7 @@ static int fill(X509 *leaf, X509 *ca, X509 *root, struct tdx_chain *out)
     int rc = tdx_pck_ext_from_x509(leaf, &out->ext);
     if (rc < 0)
         return rc;
-    window(certs, out);
+    x509_validity_window(certs, 3, &out->not_before, &out->not_after);
     out->pck_key = X509_get_pubkey(leaf);
     out->pck_serial = ASN1_INTEGER_dup(X509_get0_serialNumber(leaf));
     out->ca_serial = ASN1_INTEGER_dup(X509_get0_serialNumber(ca));

@@ -8,6 +8,7 @@
 
 #include "tdx/internal.h"
 #include "util/error.h"
+#include "util/x509.h"
 
 #define SIGNER_CN "Intel SGX TCB Signing"
 
@@ -34,7 +35,7 @@ static int verify_signer(X509 *signer, X509 *root, int64_t at)
     } else {
         X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t)at);
         if (X509_verify_cert(ctx) != 1)
-            rc = tdx_x509_error(ctx, signing_names, 2, "collateral");
+            rc = x509_store_error("tdx", ctx, signing_names, 2, "collateral");
         else if (sk_X509_num(X509_STORE_CTX_get0_chain(ctx)) != 2)
             rc = fail(BPTEE_EVERIFY, "tdx: TCB signing certificate is not issued by the root CA");
         else
@@ -94,9 +95,9 @@ static int check_crl(X509_CRL *crl, X509 *issuer, const struct revocable *certs,
     if (!ok)
         return fail(BPTEE_EVERIFY, "tdx: %s signature does not verify", what);
     const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
-    if (at < tdx_asn1_time_unix(X509_CRL_get0_lastUpdate(crl)))
+    if (at < x509_time_unix(X509_CRL_get0_lastUpdate(crl)))
         return fail(BPTEE_EEXPIRED, "tdx: %s is not yet valid at the collateral time", what);
-    if (!next || at > tdx_asn1_time_unix(next))
+    if (!next || at > x509_time_unix(next))
         return fail(BPTEE_EEXPIRED, "tdx: %s has expired at the collateral time", what);
     for (size_t i = 0; i < n; i++) {
         X509_REVOKED *rev = NULL;

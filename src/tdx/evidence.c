@@ -3,11 +3,10 @@
  * outblob produce), and verifying such a report under a "tdx" policy into a verified report. */
 #include <openssl/err.h>
 
-#include <bptee/sim.h>
-
 #include "tdx/internal.h"
 #include "tdx/policy.h"
 #include "util/error.h"
+#include "util/x509.h"
 
 /* 1 when any certificate of the quote's chain names the simulator; unparsable chains are not
  * simulated (verification will reject them anyway). */
@@ -21,7 +20,8 @@ static int chain_is_simulated(const struct bptee_tdx_quote *q)
     }
     for (int i = 0; i < sk_X509_num(sk) && !sim; i++) {
         X509 *x = sk_X509_value(sk, i);
-        sim = tdx_name_is_sim(X509_get_subject_name(x)) || tdx_name_is_sim(X509_get_issuer_name(x));
+        sim = x509_name_is_sim(X509_get_subject_name(x)) ||
+              x509_name_is_sim(X509_get_issuer_name(x));
     }
     sk_X509_pop_free(sk, X509_free);
     return sim;

@@ -15,42 +15,6 @@
 /* Intel's QE vendor id, as every Intel QE (and the simulator) writes it. */
 extern const uint8_t tdx_intel_qe_vendor_id[16];
 
-/* A bounds-checked writer, the serializing twin of struct cursor. */
-struct writer {
-    uint8_t *p;
-    size_t left;
-    bool bad;
-};
-static inline void put_bytes(struct writer *w, const void *src, size_t n)
-{
-    if (w->bad || n > w->left) {
-        w->bad = true;
-        return;
-    }
-    if (n)
-        memcpy(w->p, src, n);
-    w->p += n;
-    w->left -= n;
-}
-static inline void put_le16(struct writer *w, uint16_t v)
-{
-    uint8_t b[2];
-    store_le16(b, v);
-    put_bytes(w, b, 2);
-}
-static inline void put_le32(struct writer *w, uint32_t v)
-{
-    uint8_t b[4];
-    store_le32(b, v);
-    put_bytes(w, b, 4);
-}
-static inline void put_le64(struct writer *w, uint64_t v)
-{
-    uint8_t b[8];
-    store_le64(b, v);
-    put_bytes(w, b, 8);
-}
-
 /* quote_body.c: the TD quote body and the SGX report body. */
 void tdx_body_read(struct cursor *c, int body_type, struct bptee_tdx_body *b);
 void tdx_body_write(struct writer *w, int body_type, const struct bptee_tdx_body *b);
@@ -71,12 +35,10 @@ int tdx_p256_verify(EVP_PKEY *key, const uint8_t sig[64], const uint8_t *msg, si
 int tdx_attest_key_get(const uint8_t xy[64], EVP_PKEY **out);
 void tdx_attest_key_cache_clear(void);
 
-/* roots.c: the pinned Intel SGX Root CA and the simulation marker. */
+/* roots.c: the pinned Intel SGX Root CA. */
 int tdx_intel_root(X509 **out); /* borrowed, loaded once, fingerprint checked */
 extern const uint8_t tdx_intel_root_sha256[32];
 extern const char tdx_intel_root_pem[];
-bool tdx_name_is_sim(const X509_NAME *n);
-int64_t tdx_asn1_time_unix(const ASN1_TIME *t);
 
 /* pckext.c */
 int tdx_pck_ext_from_x509(X509 *x, struct bptee_tdx_pck_ext *out);
@@ -103,10 +65,6 @@ int tdx_trust_root(const struct tdx_chain *c, const struct bptee_tdx_verify_opts
                    bool *simulated);
 /* PEM certificates (NUL padding tolerated) into a stack; BPTEE_EPARSE naming `what`. */
 int tdx_pem_certs(const uint8_t *pem, size_t len, const char *what, STACK_OF(X509) **out);
-/* Map an X509_verify_cert failure to a code and reason naming the certificate and the time
- * ("verification", "collateral") it was judged at. */
-int tdx_x509_error(X509_STORE_CTX *ctx, const char *const *names, size_t n_names,
-                   const char *when);
 
 /* cache.c: verified chains keyed by the exact PEM bytes, valid inside their window. */
 bool tdx_cache_lookup(const uint8_t *pem, size_t len, int64_t at, struct tdx_chain *out);
@@ -146,6 +104,11 @@ int cj_int(const json_t *o, const char *key, const char *what, int64_t max, int6
 int cj_hex(const json_t *o, const char *key, const char *what, uint8_t *out, size_t n);
 int cj_array(const json_t *o, const char *key, const char *what, const json_t **out);
 int tdx_check_dates(const json_t *body, const char *what, int64_t at);
+/* body.id must be `id` and body.version `version` (QE identity, TCB info). */
+int tdx_check_id_version(const json_t *body, const char *what, const char *id, int64_t version);
+/* The status of the first of obj.tcbLevels whose tcb.isvsvn (0..max) `have` reaches: 1 with
+ * *status set, or 0 when `have` is below every level. */
+int tdx_isvsvn_level(const json_t *obj, const char *what, int64_t max, unsigned have, int *status);
 int tdx_tcb_evaluate(const struct bptee_tdx_collateral *c, const struct bptee_tdx_quote *q,
                      const struct bptee_tdx_pck_ext *pck, int64_t at, struct bptee_tdx_verified *v);
 

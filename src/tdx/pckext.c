@@ -68,6 +68,25 @@ static int pair(const ASN1_TYPE *t, STACK_OF(ASN1_TYPE) **items, const ASN1_OBJE
     return 0;
 }
 
+typedef int entry_fn(int arc, const ASN1_TYPE *v, struct bptee_tdx_pck_ext *out, unsigned *seen);
+
+/* Each {OID, value} pair of sk to entry, with the OID's arc under prefix (-1: not under it). */
+static int each_pair(STACK_OF(ASN1_TYPE) *sk, const char *prefix, entry_fn *entry,
+                     struct bptee_tdx_pck_ext *out, unsigned *seen)
+{
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < sk_ASN1_TYPE_num(sk); i++) {
+        STACK_OF(ASN1_TYPE) *items = NULL;
+        const ASN1_OBJECT *oid = NULL;
+        const ASN1_TYPE *val = NULL;
+        rc = pair(sk_ASN1_TYPE_value(sk, i), &items, &oid, &val);
+        if (rc == 0)
+            rc = entry(arc_under(oid, prefix), val, out, seen);
+        seq_free(items);
+    }
+    return rc;
+}
+
 static int octets(const ASN1_TYPE *v, uint8_t *out, size_t n, const char *what)
 {
     if (v->type != V_ASN1_OCTET_STRING || (size_t)v->value.octet_string->length != n)
@@ -117,15 +136,8 @@ static int parse_tcb(const ASN1_TYPE *v, struct bptee_tdx_pck_ext *out)
     STACK_OF(ASN1_TYPE) *sk = type_items(v);
     unsigned seen = 0;
     int rc = sk ? 0 : fail(BPTEE_EPARSE, "tdx: PCK certificate: TCB is not a SEQUENCE");
-    for (int i = 0; rc == 0 && i < sk_ASN1_TYPE_num(sk); i++) {
-        STACK_OF(ASN1_TYPE) *items = NULL;
-        const ASN1_OBJECT *oid;
-        const ASN1_TYPE *val;
-        rc = pair(sk_ASN1_TYPE_value(sk, i), &items, &oid, &val);
-        if (rc == 0)
-            rc = tcb_entry(arc_under(oid, TCB_OID), val, out, &seen);
-        seq_free(items);
-    }
+    if (rc == 0)
+        rc = each_pair(sk, TCB_OID, tcb_entry, out, &seen);
     seq_free(sk);
     if (rc == 0 && (seen & 0x7fffeu) != 0x7fffeu)
         rc = fail(BPTEE_EPARSE, "tdx: PCK certificate: TCB lacks a component, PCESVN or CPUSVN");
@@ -168,15 +180,8 @@ int tdx_pck_ext_from_x509(X509 *x, struct bptee_tdx_pck_ext *out)
     STACK_OF(ASN1_TYPE) *sk = seq_items(data->data, data->length);
     unsigned seen = 0;
     int rc = sk ? 0 : fail(BPTEE_EPARSE, "tdx: PCK certificate: SGX extension is not a SEQUENCE");
-    for (int i = 0; rc == 0 && i < sk_ASN1_TYPE_num(sk); i++) {
-        STACK_OF(ASN1_TYPE) *items = NULL;
-        const ASN1_OBJECT *oid;
-        const ASN1_TYPE *val;
-        rc = pair(sk_ASN1_TYPE_value(sk, i), &items, &oid, &val);
-        if (rc == 0)
-            rc = top_entry(arc_under(oid, SGX_OID), val, out, &seen);
-        seq_free(items);
-    }
+    if (rc == 0)
+        rc = each_pair(sk, SGX_OID, top_entry, out, &seen);
     seq_free(sk);
     ERR_clear_error();
     if (rc == 0 && seen != SEEN_ALL)

@@ -10,6 +10,7 @@
 #include "tdx/policy.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "verify/policy_json.h"
 
 const char *const tdx_mr_names[MR_COUNT] = {
     [MR_MRTD] = "mrtd",           [MR_RTMR0] = "rtmr0",     [MR_RTMR1] = "rtmr1",
@@ -50,7 +51,7 @@ static int read_values(const json_t *v, const char *name, struct tdx_values *out
     size_t n = 1;
     bool list = json_is_array(v);
     snprintf(path, sizeof path, "tdx.%s", name);
-    int rc = list ? tp_array(v, path, &n) : 0;
+    int rc = list ? pj_array(v, path, &n) : 0;
     if (rc < 0)
         return rc;
     out->v = calloc(n ? n : 1, 48);
@@ -61,7 +62,7 @@ static int read_values(const json_t *v, const char *name, struct tdx_values *out
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char item[96];
         snprintf(item, sizeof item, list ? "%s[%zu]" : "%s", path, i);
-        rc = tp_hex(list ? json_array_get(v, i) : v, item, "sha384", out->v[i], 48);
+        rc = pj_hex(list ? json_array_get(v, i) : v, item, "sha384", out->v[i], 48);
     }
     return rc;
 }
@@ -69,7 +70,7 @@ static int read_values(const json_t *v, const char *name, struct tdx_values *out
 static int read_roots(const json_t *v, struct bptee_tdx_policy *p)
 {
     size_t n = 0;
-    int rc = tp_array(v, "tdx.trusted_roots", &n);
+    int rc = pj_array(v, "tdx.trusted_roots", &n);
     if (rc < 0)
         return rc;
     p->trusted_roots = calloc(n ? n : 1, 32);
@@ -79,7 +80,7 @@ static int read_roots(const json_t *v, struct bptee_tdx_policy *p)
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char item[48];
         snprintf(item, sizeof item, "tdx.trusted_roots[%zu]", i);
-        rc = tp_hex(json_array_get(v, i), item, "sha256", p->trusted_roots[i], 32);
+        rc = pj_hex(json_array_get(v, i), item, "sha256", p->trusted_roots[i], 32);
     }
     return rc;
 }
@@ -87,7 +88,7 @@ static int read_roots(const json_t *v, struct bptee_tdx_policy *p)
 static int read_statuses(const json_t *v, struct bptee_tdx_policy *p)
 {
     size_t n = 0;
-    int rc = tp_array(v, "tdx.tcb_statuses", &n);
+    int rc = pj_array(v, "tdx.tcb_statuses", &n);
     p->has_statuses = true;
     p->status_mask = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -110,20 +111,20 @@ static int read_report_data(const json_t *v, struct bptee_tdx_policy *p)
     static const char *const bind_keys[] = {"nonce", "public_key", NULL};
     if (json_is_string(v)) {
         p->rd_rule = TDX_RD_EXACT;
-        return tp_hex(v, "tdx.report_data", NULL, p->report_data, 64);
+        return pj_hex(v, "tdx.report_data", NULL, p->report_data, 64);
     }
-    int rc = tp_check_keys(v, "tdx.report_data", rd_keys);
+    int rc = pj_check_keys(v, "tdx.report_data", rd_keys);
     const json_t *b = json_object_get(v, "x25519_binding");
     if (rc == 0 && !b)
         return fail(BPTEE_EPARSE, "policy: tdx.report_data: expected a hex string or "
                                   "{\"x25519_binding\": {...}}");
     if (rc == 0)
-        rc = tp_check_keys(b, "tdx.report_data.x25519_binding", bind_keys);
+        rc = pj_check_keys(b, "tdx.report_data.x25519_binding", bind_keys);
     if (rc == 0)
-        rc = tp_hex(json_object_get(b, "nonce"), "tdx.report_data.x25519_binding.nonce", NULL,
+        rc = pj_hex(json_object_get(b, "nonce"), "tdx.report_data.x25519_binding.nonce", NULL,
                     p->nonce, 32);
     if (rc == 0)
-        rc = tp_hex(json_object_get(b, "public_key"),
+        rc = pj_hex(json_object_get(b, "public_key"),
                     "tdx.report_data.x25519_binding.public_key", NULL, p->public_key, 32);
     p->rd_rule = TDX_RD_X25519;
     return rc;
@@ -135,27 +136,27 @@ static int read_field(const char *key, const json_t *v, struct bptee_tdx_policy 
         if (!strcmp(key, tdx_mr_names[i]))
             return read_values(v, key, &p->mr[i]);
     if (!strcmp(key, "allow_debug"))
-        return tp_bool(v, "tdx.allow_debug", &p->allow_debug);
+        return pj_bool(v, "tdx.allow_debug", &p->allow_debug);
     if (!strcmp(key, "allow_simulation"))
-        return tp_bool(v, "tdx.allow_simulation", &p->allow_simulation);
+        return pj_bool(v, "tdx.allow_simulation", &p->allow_simulation);
     if (!strcmp(key, "require_collateral"))
-        return tp_bool(v, "tdx.require_collateral", &p->require_collateral);
+        return pj_bool(v, "tdx.require_collateral", &p->require_collateral);
     if (!strcmp(key, "min_tee_tcb_svn")) {
         p->has_min_svn = true;
-        return tp_hex(v, "tdx.min_tee_tcb_svn", NULL, p->min_svn, 16);
+        return pj_hex(v, "tdx.min_tee_tcb_svn", NULL, p->min_svn, 16);
     }
     if (!strcmp(key, "tcb_statuses"))
         return read_statuses(v, p);
     if (!strcmp(key, "report_data"))
         return read_report_data(v, p);
-    return read_roots(v, p); /* the only key left after tp_check_keys */
+    return read_roots(v, p); /* the only key left after pj_check_keys */
 }
 
 int tdx_policy_from_json(const json_t *obj, struct bptee_tdx_policy **out)
 {
     if (!out)
         return fail(BPTEE_EINVAL, "policy: tdx: missing argument");
-    int rc = tp_check_keys(obj, "tdx", tdx_keys);
+    int rc = pj_check_keys(obj, "tdx", tdx_keys);
     if (rc < 0)
         return rc;
     struct bptee_tdx_policy *p = malloc(sizeof *p);

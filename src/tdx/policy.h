@@ -9,8 +9,6 @@
 
 #include <bptee/tdx.h>
 
-#define TDX_POLICY_LIST_MAX 1024
-
 /* The 48-byte registers a policy can pin, in the order of tdx_mr_names. */
 enum tdx_mr {
     MR_MRTD,
@@ -54,11 +52,5 @@ struct bptee_tdx_policy {
 int tdx_policy_from_json(const json_t *obj, struct bptee_tdx_policy **out);
 void tdx_policy_init(struct bptee_tdx_policy *p);
 void tdx_policy_release(struct bptee_tdx_policy *p);
-
-/* policy_read.c: strict readers whose errors name the key path ("tdx.rtmr1[2]"). */
-int tp_check_keys(const json_t *obj, const char *path, const char *const *allowed);
-int tp_bool(const json_t *v, const char *path, bool *out);
-int tp_hex(const json_t *v, const char *path, const char *prefix, uint8_t *out, size_t len);
-int tp_array(const json_t *v, const char *path, size_t *n);
 
 #endif

@@ -7,19 +7,6 @@
 
 #define WHAT "QE identity"
 
-static int check_id(const json_t *body)
-{
-    const char *id = NULL;
-    int64_t version = 0;
-    int rc = cj_str(body, "id", WHAT, &id);
-    if (rc == 0 && strcmp(id, "TD_QE") != 0)
-        return fail(BPTEE_EVERIFY, "tdx: QE identity id is \"%s\", not \"TD_QE\"", id);
-    if (rc == 0 && (rc = cj_int(body, "version", WHAT, 1000, &version)) == 0 && version != 2)
-        return fail(BPTEE_EUNSUPPORTED, "tdx: QE identity version %lld is not supported (2)",
-                    (long long)version);
-    return rc;
-}
-
 static int check_enclave(const json_t *body, const struct bptee_tdx_sgx_report *qe)
 {
     uint8_t signer[32], misc[4], misc_mask[4], attr[16], attr_mask[16];
@@ -57,19 +44,9 @@ static int check_enclave(const json_t *body, const struct bptee_tdx_sgx_report *
 
 static int qe_level(const json_t *body, const struct bptee_tdx_sgx_report *qe, int *status)
 {
-    const json_t *levels, *level;
-    size_t i;
-    int rc = cj_array(body, "tcbLevels", WHAT, &levels);
-    if (rc < 0)
-        return rc;
-    json_array_foreach(levels, i, level)
-    {
-        int64_t isvsvn = 0;
-        if ((rc = cj_int(json_object_get(level, "tcb"), "isvsvn", WHAT, 65535, &isvsvn)) < 0)
-            return rc;
-        if (qe->isvsvn >= isvsvn)
-            return tdx_status_from_json(level, WHAT, status);
-    }
+    int rc = tdx_isvsvn_level(body, WHAT, 65535, qe->isvsvn, status);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
     return fail(BPTEE_EVERIFY, "tdx: QE ISVSVN %u is below every level of the QE identity",
                 qe->isvsvn);
 }
@@ -77,7 +54,7 @@ static int qe_level(const json_t *body, const struct bptee_tdx_sgx_report *qe, i
 int tdx_qe_identity_check(const json_t *body, const struct bptee_tdx_sgx_report *qe,
                           int64_t at, int *status)
 {
-    int rc = check_id(body);
+    int rc = tdx_check_id_version(body, WHAT, "TD_QE", 2);
     if (rc == 0)
         rc = tdx_check_dates(body, WHAT, at);
     if (rc == 0)

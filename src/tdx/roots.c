@@ -6,9 +6,6 @@
 #include <openssl/pem.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <time.h>
-
-#include <bptee/sim.h>
 
 #include "tdx/internal.h"
 #include "util/error.h"
@@ -75,24 +72,4 @@ int tdx_intel_root(X509 **out)
         return fail(load_rc, "%s", load_reason);
     *out = intel_root;
     return 0;
-}
-
-bool tdx_name_is_sim(const X509_NAME *n)
-{
-    size_t want = strlen(BPTEE_SIM_ORG);
-    for (int i = -1; (i = X509_NAME_get_index_by_NID(n, NID_organizationName, i)) >= 0;) {
-        const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, i));
-        if ((size_t)ASN1_STRING_length(s) == want &&
-            !memcmp(ASN1_STRING_get0_data(s), BPTEE_SIM_ORG, want))
-            return true;
-    }
-    return false;
-}
-
-int64_t tdx_asn1_time_unix(const ASN1_TIME *t)
-{
-    struct tm tm;
-    if (!t || !ASN1_TIME_to_tm(t, &tm))
-        return 0;
-    return (int64_t)timegm(&tm);
 }

@@ -129,6 +129,37 @@ int tdx_status_from_json(const json_t *level, const char *what, int *status)
     return rc;
 }
 
+int tdx_check_id_version(const json_t *body, const char *what, const char *id, int64_t version)
+{
+    const char *have = NULL;
+    int64_t v = 0;
+    int rc = cj_str(body, "id", what, &have);
+    if (rc == 0 && strcmp(have, id) != 0)
+        return fail(BPTEE_EVERIFY, "tdx: %s id is \"%s\", not \"%s\"", what, have, id);
+    if (rc == 0 && (rc = cj_int(body, "version", what, 1000, &v)) == 0 && v != version)
+        return fail(BPTEE_EUNSUPPORTED, "tdx: %s version %lld is not supported (%lld)", what,
+                    (long long)v, (long long)version);
+    return rc;
+}
+
+int tdx_isvsvn_level(const json_t *obj, const char *what, int64_t max, unsigned have, int *status)
+{
+    const json_t *levels, *level;
+    size_t i;
+    int rc = cj_array(obj, "tcbLevels", what, &levels);
+    if (rc < 0)
+        return rc;
+    json_array_foreach(levels, i, level)
+    {
+        int64_t isvsvn = 0;
+        if ((rc = cj_int(json_object_get(level, "tcb"), "isvsvn", what, max, &isvsvn)) < 0)
+            return rc;
+        if (have >= isvsvn)
+            return (rc = tdx_status_from_json(level, what, status)) < 0 ? rc : 1;
+    }
+    return 0;
+}
+
 /* issueDate <= at <= nextUpdate: collateral is only good for its own month. */
 int tdx_check_dates(const json_t *body, const char *what, int64_t at)
 {

@@ -138,8 +138,7 @@ static int module_level(const json_t *body, const struct bptee_tdx_body *b,
                         struct bptee_tdx_verified *v)
 {
     char id[8], what[48];
-    const json_t *ids, *levels, *level;
-    size_t i;
+    const json_t *ids;
     snprintf(id, sizeof id, "TDX_%02X", b->tee_tcb_svn[1]);
     snprintf(what, sizeof what, "TDX module identity %s", id);
     int rc = cj_array(body, "tdxModuleIdentities", WHAT, &ids);
@@ -149,33 +148,17 @@ static int module_level(const json_t *body, const struct bptee_tdx_body *b,
     if (rc == 0)
         rc = check_module_signer(m, b, what);
     if (rc == 0)
-        rc = cj_array(m, "tcbLevels", what, &levels);
-    if (rc < 0)
-        return rc;
-    json_array_foreach(levels, i, level)
-    {
-        int64_t isvsvn = 0;
-        const json_t *tcb = json_object_get(level, "tcb");
-        if ((rc = cj_int(tcb, "isvsvn", what, 255, &isvsvn)) < 0)
-            return rc;
-        if (b->tee_tcb_svn[0] >= isvsvn)
-            return tdx_status_from_json(level, what, &v->module_tcb_status);
-    }
+        rc = tdx_isvsvn_level(m, what, 255, b->tee_tcb_svn[0], &v->module_tcb_status);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
     return fail(BPTEE_EVERIFY, "tdx: TDX module SVN %u is below every level of %s",
                 b->tee_tcb_svn[0], id);
 }
 
 static int check_platform(const json_t *body, const struct bptee_tdx_pck_ext *pck)
 {
-    const char *id = NULL;
-    int64_t version = 0;
     uint8_t fmspc[6], pceid[2];
-    int rc = cj_str(body, "id", WHAT, &id);
-    if (rc == 0 && strcmp(id, "TDX") != 0)
-        rc = fail(BPTEE_EVERIFY, "tdx: TCB info id is \"%s\", not \"TDX\"", id);
-    if (rc == 0 && (rc = cj_int(body, "version", WHAT, 1000, &version)) == 0 && version != 3)
-        rc = fail(BPTEE_EUNSUPPORTED, "tdx: TCB info version %lld is not supported (3)",
-                  (long long)version);
+    int rc = tdx_check_id_version(body, WHAT, "TDX", 3);
     if (rc == 0)
         rc = cj_hex(body, "fmspc", WHAT, fmspc, 6); /* either case: hex_decode accepts both */
     if (rc == 0)

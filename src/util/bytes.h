@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Explicit-endian loads and stores, and a bounds-checked read cursor for untrusted bytes. */
+/* Explicit-endian loads and stores, a bounds-checked read cursor for untrusted bytes, and its
+ * writing twin. */
 #ifndef BPTEE_UTIL_BYTES_H
 #define BPTEE_UTIL_BYTES_H
 
@@ -91,6 +92,59 @@ static inline uint64_t cursor_le64(struct cursor *c)
 {
     const uint8_t *s;
     return cursor_take(c, 8, &s) ? load_le64(s) : 0;
+}
+
+/* A write cursor, the serializing twin of struct cursor: every write checks the room left and
+ * marks the writer bad instead of writing past the end; once bad it stays bad. */
+struct writer {
+    uint8_t *p;
+    size_t left;
+    bool bad;
+};
+static inline uint8_t *writer_take(struct writer *w, size_t n)
+{
+    if (w->bad || n > w->left) {
+        w->bad = true;
+        return NULL;
+    }
+    uint8_t *p = w->p;
+    w->p += n;
+    w->left -= n;
+    return p;
+}
+static inline void put_bytes(struct writer *w, const void *src, size_t n)
+{
+    uint8_t *p = writer_take(w, n);
+    if (p && n)
+        memcpy(p, src, n);
+}
+static inline void put_zero(struct writer *w, size_t n)
+{
+    uint8_t *p = writer_take(w, n);
+    if (p && n)
+        memset(p, 0, n);
+}
+static inline void put_u8(struct writer *w, uint8_t v)
+{
+    put_bytes(w, &v, 1);
+}
+static inline void put_le16(struct writer *w, uint16_t v)
+{
+    uint8_t b[2];
+    store_le16(b, v);
+    put_bytes(w, b, 2);
+}
+static inline void put_le32(struct writer *w, uint32_t v)
+{
+    uint8_t b[4];
+    store_le32(b, v);
+    put_bytes(w, b, 4);
+}
+static inline void put_le64(struct writer *w, uint64_t v)
+{
+    uint8_t b[8];
+    store_le64(b, v);
+    put_bytes(w, b, 8);
 }
 
 static inline bool all_zero(const uint8_t *p, size_t n)

@@ -11,7 +11,7 @@
 #include <bptee/tdx.h>
 #include <bptee/verify.h>
 
-#define POLICY_LIST_MAX 1024 /* entries in any one list */
+#include "verify/policy_json.h"
 
 enum tcb_part { TCB_BOOTLOADER, TCB_TEE, TCB_SNP, TCB_MICROCODE, TCB_FMC, TCB_PARTS };
 enum report_data_rule { RD_ANY, RD_EXACT, RD_X25519 };
@@ -50,13 +50,6 @@ void policy_init(struct bptee_policy *p);
 int policy_snp_parse(const json_t *obj, struct snp_policy *p);
 void policy_snp_init(struct snp_policy *p);
 void policy_snp_release(struct snp_policy *p);
-
-/* policy_json.c: strict readers whose errors name the key path; `allowed` ends with NULL. */
-int pj_check_keys(const json_t *obj, const char *path, const char *const *allowed);
-int pj_bool(const json_t *v, const char *path, bool *out);
-int pj_int(const json_t *v, const char *path, int64_t min, int64_t max, int64_t *out);
-int pj_hex(const json_t *v, const char *path, const char *prefix, uint8_t *out, size_t len);
-int pj_array(const json_t *v, const char *path, size_t *n);
 
 /* policy_eval.c: apply the "sev_snp" section to verified evidence. */
 int policy_snp_check(const struct snp_policy *p, const struct bptee_snp_verified *v);

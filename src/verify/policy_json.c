@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Strict JSON readers for the policy: each error names the key path ("sev_snp.vmpls[1]"). */
+/* Strict JSON readers for the policy file's sections: each error names the key path
+ * ("sev_snp.vmpls[1]", "tdx.mrtd[0]"). */
+#include <stdio.h>
 #include <string.h>
 
 #include "util/codec.h"
 #include "util/error.h"
-#include "verify/policy.h"
+#include "verify/policy_json.h"
 
 int pj_check_keys(const json_t *obj, const char *path, const char *const *allowed)
 {
