@@ -37,16 +37,24 @@ else
         --vcek "$V/sev-snp/teekit-gcp-milan-v5/sev-gcp-x25519-vcek.pem" --at 2026-01-01
 fi
 
-step "2. Start the in-TEE agent on the simulated $TEE TEE (no hardware here; it says so)"
+step "2. The secret owner makes an Ed25519 key; the agent's config names her as db_password's owner"
+printf '$ bptee owner keygen --out alice --id alice\n'
+"$BPTEE" owner keygen --out "$work/alice" --id alice > "$work/alice.entry"
+cat "$work/alice.entry"
+"$BPTEE" owner keygen --out "$work/mallory" --id mallory > "$work/mallory.entry"
 cat > "$work/tee.json" <<JSON
 {"requirement": "required", "mode": "hybrid", "provider_selector": "any",
  "key_exchange": {"session_ttl_secs": 60, "max_sessions": 16, "on_chain_verification": false},
  "secret_injection": "sealed_only",
- "hybrid_routing_source": {"policy_file": "$work/routing.json"}}
+ "hybrid_routing_source": {"policy_file": "$work/routing.json"},
+ "bptee": {"owners": {"owners": [$(cat "$work/alice.entry"), $(cat "$work/mallory.entry")],
+                      "secrets": {"db_password": ["alice"]}}}}
 JSON
 cat > "$work/routing.json" <<JSON
 {"default": {"tee_required": false}, "jobs": {"report": {"tee_required": true}}}
 JSON
+
+step "3. Start the in-TEE agent on the simulated $TEE TEE (no hardware here; it says so)"
 "$BPTEE" agent --config "$work/tee.json" --listen 127.0.0.1:0 --socket "$work/agent.sock" \
     --state-dir "$work/sim" --provider "$provider" >"$work/agent.out" 2>"$work/agent.err" &
 agent_pid=$!
@@ -61,17 +69,23 @@ url=$(sed -n 's/^ready \(http[^ ]*\) .*/\1/p' "$work/agent.out")
 echo "agent: $(cat "$work/agent.out")"
 sed 's/^/agent: /' "$work/agent.err"
 
-step "3. The secret owner verifies the agent's attestation and provisions a sealed secret over HTTP"
-# The owner trusts the simulation explicitly; a production policy would pin measurements.
+step "4. Alice verifies the agent's attestation, seals db_password to its one-time key and signs the request"
+# Alice trusts the simulation explicitly; a production policy would pin measurements.
 cat > "$work/policy.json" <<JSON
 {"$section": {"allow_simulation": true, "allow_debug": false}}
 JSON
 printf 'correct-horse-battery-staple' > "$work/db_password"
 show "$BPTEE" provision --agent "$url" --policy "$work/policy.json" \
-    --secret "db_password=@$work/db_password"
+    --owner-key "$work/alice.key" --owner-id alice --version 1 --secret "db_password=@$work/db_password"
 rm -f "$work/db_password"
+echo "Mallory, another owner, tries to replace it with her own value:"
+printf 'mallorys-password' > "$work/evil"
+if "$BPTEE" provision --agent "$url" --policy "$work/policy.json" --owner-key "$work/mallory.key" \
+    --owner-id mallory --version 2 --secret "db_password=@$work/evil"; then
+    fail "another owner replaced db_password"
+fi
 
-step "4. An unmodified Python job reads /run/secrets/db_password (not on disk) and prints a JSON result"
+step "5. An unmodified Python job reads /run/secrets/db_password (not on disk) and prints a JSON result"
 cat > "$work/job.json" <<JSON
 {"job_id": "report", "secrets": {"db_password": "/run/secrets/db_password"},
  "result": {"stdout": true}}
@@ -96,7 +110,7 @@ print("tee.measurement:", tee.get("tee.measurement"))
 print("tee.attestation.digest:", tee.get("tee.attestation.digest"))
 PY
 
-step "5. /bin/cat reads the same secret; its non-JSON output gets a sidecar"
+step "6. /bin/cat reads the same secret; its non-JSON output gets a sidecar"
 cat > "$work/job-cat.json" <<JSON
 {"job_id": "report", "secrets": {"db_password": "/run/secrets/db_password"},
  "result": {"stdout": true}, "sidecar": "$work/cat.out.tee.json"}
@@ -105,11 +119,11 @@ JSON
     --spec "$work/job-cat.json" -- /bin/cat /run/secrets/db_password > "$work/cat.out"
 printf '$ cat cat.out\n%s\n' "$(cat "$work/cat.out")"
 
-step "6. Anyone verifies the results offline: signature, the agent key's evidence, job identity"
+step "7. Anyone verifies the results offline: signature, the agent key's evidence, job identity"
 show "$BPTEE" verify "$work/result.json" --policy "$work/policy.json"
 show "$BPTEE" verify "$work/cat.out" --sidecar "$work/cat.out.tee.json" --policy "$work/policy.json"
 
-step "7. Hybrid mode: a job the routing file keeps outside the TEE gets no secret and no attestation"
+step "8. Hybrid mode: a job the routing file keeps outside the TEE gets no secret and no attestation"
 cat > "$work/job-plain.json" <<JSON
 {"job_id": "resize-images", "secrets": {"db_password": "/run/secrets/db_password"},
  "result": {"stdout": true}}
@@ -120,13 +134,13 @@ if "$BPTEE" run --config "$work/tee.json" --agent-socket "$work/agent.sock" --ve
 fi
 echo "(as intended: the plain job could not read the secret)"
 
-step "8. A tampered result fails verification, with the reason"
+step "9. A tampered result fails verification, with the reason"
 sed 's/"rows": 42/"rows": 43/' "$work/result.json" > "$work/tampered.json"
 if "$BPTEE" verify "$work/tampered.json" --policy "$work/policy.json"; then
     fail "a tampered result verified"
 fi
 
-step "9. Simulated evidence is never trusted by default: the same result under the default policy"
+step "10. Simulated evidence is never trusted by default: the same result under the default policy"
 if "$BPTEE" verify "$work/result.json"; then
     fail "simulated evidence was accepted by the default policy"
 fi

@@ -4,6 +4,7 @@
 #define BPTEE_H
 
 #include <bptee/agent.h>
+#include <bptee/audit.h>
 #include <bptee/common.h>
 #include <bptee/config.h>
 #include <bptee/elf.h>
@@ -13,6 +14,7 @@
 #include <bptee/guest.h>
 #include <bptee/io.h>
 #include <bptee/job.h>
+#include <bptee/owners.h>
 #include <bptee/provider.h>
 #include <bptee/result.h>
 #include <bptee/runtime.h>

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The client side of the agent's job socket (docs/protocol.md), for SECRET only, in plain libc:
- * the interposer must not link libbptee (DESIGN.md contract 9). One connection per fetch: the
- * fetch happens once per secret per process, and a connection shared across fork would mix
- * the replies of parent and child.
- *   request  "SECRET <name>\n"
+/* The client side of the agent's job socket (docs/protocol.md), for SECRET and VERSION, in
+ * plain libc: the interposer must not link libbptee (DESIGN.md contract 9). One connection per
+ * request: a connection shared across fork would mix the replies of parent and child, and the
+ * agent serves a bounded number of connections, which long-lived jobs must not hold.
+ *   request  "SECRET <name>[ job=<job-id>]\n"
  *   reply    "OK <size> <version>\n" with the sealed memfd attached by SCM_RIGHTS
- *         or "ERR <kind> <reason>\n" */
+ *         or "ERR <kind> <reason>\n"
+ *   request  "VERSION <name>\n"
+ *   reply    "OK <version>\n" or "ERR <kind> <reason>\n" */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -162,41 +164,76 @@ static void agent_refusal(const char *rest, char *reason, size_t cap)
         snprintf(reason, cap, "agent refused (%s)", n ? clean : "no reason given");
 }
 
-static int parse_reply(const char *line, uint64_t *size, char *reason, size_t cap)
+static int is_err(const char *line)
 {
-    uint64_t version;
+    return strncmp(line, "ERR", 3) == 0 && (line[3] == ' ' || line[3] == '\0');
+}
+
+/* "OK <size> <version>" (size NULL: "OK <version>", VERSION's reply). */
+static int parse_reply(const char *line, uint64_t *size, uint64_t *version, char *reason,
+                       size_t cap)
+{
     const char *p = line + 3;
-    if (strncmp(line, "ERR", 3) == 0 && (line[3] == ' ' || line[3] == '\0')) {
+    if (is_err(line)) {
         agent_refusal(line[3] ? line + 4 : "", reason, cap);
         return -1;
     }
-    if (strncmp(line, "OK ", 3) != 0 || parse_u64(&p, size) < 0 || *p++ != ' ' ||
-        parse_u64(&p, &version) < 0 || *p != '\0') {
-        return failf(reason, cap, "agent: malformed reply to SECRET");
+    if (strncmp(line, "OK ", 3) != 0 || (size && (parse_u64(&p, size) < 0 || *p++ != ' ')) ||
+        parse_u64(&p, version) < 0 || *p != '\0') {
+        return failf(reason, cap, "agent: malformed reply to %s", size ? "SECRET" : "VERSION");
     }
     return 0;
 }
 
-int bp_agent_fetch(const char *socket_path, const char *name, int *fd, uint64_t *size, char *reason,
-                   size_t cap)
+/* Send one request line and read the reply line (and any descriptor). */
+static int exchange(const char *socket_path, const char *req, size_t n, char *line, size_t lcap,
+                    int *passed, char *reason, size_t cap)
 {
-    char req[BP_NAME_MAX + 16], line[LINE_MAX_BYTES + 1];
-    int passed = -1, saved = errno;
     int sock = agent_connect(socket_path, reason, cap);
     if (sock < 0)
         return -1;
-    int n = snprintf(req, sizeof req, "SECRET %s\n", name);
     int rc = -1;
-    if (send_all(sock, req, (size_t)n) < 0)
+    if (send_all(sock, req, n) < 0)
         reasonf(reason, cap, "agent socket write", errno);
-    else if (read_reply(sock, line, sizeof line, &passed, reason, cap) >= 0 &&
-             parse_reply(line, size, reason, cap) == 0) {
+    else if (read_reply(sock, line, lcap, passed, reason, cap) >= 0)
+        rc = 0;
+    close(sock);
+    return rc;
+}
+
+int bp_agent_version(const char *socket_path, const char *name, uint64_t *version, char *reason,
+                     size_t cap)
+{
+    char req[BP_NAME_MAX + 16], line[LINE_MAX_BYTES + 1];
+    int passed = -1, saved = errno;
+    int n = snprintf(req, sizeof req, "VERSION %s\n", name);
+    int rc = exchange(socket_path, req, (size_t)n, line, sizeof line, &passed, reason, cap);
+    if (passed >= 0) /* VERSION never carries a descriptor */
+        close(passed);
+    /* An agent that predates VERSION: it cannot rotate either, so the copy held is current. */
+    if (rc == 0 && is_err(line) && !strncmp(line + 3, " unsupported", 12))
+        rc = BP_AGENT_OLD;
+    else if (rc == 0)
+        rc = parse_reply(line, NULL, version, reason, cap);
+    errno = saved;
+    return rc;
+}
+
+int bp_agent_fetch(const char *socket_path, const char *name, int *fd, uint64_t *size,
+                   uint64_t *version, char *reason, size_t cap)
+{
+    char req[BP_NAME_MAX + BP_JOB_ID_MAX + 32], line[LINE_MAX_BYTES + 1];
+    int passed = -1, saved = errno;
+    int n = snprintf(req, sizeof req, "SECRET %s%s%s\n", name, bp_cfg.job_id[0] ? " job=" : "",
+                     bp_cfg.job_id);
+    int rc = -1;
+    if (exchange(socket_path, req, (size_t)n, line, sizeof line, &passed, reason, cap) == 0 &&
+        parse_reply(line, size, version, reason, cap) == 0) {
         if (passed < 0)
             snprintf(reason, cap, "agent answered OK without a descriptor");
         else
             rc = 0;
     }
-    close(sock);
     if (rc < 0 && passed >= 0)
         close(passed);
     if (rc == 0)

@@ -128,6 +128,7 @@ static void read_config(void)
     const char *secrets = secure_getenv("BPTEE_SECRETS");
     const char *fds = secure_getenv("BPTEE_SECRET_FDS");
     const char *sock = secure_getenv("BPTEE_AGENT_SOCKET");
+    bp_spec_job_id(secure_getenv("BPTEE_JOB_ID"));
     if (secrets && bp_spec_parse_secrets(secrets, err, sizeof err) < 0)
         config_fail("BPTEE_SECRETS", err);
     if (sock && *sock) {

@@ -96,6 +96,7 @@ const char *bp_errname(int err);
 #define BP_NAME_MAX 128
 #define BP_ARENA_SIZE (64 * 1024)
 #define BP_SOCKET_MAX 108
+#define BP_JOB_ID_MAX 128
 
 struct bp_secret {
     const char *name;
@@ -107,7 +108,9 @@ struct bp_secret {
     int handed_down; /* fd came from BPTEE_SECRET_FDS */
     dev_t dev;       /* identity of fd, checked on every use: the job may close and reuse it */
     ino_t ino;
-    int reported; /* the fail-closed line was written */
+    uint64_t version;  /* the secret's version fd holds */
+    int version_known; /* 0: a handed-down memfd whose label names no version */
+    int reported;      /* the fail-closed line was written */
 };
 
 struct bp_config {
@@ -118,6 +121,7 @@ struct bp_config {
     uint64_t base_len_mask;
     uint64_t base_first[4];
     char socket[BP_SOCKET_MAX];
+    char job_id[BP_JOB_ID_MAX + 1]; /* BPTEE_JOB_ID, for the agent's access log ("": none) */
     int inherit;
     int debug;
 };
@@ -131,6 +135,11 @@ int bp_spec_parse_secrets(const char *text, char *err, size_t cap);
 int bp_spec_parse_fds(const char *text, char *err, size_t cap);
 /* Check fd is a sealed memfd holding a regular file; fills its identity and size. 0 or -1. */
 int bp_memfd_check(int fd, dev_t *dev, ino_t *ino, off_t *size, char *err, size_t cap);
+/* The version in the agent's memfd label ("memfd:bptee:NAME@VERSION"): 0 and *version, or -1
+ * when the label names none (a memfd someone else made). */
+int bp_memfd_version(int fd, const char *name, size_t nlen, uint64_t *version);
+/* Read BPTEE_JOB_ID (kept for the audit tag of SECRET requests when it is a valid job id). */
+void bp_spec_job_id(const char *text);
 
 /* ---- paths (paths.c) */
 /* Lexically normalise an absolute path ("//", ".", ".." resolved; no trailing slash) into out.
@@ -168,9 +177,16 @@ void bp_secret_atfork_parent(void);
 void bp_secret_atfork_child(void);
 
 /* ---- the agent's job socket (agent_client.c) */
-/* SECRET name over the socket: a sealed memfd (O_CLOEXEC) and its size, or -1 with a reason. */
-int bp_agent_fetch(const char *socket_path, const char *name, int *fd, uint64_t *size, char *reason,
-                   size_t cap);
+/* SECRET name over the socket: a sealed memfd (O_CLOEXEC), its size and version, or -1 with a
+ * reason. */
+int bp_agent_fetch(const char *socket_path, const char *name, int *fd, uint64_t *size,
+                   uint64_t *version, char *reason, size_t cap);
+/* VERSION name: the agent's current version of the secret. 0; BP_AGENT_OLD when the agent does
+ * not know the command (it predates rotation); -1 with a reason otherwise (refused, revoked,
+ * unreachable). */
+#define BP_AGENT_OLD 1
+int bp_agent_version(const char *socket_path, const char *name, uint64_t *version, char *reason,
+                     size_t cap);
 
 /* ---- raw fallbacks while initialising */
 int bp_raw_openat(int dirfd, const char *path, int flags, mode_t mode);

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The secret cache: each declared secret's sealed memfd, handed down or fetched from the agent
- * at first use, kept for the life of the process (and inherited by fork children). Each open
- * of a secret reopens /proc/self/fd/N, which gives a new open file description with its own
- * offset, as a file would (dup and SCM_RIGHTS would share one). The lock is taken only here,
- * on the secret path; failing to provide a secret fails closed (EACCES) with one stderr line. */
+ * at first use, and kept (also by fork children) while it is the agent's current version.
+ * Every later use asks the agent, in one short VERSION round trip, whether it still is: a
+ * rotated secret is fetched again, so the next open returns the new content (descriptors
+ * opened before keep the old one: memfds never change), and a revoked one fails closed.
+ * Each open of a secret reopens /proc/self/fd/N, which gives a new open file description with
+ * its own offset, as a file would (dup and SCM_RIGHTS would share one). The lock is taken only
+ * here, on the secret path; failing to provide a secret fails closed (EACCES) with one stderr
+ * line. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -53,7 +57,7 @@ static int cached_valid(const struct bp_secret *s)
     return fstat(s->fd, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino;
 }
 
-static int fetch(size_t idx, struct bp_ref *ref, char *reason, size_t cap)
+static int fetch(size_t idx, struct bp_ref *ref, uint64_t *version, char *reason, size_t cap)
 {
     struct bp_secret *s = &bp_cfg.secrets[idx];
     uint64_t size;
@@ -64,7 +68,7 @@ static int fetch(size_t idx, struct bp_ref *ref, char *reason, size_t cap)
                                 : "no agent socket (BPTEE_AGENT_SOCKET)");
         return -1;
     }
-    if (bp_agent_fetch(bp_cfg.socket, s->name, &ref->fd, &size, reason, cap) < 0)
+    if (bp_agent_fetch(bp_cfg.socket, s->name, &ref->fd, &size, version, reason, cap) < 0)
         return -1;
     if (bp_memfd_check(ref->fd, &ref->dev, &ref->ino, &real_size, reason, cap) < 0) {
         close(ref->fd);
@@ -76,32 +80,75 @@ static int fetch(size_t idx, struct bp_ref *ref, char *reason, size_t cap)
         close(ref->fd);
         return -1;
     }
-    bp_debug("secret '%s' fetched from the agent (%llu bytes)", s->name, (unsigned long long)size);
+    bp_debug("secret '%s' version %llu fetched from the agent (%llu bytes)", s->name,
+             (unsigned long long)*version, (unsigned long long)size);
+    return 0;
+}
+
+/* Forget the cached memfd (ours: a vfork child leaves the parent's cache alone). */
+static void drop_cached(struct bp_secret *s)
+{
+    if (s->fd < 0 || getpid() != cache_pid)
+        return;
+    close(s->fd);
+    s->fd = -1;
+}
+
+/* Is the cached copy still the agent's current version? 0 yes (or the agent cannot say), 1 a
+ * newer one exists, -1 the secret is no longer to be had (revoked, refused; reason set). */
+static int check_current(struct bp_secret *s, char *reason, size_t cap)
+{
+    uint64_t v = 0;
+    int rc = bp_agent_version(bp_cfg.socket, s->name, &v, reason, cap);
+    if (rc == BP_AGENT_OLD)
+        return 0;
+    if (rc < 0)
+        return -1;
+    if (!s->version_known) { /* a handed-down memfd without a label: take the agent's word */
+        s->version = v;
+        s->version_known = 1;
+    }
+    return v != s->version;
+}
+
+/* The secret's current memfd into ref. Caller holds the lock. */
+static int acquire_locked(size_t idx, struct bp_ref *ref, char *reason, size_t cap)
+{
+    struct bp_secret *s = &bp_cfg.secrets[idx];
+    uint64_t version = 0;
+    if (s->fd >= 0 && !cached_valid(s))
+        s->fd = -1; /* not ours any more: forget, never close the job's file */
+    int current = s->fd >= 0 && bp_cfg.socket[0] ? check_current(s, reason, cap) : 0;
+    if (current < 0) {
+        drop_cached(s);
+        return -1;
+    }
+    if (s->fd >= 0 && current == 0) {
+        *ref = (struct bp_ref){.fd = s->fd, .dev = s->dev, .ino = s->ino};
+        return 0;
+    }
+    if (fetch(idx, ref, &version, reason, cap) < 0)
+        return -1; /* a newer version that cannot be had is not served stale */
+    ref->owned = getpid() != cache_pid;
+    if (!ref->owned) {
+        drop_cached(s); /* the old version: descriptors opened on it keep it */
+        s->fd = ref->fd;
+        s->dev = ref->dev;
+        s->ino = ref->ino;
+        s->version = version;
+        s->version_known = 1;
+    }
     return 0;
 }
 
 int bp_secret_acquire(size_t idx, struct bp_ref *ref)
 {
-    struct bp_secret *s = &bp_cfg.secrets[idx];
     char reason[320];
     pthread_mutex_lock(&lock);
-    if (s->fd >= 0 && !cached_valid(s))
-        s->fd = -1; /* not ours any more: forget, never close the job's file */
-    if (s->fd >= 0) {
-        *ref = (struct bp_ref){.fd = s->fd, .dev = s->dev, .ino = s->ino};
-    } else {
-        if (fetch(idx, ref, reason, sizeof reason) < 0) {
-            pthread_mutex_unlock(&lock);
-            return bp_secret_fail(idx, reason);
-        }
-        ref->owned = getpid() != cache_pid;
-        if (!ref->owned) {
-            s->fd = ref->fd;
-            s->dev = ref->dev;
-            s->ino = ref->ino;
-        }
-    }
+    int rc = acquire_locked(idx, ref, reason, sizeof reason);
     pthread_mutex_unlock(&lock);
+    if (rc < 0)
+        return bp_secret_fail(idx, reason);
     set_proc(ref);
     return 0;
 }
@@ -131,17 +178,23 @@ static int open_writes(int flags)
            (flags & O_TMPFILE) == O_TMPFILE;
 }
 
-/* Reopen the memfd through /proc: a new open file description. acquire has just checked,
- * under the lock, that the number still holds the memfd. */
+/* Reopen the memfd through /proc: a new open file description. Under the lock, so the number
+ * still holds the memfd acquire checked (a rotation in another thread closes replaced ones). */
 static int reopen(size_t idx, int rflags)
 {
     struct bp_ref ref;
-    char reason[160];
-    if (bp_secret_acquire(idx, &ref) < 0)
-        return -1;
+    char reason[320];
+    pthread_mutex_lock(&lock);
+    int rc = acquire_locked(idx, &ref, reason, sizeof reason);
+    if (rc < 0) {
+        pthread_mutex_unlock(&lock);
+        return bp_secret_fail(idx, reason);
+    }
+    set_proc(&ref);
     int fd = bp_raw_openat(AT_FDCWD, ref.proc, rflags, 0);
     int err = errno;
     bp_secret_release(&ref);
+    pthread_mutex_unlock(&lock);
     if (fd >= 0)
         return fd;
     snprintf(reason, sizeof reason, "cannot reopen its memfd through %s: %s (is /proc mounted?)",

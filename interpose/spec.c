@@ -142,6 +142,43 @@ int bp_memfd_check(int fd, dev_t *dev, ino_t *ino, off_t *size, char *err, size_
     return 0;
 }
 
+int bp_memfd_version(int fd, const char *name, size_t nlen, uint64_t *version)
+{
+    static const char prefix[] = "/memfd:bptee:";
+    char proc[32], target[BP_NAME_MAX + 64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(proc, target, sizeof target - 1);
+    if (n <= 0)
+        return -1;
+    target[n] = '\0';
+    size_t p = sizeof prefix - 1;
+    if (strncmp(target, prefix, p) != 0 || strncmp(target + p, name, nlen) != 0 ||
+        target[p + nlen] != '@')
+        return -1;
+    const char *d = target + p + nlen + 1;
+    uint64_t v = 0;
+    if (*d < '0' || *d > '9')
+        return -1;
+    for (; *d >= '0' && *d <= '9'; d++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*d - '0');
+    }
+    if (*d != '\0' && strcmp(d, " (deleted)") != 0)
+        return -1;
+    *version = v;
+    return 0;
+}
+
+void bp_spec_job_id(const char *text)
+{
+    size_t n = text ? strlen(text) : 0;
+    if (n == 0 || n > BP_JOB_ID_MAX ||
+        strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:@+-") != n)
+        return; /* not a job id the agent would take: the requests go without one */
+    memcpy(bp_cfg.job_id, text, n + 1);
+}
+
 static int parse_fd(const char *s, size_t n, int *fd)
 {
     long v = 0;
@@ -163,6 +200,7 @@ static int take_fd(const char *name, size_t nlen, int fd, char *err, size_t cap)
     ino_t ino;
     off_t size;
     char why[128];
+    uint64_t version = 0;
     int found = 0;
     for (size_t i = 0; i < bp_cfg.n; i++) {
         const struct bp_secret *s = &bp_cfg.secrets[i];
@@ -176,6 +214,7 @@ static int take_fd(const char *name, size_t nlen, int fd, char *err, size_t cap)
         return fail(err, cap, "descriptor for an undeclared secret", name);
     if (bp_memfd_check(fd, &dev, &ino, &size, why, sizeof why) < 0)
         return fail(err, cap, name, why);
+    int version_known = bp_memfd_version(fd, name, nlen, &version) == 0;
     for (size_t i = 0; i < bp_cfg.n; i++) {
         struct bp_secret *s = &bp_cfg.secrets[i];
         if (s->name_len == nlen && memcmp(s->name, name, nlen) == 0) {
@@ -183,6 +222,8 @@ static int take_fd(const char *name, size_t nlen, int fd, char *err, size_t cap)
             s->handed_down = 1;
             s->dev = dev;
             s->ino = ino;
+            s->version = version;
+            s->version_known = version_known;
         }
     }
     /* Children that do not inherit the preload must not inherit the secrets either. */

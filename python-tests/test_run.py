@@ -114,7 +114,7 @@ def config_json(mode, sim_dir, requirement="preferred", extra=None, providers="a
                             "on_chain_verification": False},
            "max_attestation_age_secs": 3600,
            "secret_injection": "env_or_sealed" if mode in ("auto", "disabled") else "sealed_only",
-           "bptee": {"evidence_provider": "sim", "sim_state_dir": str(sim_dir)}}
+           "bptee": {"evidence_provider": "sim", "sim_state_dir": str(sim_dir), "owners": "open"}}
     cfg.update(extra or {})
     return cfg
 

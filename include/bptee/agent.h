@@ -103,13 +103,15 @@ enum bptee_job_cmd {
     BPTEE_JOB_SIGN = 3,    /* "SIGN <job-id> <result> <argv|-> [<for>]" -> "OK <s> <m> <r> <a>" */
     BPTEE_JOB_ATTEST = 4,  /* "ATTEST" -> "OK <length> <public-key-hex>" + JSON */
     BPTEE_JOB_REFRESH = 5, /* "REFRESH": re-attest the signing key, reply as ATTEST */
+    BPTEE_JOB_VERSION = 6, /* "VERSION <name> [<for>]" -> "OK <version>" (no descriptor) */
 };
 #define BPTEE_JOB_PROTOCOL_VERSION 1
 
 struct bptee_job_request {
     int cmd;                              /* enum bptee_job_cmd */
-    char name[BPTEE_SECRET_NAME_MAX + 1]; /* SECRET */
-    char job_id[BPTEE_JOB_ID_MAX + 1];    /* SIGN */
+    char name[BPTEE_SECRET_NAME_MAX + 1]; /* SECRET, VERSION */
+    /* SIGN; SECRET: the optional "job=<id>" word, for the audit log ("" when absent) */
+    char job_id[BPTEE_JOB_ID_MAX + 1];
     uint8_t result_sha256[32];            /* SIGN */
     bool has_argv_sha256;                 /* SIGN: false ("-") = the agent reads the cmdline */
     uint8_t argv_sha256[32];
@@ -123,7 +125,7 @@ struct bptee_job_reply {
     int cmd;                             /* the request it answers */
     int error;                           /* 0 for OK, else the BPTEE_E* code of "ERR" */
     char reason[BPTEE_JOB_LINE_MAX];     /* ERR: printable ASCII, one line */
-    uint64_t size, version;              /* SECRET */
+    uint64_t size, version;              /* SECRET; VERSION: version only */
     uint8_t signature[64];               /* SIGN */
     uint8_t measurement[32];             /* SIGN: the peer binary's measurement */
     uint8_t result_sha256[32];           /* SIGN */
@@ -163,7 +165,14 @@ BPTEE_API int bptee_job_sign(int fd, const char *job_id, const uint8_t result_sh
  * binary: it fetches secrets before exec and signs results it captured after the job exited.
  * A delegated SIGN needs the argv digest. Any other peer is refused (BPTEE_EDENIED). */
 BPTEE_API int bptee_job_secret_for(int fd, const char *name, const uint8_t measurement[32], int *memfd, uint64_t *size, uint64_t *version);
+/* bptee_job_secret_for with the job's id, recorded with the delivery in the agent's access log
+ * (job_id NULL: none). */
+BPTEE_API int bptee_job_secret_for_job(int fd, const char *name, const uint8_t measurement[32], const char *job_id, int *memfd, uint64_t *size, uint64_t *version);
 BPTEE_API int bptee_job_sign_for(int fd, const char *job_id, const uint8_t result_sha256[32], const uint8_t argv_sha256[32], const uint8_t measurement[32], struct bptee_job_reply *out);
+/* VERSION: the stored version of a secret the caller may read, without its bytes (a job that
+ * holds a copy asks whether it is still the current one). BPTEE_EDENIED "secret revoked: NAME"
+ * once revoked. */
+BPTEE_API int bptee_job_version(int fd, const char *name, uint64_t *version);
 /* ATTEST (refresh 0) or REFRESH: the signing key's evidence JSON (bptee_free) and its key. */
 BPTEE_API int bptee_job_attest(int fd, int refresh, char **json, size_t *len, uint8_t public_key[32]);
 
@@ -173,8 +182,10 @@ BPTEE_API int bptee_job_attest(int fd, int refresh, char **json, size_t *len, ui
 #define BPTEE_PROVISION_BODY_MAX (1u << 20)
 
 /* The POST /v1/secrets body: {"name", "payload": SealedSecretPayload, "version"?,
- * "allow"?: {"measurements"?: [hex], "uids"?: [int]}}. Unknown keys are refused, so fields
- * added later (owner, signature) can never be silently ignored by an older agent. */
+ * "allow"?: {"measurements"?: [hex], "uids"?: [int]}, "owner"?, "signature"?}. Unknown keys
+ * are refused, so fields added later can never be silently ignored by an older agent. A
+ * signed request (issue #8, docs/formats.md "Owner requests") has "owner", "signature" (64
+ * bytes, 128 hex digits or base64) and "version", all three or none of the first two. */
 struct bptee_provision_request {
     char *name;
     struct bptee_sealed_payload *payload;
@@ -183,12 +194,30 @@ struct bptee_provision_request {
     size_t n_allow_measurements;
     uint32_t *allow_uids;
     size_t n_allow_uids;
+    char *owner; /* the signing owner's id; NULL when unsigned */
+    bool has_signature;
+    uint8_t signature[64];
 };
 
 BPTEE_API int bptee_provision_request_from_json(const char *json, size_t len, struct bptee_provision_request **out);
 /* flags BPTEE_WIRE_JSON_* (the payload's byte fields). */
 BPTEE_API int bptee_provision_request_to_json(const struct bptee_provision_request *req, unsigned flags, char **out);
 BPTEE_API void bptee_provision_request_free(struct bptee_provision_request *req);
+
+/* The DELETE /v1/secrets/NAME body (a revocation): {"owner"?, "session_id"?, "version"?,
+ * "signature"?}; an empty body is a request with none of them. A signed revocation has all
+ * four; its signature covers operation REVOKE (docs/formats.md, "Owner requests"). */
+struct bptee_revoke_request {
+    char *owner;      /* NULL when unsigned */
+    char *session_id; /* the session whose offer the owner verified; NULL when absent */
+    uint64_t version; /* 0 when absent */
+    bool has_signature;
+    uint8_t signature[64];
+};
+
+BPTEE_API int bptee_revoke_request_from_json(const char *json, size_t len, struct bptee_revoke_request **out);
+BPTEE_API int bptee_revoke_request_to_json(const struct bptee_revoke_request *req, char **out);
+BPTEE_API void bptee_revoke_request_free(struct bptee_revoke_request *req);
 
 /* A key-exchange offer the client has verified. */
 struct bptee_offer;

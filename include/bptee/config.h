@@ -50,6 +50,9 @@ enum bptee_evidence_provider {
     BPTEE_EVIDENCE_PROVIDER_SEV_SNP = 1,
     BPTEE_EVIDENCE_PROVIDER_TDX = 2,
     BPTEE_EVIDENCE_PROVIDER_SIM = 3,
+    /* "sim-tdx": the simulator playing TDX (bptee_guest_opts_from_config maps it to provider
+     * SIM with sim_tee TDX). */
+    BPTEE_EVIDENCE_PROVIDER_SIM_TDX = 4,
 };
 
 /* Integers in the config are unsigned and at most this (jansson's range); larger values are
@@ -150,6 +153,9 @@ BPTEE_API const char *bptee_config_sev_guest_path(const struct bptee_config *cfg
 BPTEE_API const char *bptee_config_tdx_guest_path(const struct bptee_config *cfg);
 /* NULL means the simulator's default state directory. */
 BPTEE_API const char *bptee_config_sim_state_dir(const struct bptee_config *cfg);
+/* The "bptee.owners" value (docs/agent.md, "Owners"): compact JSON, the string "open" or an
+ * owners document (bptee_owners_from_json reads it); NULL when the config names no owners. */
+BPTEE_API const char *bptee_config_owners_json(const struct bptee_config *cfg);
 
 /* 1 unless the mode is disabled (auto counts as enabled, as in blueprint-tee). */
 BPTEE_API int bptee_config_is_enabled(const struct bptee_config *cfg);
@@ -173,6 +179,9 @@ BPTEE_API int bptee_config_set_tsm_report_path(struct bptee_config *cfg, const c
 BPTEE_API int bptee_config_set_sev_guest_path(struct bptee_config *cfg, const char *path);
 BPTEE_API int bptee_config_set_tdx_guest_path(struct bptee_config *cfg, const char *path);
 BPTEE_API int bptee_config_set_sim_state_dir(struct bptee_config *cfg, const char *path);
+/* Set "bptee.owners" from JSON text (checked with bptee_owners_from_json: BPTEE_EPARSE naming
+ * the field); NULL removes it. */
+BPTEE_API int bptee_config_set_owners_json(struct bptee_config *cfg, const char *json);
 
 /* blueprint-tee's two rules, with its messages: BPTEE_EINVAL and "tee config error: TEE
  * requirement is Required but mode is Disabled" or "tee config error: TEE-enabled configs

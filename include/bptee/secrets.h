@@ -18,6 +18,8 @@
 #define BPTEE_SECRET_NAME_MAX 128
 /* Largest secret the store holds. */
 #define BPTEE_SECRET_MAX_SIZE (16u << 20)
+/* Longest owner id recorded with a secret (BPTEE_OWNER_ID_MAX). */
+#define BPTEE_SECRET_OWNER_MAX 64
 /* Longest allow lists. */
 #define BPTEE_SECRET_ALLOW_MAX 64
 
@@ -33,6 +35,8 @@ struct bptee_secret_put_opts {
     /* uids allowed to read it; none = any. */
     const uint32_t *allow_uids;
     size_t n_allow_uids;
+    /* The owner id that wrote this version (NULL: none, e.g. unsigned provisioning). */
+    const char *owner;
 };
 
 /* What the store knows about a secret besides its bytes. */
@@ -55,6 +59,14 @@ BPTEE_API int bptee_secret_store_put(struct bptee_secret_store *st, const char *
 BPTEE_API int bptee_secret_store_remove(struct bptee_secret_store *st, const char *name);
 /* Wipe a secret's bytes and mark it revoked; a put with a greater version replaces it. */
 BPTEE_API int bptee_secret_store_revoke(struct bptee_secret_store *st, const char *name);
+/* The same as a versioned write: version 0 is one more than the stored version, otherwise it
+ * must be greater (BPTEE_EDENIED, the secret left as it was); the revoked entry keeps that
+ * version, so neither the revocation nor anything older can be replayed afterwards. owner
+ * (may be NULL) is recorded as for a put. BPTEE_ENOTFOUND for an unknown name. */
+BPTEE_API int bptee_secret_store_revoke_at(struct bptee_secret_store *st, const char *name, uint64_t version, const char *owner);
+/* The owner id recorded with the stored version ("" when none) into out (cap bytes, at least
+ * BPTEE_SECRET_OWNER_MAX + 1). */
+BPTEE_API int bptee_secret_store_owner(struct bptee_secret_store *st, const char *name, char *out, size_t cap);
 BPTEE_API int bptee_secret_store_info(struct bptee_secret_store *st, const char *name, struct bptee_secret_info *out);
 /* Copy a secret's bytes into out (cap bytes). *len receives its size; a short cap is
  * BPTEE_ELIMIT with *len set, so a caller can size its buffer and retry. */
@@ -64,8 +76,12 @@ BPTEE_API int bptee_secret_store_get(struct bptee_secret_store *st, const char *
  * secret's bytes); BPTEE_ENOTFOUND; revoked is BPTEE_EDENIED "secret revoked: NAME". */
 BPTEE_API int bptee_secret_store_check_peer(struct bptee_secret_store *st, const char *name, const char *measurement, uint32_t uid);
 /* The secret as a sealed read-only memfd (see bptee_secret_memfd), after check_peer passes;
- * the check and the copy happen under one lock, so a revoke cannot slip between them. */
+ * the check and the copy happen under one lock, so a revoke cannot slip between them. The
+ * memfd is labelled "bptee:NAME@VERSION" (/proc/PID/fd shows "/memfd:bptee:NAME@VERSION"), so a
+ * holder can tell which version it has. */
 BPTEE_API int bptee_secret_store_memfd(struct bptee_secret_store *st, const char *name, const char *measurement, uint32_t uid, int *fd);
+/* The same, also giving the version the memfd holds (read under the same lock). */
+BPTEE_API int bptee_secret_store_memfd_version(struct bptee_secret_store *st, const char *name, const char *measurement, uint32_t uid, int *fd, uint64_t *version);
 /* Number of names held (revoked ones included). */
 BPTEE_API size_t bptee_secret_store_count(struct bptee_secret_store *st);
 /* Metadata of every secret as a JSON array of {"name","version","size","revoked"}, sorted by

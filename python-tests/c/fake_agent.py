@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
-"""A stand-in for the agent's job socket (docs/protocol.md), SECRET only, so the interposer can
-be tested on its own: a unix stream socket server answering "SECRET <name>\\n" with
-"OK <size> <version>\\n" and a sealed, read-only memfd by SCM_RIGHTS, or "ERR <kind> <reason>\\n".
+"""A stand-in for the agent's job socket (docs/protocol.md), SECRET and VERSION, so the
+interposer can be tested on its own: a unix stream socket server answering "SECRET <name>\\n"
+(optionally with " job=<id>") with "OK <size> <version>\\n" and a sealed, read-only memfd by
+SCM_RIGHTS, "VERSION <name>\\n" with "OK <version>\\n", or "ERR <kind> <reason>\\n".
+Secrets can be rotated (put again with a higher version) and revoked, as the agent does.
 
 Per secret a behaviour can be chosen to play a broken or hostile agent: "ok", "unsealed" (a
 writable memfd), "wrong-size" (announces one byte more), "no-fd" (OK without a descriptor),
@@ -37,7 +39,11 @@ class FakeAgent:
         self.path = str(path)
         self.secrets = {}
         self.behaviour = {}
+        self.versions = {}
+        self.revoked = set()
         self.requests = []
+        self.version_requests = []
+        self.job_ids = []
         self.lock = threading.Lock()
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(self.path)
@@ -45,15 +51,29 @@ class FakeAgent:
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
 
-    def put(self, name, data, behaviour="ok"):
-        self.secrets[name] = data
-        self.behaviour[name] = behaviour
+    def put(self, name, data, behaviour="ok", version=1):
+        with self.lock:
+            self.secrets[name] = data
+            self.behaviour[name] = behaviour
+            self.versions[name] = version
+            self.revoked.discard(name)
+
+    def revoke(self, name):
+        with self.lock:
+            self.revoked.add(name)
 
     def count(self, name):
+        """SECRET requests for name (deliveries)."""
         with self.lock:
             return self.requests.count(name)
 
+    def version_count(self, name):
+        with self.lock:
+            return self.version_requests.count(name)
+
     def close(self):
+        if self.sock.fileno() < 0:  # closed already (a test stopped the agent)
+            return
         self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
         self.thread.join()
@@ -82,16 +102,35 @@ class FakeAgent:
                     if not self._answer(conn, line.decode("ascii", "replace")):
                         return
 
+    def _refusal(self, name):
+        if name not in self.secrets:
+            return f"ERR notfound secret not found: {name}\n"
+        if name in self.revoked:
+            return f"ERR denied secret revoked: {name}\n"
+        return None
+
     def _answer(self, conn, line):
         words = line.split(" ")
-        if len(words) != 2 or words[0] != "SECRET":
-            conn.sendall(b"ERR invalid expected SECRET <name>\n")
+        if words[0] not in ("SECRET", "VERSION"):
+            conn.sendall(b"ERR unsupported unknown command\n")
+            return True
+        if len(words) == 3 and words[0] == "SECRET" and words[2].startswith("job="):
+            with self.lock:
+                self.job_ids.append(words[2][4:])
+            words = words[:2]
+        if len(words) != 2:
+            conn.sendall(b"ERR parse expected SECRET|VERSION <name>\n")
             return True
         name = words[1]
         with self.lock:
-            self.requests.append(name)
-        if name not in self.secrets:
-            conn.sendall(f"ERR notfound secret not found: {name}\n".encode())
+            (self.requests if words[0] == "SECRET" else self.version_requests).append(name)
+            refusal = self._refusal(name)
+            version = self.versions.get(name, 0)
+        if refusal:
+            conn.sendall(refusal.encode())
+            return True
+        if words[0] == "VERSION":
+            conn.sendall(f"OK {version}\n".encode())
             return True
         data, how = self.secrets[name], self.behaviour[name]
         if how == "hang-up":
@@ -100,12 +139,12 @@ class FakeAgent:
             conn.sendall(b"HELLO there\n")
             return True
         if how == "no-fd":
-            conn.sendall(f"OK {len(data)} 1\n".encode())
+            conn.sendall(f"OK {len(data)} {version}\n".encode())
             return True
-        fd = sealed_memfd(name, data, seal=how != "unsealed")
+        fd = sealed_memfd(f"bptee:{name}@{version}", data, seal=how != "unsealed")
         try:
             size = len(data) + (1 if how == "wrong-size" else 0)
-            socket.send_fds(conn, [f"OK {size} 1\n".encode()], [fd])
+            socket.send_fds(conn, [f"OK {size} {version}\n".encode()], [fd])
         finally:
             os.close(fd)
         return True

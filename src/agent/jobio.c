@@ -176,15 +176,19 @@ static int roundtrip(int fd, const struct bptee_job_request *req, struct bptee_j
     return rc;
 }
 
-static int secret_request(int fd, const char *name, const uint8_t *measurement, int *memfd,
-                          uint64_t *size, uint64_t *version)
+static int secret_request(int fd, const char *name, const uint8_t *measurement,
+                          const char *job_id, int *memfd, uint64_t *size, uint64_t *version)
 {
     struct bptee_job_request req = {.cmd = BPTEE_JOB_SECRET};
     struct bptee_job_reply rep;
     int got = -1;
     if (!name || !memfd || strlen(name) > BPTEE_SECRET_NAME_MAX)
         return fail(BPTEE_EINVAL, "job socket: SECRET: missing or overlong name");
+    if (job_id && bptee_job_id_check(job_id) < 0)
+        return fail_prefix(BPTEE_EINVAL, "job socket: SECRET");
     strcpy(req.name, name);
+    if (job_id)
+        strcpy(req.job_id, job_id);
     if (measurement) {
         req.has_for_measurement = true;
         memcpy(req.for_measurement, measurement, 32);
@@ -204,7 +208,20 @@ static int secret_request(int fd, const char *name, const uint8_t *measurement, 
 
 int bptee_job_secret(int fd, const char *name, int *memfd, uint64_t *size, uint64_t *version)
 {
-    return secret_request(fd, name, NULL, memfd, size, version);
+    return secret_request(fd, name, NULL, NULL, memfd, size, version);
+}
+
+int bptee_job_version(int fd, const char *name, uint64_t *version)
+{
+    struct bptee_job_request req = {.cmd = BPTEE_JOB_VERSION};
+    struct bptee_job_reply rep;
+    if (!name || !version || strlen(name) > BPTEE_SECRET_NAME_MAX)
+        return fail(BPTEE_EINVAL, "job socket: VERSION: missing or overlong name");
+    strcpy(req.name, name);
+    int rc = roundtrip(fd, &req, &rep, NULL);
+    if (rc == 0)
+        *version = rep.version;
+    return rc;
 }
 
 int bptee_job_secret_for(int fd, const char *name, const uint8_t measurement[32], int *memfd,
@@ -212,7 +229,15 @@ int bptee_job_secret_for(int fd, const char *name, const uint8_t measurement[32]
 {
     if (!measurement)
         return fail(BPTEE_EINVAL, "job socket: SECRET: missing measurement");
-    return secret_request(fd, name, measurement, memfd, size, version);
+    return secret_request(fd, name, measurement, NULL, memfd, size, version);
+}
+
+int bptee_job_secret_for_job(int fd, const char *name, const uint8_t measurement[32],
+                             const char *job_id, int *memfd, uint64_t *size, uint64_t *version)
+{
+    if (!measurement)
+        return fail(BPTEE_EINVAL, "job socket: SECRET: missing measurement");
+    return secret_request(fd, name, measurement, job_id, memfd, size, version);
 }
 
 static int sign_request(int fd, const char *job_id, const uint8_t *result_sha256,

@@ -106,9 +106,9 @@ int agent_name_check(const char *s, size_t n, const char *what)
     return 0;
 }
 
-static int name_word(const struct words *w, size_t i, char *out)
+static int name_word(const struct words *w, size_t i, char *out, const char *what)
 {
-    int rc = agent_name_check(w->w[i], w->len[i], "SECRET: name");
+    int rc = agent_name_check(w->w[i], w->len[i], what);
     if (rc < 0)
         return rc;
     memcpy(out, w->w[i], w->len[i]);
@@ -116,18 +116,20 @@ static int name_word(const struct words *w, size_t i, char *out)
     return 0;
 }
 
-static int job_id_word(const struct words *w, size_t i, char *out)
+/* A job id: the whole word from offset skip ("job=" on SECRET). */
+static int job_id_word(const struct words *w, size_t i, size_t skip, char *out, const char *cmd)
 {
-    size_t n = w->len[i];
+    size_t n = w->len[i] - skip;
+    const char *s = w->w[i] + skip;
     if (n == 0 || n > BPTEE_JOB_ID_MAX)
-        return fail(BPTEE_EPARSE, "SIGN: job id must be 1 to %d characters", BPTEE_JOB_ID_MAX);
+        return fail(BPTEE_EPARSE, "%s: job id must be 1 to %d characters", cmd, BPTEE_JOB_ID_MAX);
     for (size_t k = 0; k < n; k++)
-        if (!job_id_char((unsigned char)w->w[i][k]))
+        if (!job_id_char((unsigned char)s[k]))
             return fail(BPTEE_EPARSE,
-                        "SIGN: job id: character %zu is not one of A-Z a-z 0-9 . "
+                        "%s: job id: character %zu is not one of A-Z a-z 0-9 . "
                         "_ : @ + -",
-                        k + 1);
-    memcpy(out, w->w[i], n);
+                        cmd, k + 1);
+    memcpy(out, s, n);
     out[n] = '\0';
     return 0;
 }
@@ -148,12 +150,35 @@ static int for_word(const struct words *w, size_t i, struct bptee_job_request *r
     return hex_word(w, i, r->for_measurement, 32, what);
 }
 
+static bool is_job_word(const struct words *w, size_t i)
+{
+    return i < w->n && w->len[i] > 4 && !memcmp(w->w[i], "job=", 4);
+}
+
+/* SECRET <name> [<measurement-hex>] [job=<job-id>] */
 static int parse_secret(const struct words *w, struct bptee_job_request *r)
 {
+    size_t n = w->n;
+    if (n < 2 || n > 4 || (n == 4 && !is_job_word(w, 3)))
+        return fail(BPTEE_EPARSE, "SECRET: expected \"SECRET <name> [<measurement-hex>] "
+                                  "[job=<job-id>]\"");
+    int rc = name_word(w, 1, r->name, "SECRET: name");
+    if (rc == 0 && is_job_word(w, n - 1)) {
+        rc = job_id_word(w, n - 1, 4, r->job_id, "SECRET");
+        n--;
+    }
+    if (rc == 0 && n == 3)
+        rc = for_word(w, 2, r, "SECRET: measurement");
+    return rc;
+}
+
+/* VERSION <name> [<measurement-hex>] */
+static int parse_version(const struct words *w, struct bptee_job_request *r)
+{
     if (w->n != 2 && w->n != 3)
-        return fail(BPTEE_EPARSE, "SECRET: expected \"SECRET <name> [<measurement-hex>]\"");
-    int rc = name_word(w, 1, r->name);
-    return rc < 0 ? rc : for_word(w, 2, r, "SECRET: measurement");
+        return fail(BPTEE_EPARSE, "VERSION: expected \"VERSION <name> [<measurement-hex>]\"");
+    int rc = name_word(w, 1, r->name, "VERSION: name");
+    return rc < 0 ? rc : for_word(w, 2, r, "VERSION: measurement");
 }
 
 static int parse_sign(const struct words *w, struct bptee_job_request *r)
@@ -161,7 +186,7 @@ static int parse_sign(const struct words *w, struct bptee_job_request *r)
     if (w->n != 4 && w->n != 5)
         return fail(BPTEE_EPARSE, "SIGN: expected \"SIGN <job-id> <result-sha256-hex> "
                                   "<argv-sha256-hex|-> [<measurement-hex>]\"");
-    int rc = job_id_word(w, 1, r->job_id);
+    int rc = job_id_word(w, 1, 0, r->job_id, "SIGN");
     if (rc == 0)
         rc = hex_word(w, 2, r->result_sha256, 32, "SIGN: result digest");
     if (rc == 0 && !word_is(w, 3, "-")) {
@@ -194,8 +219,12 @@ int bptee_job_request_parse(const char *line, size_t len, struct bptee_job_reque
         out->cmd = BPTEE_JOB_SIGN;
         return parse_sign(&w, out);
     }
-    return fail(BPTEE_EUNSUPPORTED, "job request: unknown command (PING, SECRET, SIGN, ATTEST, "
-                                    "REFRESH)");
+    if (word_is(&w, 0, "VERSION")) {
+        out->cmd = BPTEE_JOB_VERSION;
+        return parse_version(&w, out);
+    }
+    return fail(BPTEE_EUNSUPPORTED, "job request: unknown command (PING, SECRET, VERSION, SIGN, "
+                                    "ATTEST, REFRESH)");
 }
 
 /* After snprintf: check the line fits both the buffer and the protocol's limit. */
@@ -210,7 +239,7 @@ static int emit(size_t cap, size_t *len, int n, const char *what)
 int bptee_job_request_format(const struct bptee_job_request *req, char *out, size_t cap,
                              size_t *len)
 {
-    char res[65], argv[65], m[66] = "";
+    char res[65], argv[65], m[66] = "", job[BPTEE_JOB_ID_MAX + 6] = "";
     struct bptee_job_request check;
     if (!req || !out || !len)
         return fail(BPTEE_EINVAL, "job request: missing argument");
@@ -230,7 +259,12 @@ int bptee_job_request_format(const struct bptee_job_request *req, char *out, siz
         n = snprintf(out, cap, "REFRESH\n");
         break;
     case BPTEE_JOB_SECRET:
-        n = snprintf(out, cap, "SECRET %s%s\n", req->name, m);
+        if (req->job_id[0]) /* " job=<id>", the optional audit tag */
+            snprintf(job, sizeof job, " job=%.*s", BPTEE_JOB_ID_MAX, req->job_id);
+        n = snprintf(out, cap, "SECRET %s%s%s\n", req->name, m, job);
+        break;
+    case BPTEE_JOB_VERSION:
+        n = snprintf(out, cap, "VERSION %s%s\n", req->name, m);
         break;
     case BPTEE_JOB_SIGN:
         sodium_bin2hex(res, sizeof res, req->result_sha256, 32);
@@ -311,6 +345,9 @@ static int parse_ok(const struct words *w, struct bptee_job_reply *r)
         if (rc == 0)
             rc = dec_word(w, 1, &r->size, "SECRET reply: size");
         return rc < 0 ? rc : dec_word(w, 2, &r->version, "SECRET reply: version");
+    case BPTEE_JOB_VERSION:
+        rc = want_words(w, 2, "VERSION reply", "OK <version>");
+        return rc < 0 ? rc : dec_word(w, 1, &r->version, "VERSION reply: version");
     case BPTEE_JOB_SIGN:
         rc = want_words(w, 5, "SIGN reply", "OK <sig> <measurement> <result> <argv>");
         if (rc == 0)
@@ -373,6 +410,8 @@ static int format_ok(const struct bptee_job_reply *r, char *out, size_t cap)
     case BPTEE_JOB_SECRET:
         return snprintf(out, cap, "OK %llu %llu\n", (unsigned long long)r->size,
                         (unsigned long long)r->version);
+    case BPTEE_JOB_VERSION:
+        return snprintf(out, cap, "OK %llu\n", (unsigned long long)r->version);
     case BPTEE_JOB_SIGN:
         sodium_bin2hex(sig, sizeof sig, r->signature, 64);
         sodium_bin2hex(m, sizeof m, r->measurement, 32);

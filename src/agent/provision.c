@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The POST /v1/secrets body: a secret's name, its SealedSecretPayload, an optional version and
- * an optional allow list of readers. Unknown keys are refused: fields that later protocol
- * versions add (an owner's id and signature) must never be ignored by an agent that cannot
- * check them. */
+/* The POST /v1/secrets body: a secret's name, its SealedSecretPayload, an optional version, an
+ * optional allow list of readers, and for a signed request the owner and the signature.
+ * Unknown keys are refused: fields that later protocol versions add must never be ignored by
+ * an agent that cannot check them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <bptee/owners.h>
 
 #include "agent/agent_private.h"
 #include "util/cleanup.h"
@@ -26,6 +28,7 @@ void bptee_provision_request_free(struct bptee_provision_request *req)
         free(req->allow_measurements[i]);
     free(req->allow_measurements);
     free(req->allow_uids);
+    free(req->owner);
     free(req);
 }
 
@@ -155,7 +158,8 @@ static int read_allow(const json_t *obj, struct bptee_provision_request *req)
 int bptee_provision_request_from_json(const char *json, size_t len,
                                       struct bptee_provision_request **out)
 {
-    static const char *const keys[] = {"name", "payload", "version", "allow", NULL};
+    static const char *const keys[] = {"name",  "payload", "version",   "allow",
+                                       "owner", "signature", NULL};
     _cleanup_json_ json_t *obj = NULL;
     if (!json || !out)
         return fail(BPTEE_EINVAL, WHAT ": missing input or output");
@@ -175,6 +179,12 @@ int bptee_provision_request_from_json(const char *json, size_t len,
         rc = read_version(obj, req);
     if (rc == 0)
         rc = read_allow(obj, req);
+    if (rc == 0)
+        rc = agent_read_owner(obj, WHAT, &req->owner);
+    if (rc == 0)
+        rc = agent_read_signature(obj, WHAT, &req->has_signature, req->signature);
+    if (rc == 0)
+        rc = agent_check_signed(req->owner, req->has_signature, req->version, WHAT);
     if (rc == 0)
         rc = read_payload(obj, req);
     if (rc < 0) {
@@ -225,6 +235,10 @@ int bptee_provision_request_to_json(const struct bptee_provision_request *req, u
     int rc = agent_name_check(req->name, strlen(req->name), WHAT ": name");
     if (rc == 0 && req->version > VERSION_MAX)
         rc = fail(BPTEE_EINVAL, WHAT ": version above %llu", VERSION_MAX);
+    if (rc == 0 && req->owner && bptee_owner_id_check(req->owner) < 0)
+        rc = fail_prefix(BPTEE_EINVAL, WHAT);
+    if (rc == 0)
+        rc = agent_check_signed(req->owner, req->has_signature, req->version, WHAT);
     if (rc == 0)
         rc = payload_json(req, flags, &payload);
     if (rc < 0)
@@ -240,6 +254,8 @@ int bptee_provision_request_to_json(const struct bptee_provision_request *req, u
         bad = json_object_set_new(obj, "version", json_integer((json_int_t)req->version)) != 0;
     if (!bad && (req->n_allow_measurements || req->n_allow_uids))
         bad = json_object_set_new(obj, "allow", allow_json(req)) != 0;
+    if (!bad)
+        bad = agent_write_owner(obj, req->owner, req->has_signature, req->signature) != 0;
     if (bad)
         return fail(BPTEE_ENOMEM, WHAT ": out of memory");
     *out = json_to_string(obj, (flags & BPTEE_WIRE_JSON_PRETTY) != 0);

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The agent's HTTP JSON API (docs/agent.md): routing, error replies, and the two endpoints of
- * the key exchange, POST /v1/sessions (an attested one-time key) and POST /v1/secrets (a
- * sealed secret opened with it and stored). The read-only endpoints are in agent_info.c.
- * Replies never carry secret bytes: error texts come from the library, which never puts a
- * secret in one. */
+/* The agent's HTTP JSON API (docs/agent.md): routing, error replies, and the key exchange's
+ * POST /v1/sessions (an attested one-time key). The secrets endpoints are in agent_secrets.c,
+ * the read-only ones in agent_info.c. Replies never carry secret bytes: error texts come from
+ * the library, which never puts a secret in one. */
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -12,16 +11,23 @@
 
 #include "cli/agent_daemon.h"
 
+#define SECRET_ITEM "/v1/secrets/"
+
 static const struct route {
     const char *path;
     const char *method;
 } routes[] = {
     {"/v1/health", "GET"},      {"/v1/sessions", "POST"},   {"/v1/secrets", "POST"},
     {"/v1/attestation", "GET"}, {"/v1/signing-key", "GET"}, {"/v1/attestation/refresh", "POST"},
+    {"/v1/audit", "GET"},
 };
 
 unsigned api_route(const char *url, const char *method, const char **allow)
 {
+    if (!strncmp(url, SECRET_ITEM, strlen(SECRET_ITEM)) && url[strlen(SECRET_ITEM)]) {
+        *allow = "GET, DELETE";
+        return !strcmp(method, "GET") || !strcmp(method, "DELETE") ? 0 : 405;
+    }
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         if (strcmp(url, routes[i].path) != 0)
             continue;
@@ -39,8 +45,7 @@ void api_error(struct api_reply *out, unsigned status, const char *message)
     json_decref(o);
 }
 
-/* The HTTP status of a library failure. */
-static unsigned status_of(int code)
+unsigned api_status_of(int code)
 {
     switch (code) {
     case BPTEE_EPARSE:
@@ -61,7 +66,7 @@ static unsigned status_of(int code)
     }
 }
 
-static void fail_reply(struct api_reply *out, unsigned status, const char *what)
+void api_fail_reply(struct api_reply *out, unsigned status, const char *what)
 {
     char msg[1024];
     snprintf(msg, sizeof msg, "%s%s%s", what ? what : "", what ? ": " : "", bptee_last_error());
@@ -127,13 +132,13 @@ static void serve_sessions(struct agent *a, const char *body, size_t len, struct
     char *json = NULL;
     int rc = request_nonce(body, len, nonce);
     if (rc < 0)
-        return fail_reply(out, 400, NULL);
+        return api_fail_reply(out, 400, NULL);
     rc = bptee_auth_service_create_session(a->auth, sid, pk);
     if (rc < 0) /* the session limit: come back later */
-        return fail_reply(out, rc == BPTEE_ELIMIT ? 429 : 500, NULL);
+        return api_fail_reply(out, rc == BPTEE_ELIMIT ? 429 : 500, NULL);
     rc = make_offer(a, sid, pk, nonce, &json, digest);
     if (rc < 0) {
-        fail_reply(out, 500, "attestation failed");
+        api_fail_reply(out, 500, "attestation failed");
         struct bptee_session *s = NULL; /* an offer nobody can verify must not stay usable */
         if (bptee_auth_service_consume(a->auth, sid, &s) == 0)
             bptee_session_free(s);
@@ -145,91 +150,19 @@ static void serve_sessions(struct agent *a, const char *body, size_t len, struct
     out->body = json;
 }
 
-/* ---- POST /v1/secrets */
-
-/* Store the plaintext; a name that exists needs a higher version (the stored value stays).
- * On failure the error reply is written to out. */
-static int store_secret(struct agent *a, const struct bptee_provision_request *req,
-                        const uint8_t *data, size_t len, uint64_t *version, struct api_reply *out)
-{
-    BPTEE_OPTS(bptee_secret_put_opts, o, .version = req->version ? req->version : 1,
-               .allow_measurements = (const char *const *)req->allow_measurements,
-               .n_allow_measurements = req->n_allow_measurements, .allow_uids = req->allow_uids,
-               .n_allow_uids = req->n_allow_uids);
-    int rc = bptee_secret_store_put(a->store, req->name, data, len, &o);
-    struct bptee_secret_info info;
-    if (rc == BPTEE_EDENIED && bptee_secret_store_info(a->store, req->name, &info) == 0) {
-        char msg[512];
-        snprintf(msg, sizeof msg,
-                 "secret %s exists at version %llu; provisioning it again "
-                 "needs a higher \"version\" (the stored value is kept)",
-                 req->name, (unsigned long long)info.version);
-        api_error(out, 403, msg);
-        agent_log("secret %s refused: stored at version %llu, no higher version given", req->name,
-                  (unsigned long long)info.version);
-        return rc;
-    }
-    if (rc < 0) {
-        fail_reply(out, status_of(rc), NULL);
-        agent_log("secret %s refused: %s", req->name, bptee_last_error());
-    }
-    *version = o.version;
-    return rc;
-}
-
-static void result_reply(struct api_reply *out, const char *digest, const char *fingerprint)
-{
-    struct bptee_sealed_secret_result r = {.success = true,
-                                           .attestation_digest = (char *)digest,
-                                           .key_fingerprint = (char *)fingerprint};
-    char *json = NULL;
-    if (bptee_sealed_secret_result_to_json(&r, 0, &json) < 0)
-        return fail_reply(out, 500, NULL);
-    out->status = 200;
-    out->body = json;
-}
-
-static void serve_secrets(struct agent *a, const char *body, size_t len, struct api_reply *out)
-{
-    struct bptee_provision_request *req = NULL;
-    char fingerprint[BPTEE_DIGEST_HEX_SIZE], digest[BPTEE_DIGEST_HEX_SIZE] = "";
-    size_t plain_len = 0;
-    uint64_t version = 0;
-    int rc = bptee_provision_request_from_json(body, len, &req);
-    if (rc < 0)
-        return fail_reply(out, rc == BPTEE_ELIMIT ? 413 : 400, NULL);
-    size_t ct = req->payload->ciphertext_len;
-    size_t cap = ct > BPTEE_SEAL_TAG_LEN ? ct - BPTEE_SEAL_TAG_LEN : 1;
-    uint8_t *plain = sodium_malloc(cap); /* guarded, locked; wiped by sodium_free */
-    if (!plain) {
-        bptee_provision_request_free(req);
-        return api_error(out, 500, "out of locked memory for the secret");
-    }
-    rc = bptee_auth_service_open(a->auth, req->payload, plain, cap, &plain_len, fingerprint);
-    /* the session is gone now, opened or not */
-    agent_offers_take(a->offers, req->payload->session_id, digest);
-    if (rc < 0) {
-        fail_reply(out, status_of(rc), NULL);
-        agent_log("secret %s refused: %s", req->name, bptee_last_error());
-    } else if (store_secret(a, req, plain, plain_len, &version, out) == 0) {
-        agent_log("secret %s stored (version %llu%s)", req->name, (unsigned long long)version,
-                  req->n_allow_measurements || req->n_allow_uids ? ", allow list" : "");
-        result_reply(out, digest, fingerprint);
-    }
-    sodium_free(plain);
-    bptee_provision_request_free(req);
-}
-
 /* ---- dispatch */
 
 void api_serve(struct agent *a, const char *method, const char *url, const char *nonce,
                const char *body, size_t len, struct api_reply *out)
 {
-    (void)method; /* api_route checked it */
     if (!strcmp(url, "/v1/sessions"))
         serve_sessions(a, body, len, out);
     else if (!strcmp(url, "/v1/secrets"))
-        serve_secrets(a, body, len, out);
+        api_secrets_post(a, body, len, out);
+    else if (!strncmp(url, SECRET_ITEM, strlen(SECRET_ITEM)))
+        api_secret_item(a, method, url + strlen(SECRET_ITEM), body, len, out);
+    else if (!strcmp(url, "/v1/audit"))
+        api_audit(a, nonce, out);
     else
         api_info(a, url, nonce, out);
 }

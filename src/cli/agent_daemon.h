@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `bptee agent`: the in-TEE service. cmd_agent.c runs the main loop (signals, the job socket's
  * listener, periodic session cleanup); agent_http.c serves the HTTP JSON API over
- * libmicrohttpd and agent_api.c implements its endpoints; agent_jobsock.c serves jobs on the
+ * libmicrohttpd and agent_api.c implements its endpoints (agent_secrets.c the secrets ones,
+ * agent_owners.c who may write them and the access log); agent_jobsock.c serves jobs on the
  * local unix socket (docs/protocol.md); agent_offers.c remembers which evidence each offered
  * session carried. docs/agent.md describes the service. */
 #ifndef BPTEE_CLI_AGENT_DAEMON_H
@@ -24,6 +25,11 @@ struct agent {
     struct bptee_secret_store *store;
     struct bptee_signing_key *key;
     struct agent_offers *offers;
+    /* Who may write which secret: NULL when the config names no owners (every write is
+     * refused), or the owners document ("open" lets anyone write unsigned). */
+    struct bptee_owners *owners;
+    struct bptee_audit_log *audit;
+    int provider; /* enum bptee_provider of the agent's evidence */
     /* The agent's own binary: a peer running it (`bptee run`) may act for a job binary. */
     bool self_measured;
     uint8_t self_measurement[32];
@@ -48,6 +54,8 @@ void agent_offers_free(struct agent_offers *o);
 void agent_offers_put(struct agent_offers *o, const char *session_id, const char *digest);
 /* Take a session's digest out into digest[BPTEE_DIGEST_HEX_SIZE]; false if unknown. */
 bool agent_offers_take(struct agent_offers *o, const char *session_id, char *digest);
+/* The same, leaving the entry in place. */
+bool agent_offers_peek(struct agent_offers *o, const char *session_id, char *digest);
 void agent_offers_prune(struct agent_offers *o);
 
 /* ---- agent_api.c: one HTTP request in, status and JSON body out */
@@ -67,6 +75,36 @@ void api_serve(struct agent *a, const char *method, const char *url, const char 
 void api_info(struct agent *a, const char *url, const char *nonce, struct api_reply *out);
 /* {"error": message} with status. */
 void api_error(struct api_reply *out, unsigned status, const char *message);
+
+/* ---- agent_secrets.c: POST /v1/secrets, GET and DELETE /v1/secrets/NAME */
+void api_secrets_post(struct agent *a, const char *body, size_t len, struct api_reply *out);
+void api_secret_item(struct agent *a, const char *method, const char *name, const char *body,
+                     size_t len, struct api_reply *out);
+/* The HTTP status of a library failure, and a reply naming it. */
+unsigned api_status_of(int code);
+void api_fail_reply(struct api_reply *out, unsigned status, const char *what);
+
+/* ---- agent_owners.c: admitting writes, and the access log */
+struct owner_write {
+    int op;                 /* BPTEE_OWNER_OP_PROVISION or _REVOKE */
+    const char *name;       /* the secret */
+    const char *session_id; /* NULL for an unsigned revocation */
+    const char *owner;      /* NULL when unsigned */
+    const uint8_t *signature; /* NULL when unsigned */
+    uint64_t version;       /* 0 when the request names none */
+    uint8_t payload_digest[32];
+};
+/* May this write go ahead? Checks, in order: owners configured, signed (or "open"), the
+ * owner known, the signature over the session's offer, the owner's right to the name, and a
+ * version above the stored one. 0, or the refusal written to out (403, 404, 410) and put on
+ * record. The session is not consumed here. */
+int owners_admit(struct agent *a, const struct owner_write *w, struct api_reply *out);
+/* Record a refused write (event REFUSE, the reason from out's error text). */
+void owners_refused(struct agent *a, const struct owner_write *w, const char *reason);
+/* Append an entry; failures are logged on stderr. Returns the library's code. */
+int agent_audit(struct agent *a, const struct bptee_audit_entry *e);
+/* GET /v1/audit[?nonce=64 hex digits]: the signed log. */
+void api_audit(struct agent *a, const char *nonce, struct api_reply *out);
 
 /* ---- agent_http.c */
 struct agent_http;

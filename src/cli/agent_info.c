@@ -82,8 +82,8 @@ static void serve_health(struct agent *a, struct api_reply *out)
     sodium_bin2hex(hex, sizeof hex, pk, sizeof pk);
     const char *source = bptee_guest_source_name(a->source);
     reply_json(out, json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:s}", "status", "ok", "version",
-                              bptee_version(), "provider",
-                              bptee_provider_name(BPTEE_PROVIDER_AMD_SEV_SNP), "evidence_source",
+                              bptee_version(), "provider", bptee_provider_name(a->provider),
+                              "evidence_source",
                               source ? source : "unknown", "simulated",
                               a->source == BPTEE_GUEST_SOURCE_SIM, "sessions",
                               (json_int_t)bptee_auth_service_active_count(a->auth), "secrets",

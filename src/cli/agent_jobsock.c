@@ -87,27 +87,37 @@ static int acting_for(const struct agent *a, const struct bptee_job_request *req
     return 0;
 }
 
-/* A memfd of the secret and the version it holds: the version is read before and after, so a
- * rotation in between is noticed and the fetch retried. */
-static int fetch_secret(struct agent *a, const char *name, const struct bptee_peer *p, int *mfd,
-                        uint64_t *version)
+/* An access on record: a delivery, or a refusal (detail says why). */
+static int audit_access(struct agent *a, int event, const struct bptee_job_request *req,
+                        const struct bptee_peer *p, uint64_t version, const char *detail,
+                        bool delegated)
 {
-    const char *m = p->measured ? p->measurement_hex : NULL;
-    for (int tries = 0;; tries++) {
-        struct bptee_secret_info before, after;
-        int rc = bptee_secret_store_info(a->store, name, &before);
-        if (rc == 0)
-            rc = bptee_secret_store_memfd(a->store, name, m, p->uid, mfd);
-        if (rc < 0)
-            return rc;
-        if ((bptee_secret_store_info(a->store, name, &after) == 0 &&
-             after.version == before.version) ||
-            tries == 3) {
-            *version = before.version;
-            return 0;
-        }
-        close(*mfd);
-    }
+    char clean[BPTEE_AUDIT_DETAIL_MAX + 1] = "";
+    size_t i = 0;
+    if (!detail && delegated)
+        detail = "fetched by bptee run for the job binary";
+    for (; detail && detail[i] && i < BPTEE_AUDIT_DETAIL_MAX; i++)
+        clean[i] = detail[i] >= 0x20 && detail[i] < 0x7f ? detail[i] : '?';
+    clean[i] = '\0';
+    struct bptee_audit_entry e = {.event = event, .name = req->name, .version = version,
+                                  .has_peer = true, .pid = p->pid, .uid = p->uid,
+                                  .has_measurement = p->measured,
+                                  .job_id = req->job_id[0] ? req->job_id : NULL,
+                                  .detail = clean};
+    memcpy(e.measurement, p->measurement, 32);
+    return agent_audit(a, &e);
+}
+
+static int refuse_secret(struct agent *a, int fd, const struct bptee_job_request *req,
+                         const struct bptee_peer *p, int rc, const char *why)
+{
+    char reason[512];
+    snprintf(reason, sizeof reason, "%s", bptee_last_error());
+    agent_log("job socket: secret %s refused to pid %d uid %u binary %s: %s", req->name,
+              (int)p->pid, (unsigned)p->uid, p->measured ? p->measurement_hex : "unmeasured",
+              p->measured ? reason : why);
+    audit_access(a, BPTEE_AUDIT_DENY, req, p, 0, reason, req->has_for_measurement);
+    return send_error(fd, req->cmd, rc, reason);
 }
 
 static int serve_secret(struct agent *a, int fd, const struct bptee_job_request *req)
@@ -122,13 +132,16 @@ static int serve_secret(struct agent *a, int fd, const struct bptee_job_request 
         return send_error(fd, req->cmd, rc, bptee_last_error());
     if ((rc = acting_for(a, req, &p, reason, sizeof reason)) < 0)
         return send_error(fd, req->cmd, rc, reason);
-    rc = fetch_secret(a, req->name, &p, &mfd, &version);
-    if (rc < 0) {
-        snprintf(reason, sizeof reason, "%s", bptee_last_error());
-        agent_log("job socket: secret %s refused to pid %d uid %u binary %s: %s", req->name,
-                  (int)p.pid, (unsigned)p.uid, p.measured ? p.measurement_hex : "unmeasured",
-                  p.measured ? reason : why);
-        return send_error(fd, req->cmd, rc, reason);
+    /* The memfd and its version come from one look at the store: a rotation cannot come
+     * between them. */
+    rc = bptee_secret_store_memfd_version(a->store, req->name, p.measured ? p.measurement_hex : NULL,
+                                          p.uid, &mfd, &version);
+    if (rc < 0)
+        return refuse_secret(a, fd, req, &p, rc, why);
+    /* Nothing leaves the agent off the record: a delivery that cannot be logged is refused. */
+    if (audit_access(a, BPTEE_AUDIT_DELIVER, req, &p, version, NULL, req->has_for_measurement) < 0) {
+        close(mfd);
+        return send_error(fd, req->cmd, BPTEE_EIO, "the access log cannot record the delivery");
     }
     struct stat st;
     struct bptee_job_reply rep = {.cmd = req->cmd, .version = version};
@@ -140,6 +153,28 @@ static int serve_secret(struct agent *a, int fd, const struct bptee_job_request 
                   req->name, (unsigned long long)version, (int)p.pid, (unsigned)p.uid,
                   p.measured ? p.measurement_hex : "unmeasured");
     return rc;
+}
+
+/* VERSION: is the copy a job holds still the current one? The same peer checks as SECRET
+ * (allow list, revoked), but no bytes leave, so only a refusal goes on record. */
+static int serve_version(struct agent *a, int fd, const struct bptee_job_request *req)
+{
+    struct bptee_peer p;
+    struct bptee_secret_info info;
+    char why[256], reason[512];
+    int rc = identify(fd, &p, why, sizeof why);
+    if (rc < 0)
+        return send_error(fd, req->cmd, rc, bptee_last_error());
+    if ((rc = acting_for(a, req, &p, reason, sizeof reason)) < 0)
+        return send_error(fd, req->cmd, rc, reason);
+    rc = bptee_secret_store_check_peer(a->store, req->name, p.measured ? p.measurement_hex : NULL,
+                                       p.uid);
+    if (rc == 0)
+        rc = bptee_secret_store_info(a->store, req->name, &info);
+    if (rc < 0)
+        return refuse_secret(a, fd, req, &p, rc, why);
+    struct bptee_job_reply rep = {.cmd = req->cmd, .version = info.version};
+    return send_reply(fd, &rep, -1);
 }
 
 static int serve_sign(struct agent *a, int fd, const struct bptee_job_request *req)
@@ -212,6 +247,8 @@ static int serve_line(struct agent *a, int fd, const char *line, size_t len)
     }
     case BPTEE_JOB_SECRET:
         return serve_secret(a, fd, &req);
+    case BPTEE_JOB_VERSION:
+        return serve_version(a, fd, &req);
     case BPTEE_JOB_SIGN:
         return serve_sign(a, fd, &req);
     default:

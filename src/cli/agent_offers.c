@@ -92,7 +92,7 @@ void agent_offers_put(struct agent_offers *o, const char *session_id, const char
     pthread_mutex_unlock(&o->lock);
 }
 
-bool agent_offers_take(struct agent_offers *o, const char *session_id, char *digest)
+static bool lookup(struct agent_offers *o, const char *session_id, char *digest, bool take)
 {
     bool found = false;
     pthread_mutex_lock(&o->lock);
@@ -100,9 +100,20 @@ bool agent_offers_take(struct agent_offers *o, const char *session_id, char *dig
         if (strcmp(o->e[i].session_id, session_id) != 0)
             continue;
         memcpy(digest, o->e[i].digest, BPTEE_DIGEST_HEX_SIZE);
-        o->e[i] = o->e[--o->n];
+        if (take)
+            o->e[i] = o->e[--o->n];
         found = true;
     }
     pthread_mutex_unlock(&o->lock);
     return found;
+}
+
+bool agent_offers_take(struct agent_offers *o, const char *session_id, char *digest)
+{
+    return lookup(o, session_id, digest, true);
+}
+
+bool agent_offers_peek(struct agent_offers *o, const char *session_id, char *digest)
+{
+    return lookup(o, session_id, digest, false);
 }

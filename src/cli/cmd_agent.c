@@ -23,24 +23,29 @@
 #define CLEANUP_INTERVAL_MS 30000
 
 struct agent_args {
-    const char *config, *listen, *socket, *state_dir, *provider;
+    const char *config, *listen, *socket, *state_dir, *provider, *audit_log;
 };
 
 static void agent_usage(FILE *out)
 {
     fprintf(out,
             "usage: bptee agent --config TEE.json --listen HOST:PORT --socket PATH\n"
-            "                   [--state-dir DIR] [--provider auto|sev-snp|sim]\n\n"
+            "                   [--state-dir DIR] [--provider auto|sev-snp|tdx|sim|sim-tdx]\n"
+            "                   [--audit-log FILE]\n\n"
             "Run the in-TEE agent: an HTTP JSON API for secret owners (attested key exchange,\n"
             "sealed secrets, evidence) and a unix socket (mode 0600) where jobs fetch secrets\n"
             "as sealed read-only memfds and get results signed by the attested key.\n\n"
             "  --config FILE    TEE config (key_exchange: session TTL, max sessions; \"bptee\":\n"
-            "                   evidence provider and device paths)\n"
+            "                   evidence provider, device paths, and \"owners\": who may\n"
+            "                   provision which secret, or \"open\"; none: nobody may)\n"
             "  --listen H:P     HTTP address, e.g. 127.0.0.1:8700 (port 0 picks a free one)\n"
             "  --socket PATH    the job socket (docs/protocol.md)\n"
             "  --state-dir DIR  simulator state directory (overrides the config)\n"
             "  --provider P     evidence source: auto (hardware, else the simulator, loudly),\n"
-            "                   sev-snp (hardware only) or sim (overrides the config)\n\n"
+            "                   sev-snp or tdx (hardware only), sim or sim-tdx (the simulated\n"
+            "                   SEV-SNP or TDX); overrides the config\n"
+            "  --audit-log FILE also append the access log to FILE (one JSON line an entry;\n"
+            "                   GET /v1/audit serves it signed)\n\n"
             "When ready it prints one line on stdout:\n"
             "  ready http://HOST:PORT socket PATH\n"
             "SIGTERM or SIGINT stops it; every secret, session and key is wiped (secrets are\n"
@@ -65,6 +70,7 @@ static int parse_args(int argc, char **argv, struct agent_args *o)
         {"socket", required_argument, NULL, 's'},
         {"state-dir", required_argument, NULL, 'd'},
         {"provider", required_argument, NULL, 'p'},
+        {"audit-log", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -86,6 +92,9 @@ static int parse_args(int argc, char **argv, struct agent_args *o)
             break;
         case 'p':
             o->provider = optarg;
+            break;
+        case 'L':
+            o->audit_log = optarg;
             break;
         case 'h':
             agent_usage(stdout);
@@ -114,11 +123,18 @@ static int setup_evidence(struct agent *a, const struct agent_args *o)
     if (o->provider) {
         int prov;
         if (strcmp(o->provider, "auto") && strcmp(o->provider, "sev-snp") &&
-            strcmp(o->provider, "sim"))
-            return cli_usage_error("agent: --provider: expected auto, sev-snp or sim, got '%s'",
+            strcmp(o->provider, "tdx") && strcmp(o->provider, "sim") &&
+            strcmp(o->provider, "sim-tdx"))
+            return cli_usage_error("agent: --provider: expected auto, sev-snp, tdx, sim or "
+                                   "sim-tdx, got '%s'",
                                    o->provider);
         if ((rc = bptee_evidence_provider_parse(o->provider, &prov)) < 0)
             return cli_error("agent: --provider", rc);
+        a->guest.sim_tee = 0;
+        if (prov == BPTEE_EVIDENCE_PROVIDER_SIM_TDX) { /* the simulator playing TDX */
+            prov = BPTEE_EVIDENCE_PROVIDER_SIM;
+            a->guest.sim_tee = BPTEE_EVIDENCE_PROVIDER_TDX;
+        }
         a->guest.provider = prov;
     }
     if (o->state_dir)
@@ -126,10 +142,76 @@ static int setup_evidence(struct agent *a, const struct agent_args *o)
     if ((rc = bptee_guest_select(&a->guest, &a->source)) < 0)
         return cli_error("agent: evidence", rc);
     if (a->source == BPTEE_GUEST_SOURCE_SIM)
-        agent_log("WARNING: evidence comes from the SIMULATED TEE, not hardware; only a policy "
-                  "with \"allow_simulation\": true accepts it");
+        agent_log("WARNING: evidence comes from the SIMULATED TEE (%s), not hardware; only a "
+                  "policy with \"allow_simulation\": true accepts it",
+                  a->guest.sim_tee == BPTEE_EVIDENCE_PROVIDER_TDX ? "TDX" : "SEV-SNP");
     else
         agent_log("evidence from %s", bptee_guest_source_name(a->source));
+    return 0;
+}
+
+/* Which TEE the evidence is from, as GET /v1/health reports it. */
+static int setup_provider(struct agent *a)
+{
+    char *json = NULL;
+    struct bptee_report *r = NULL;
+    int rc = bptee_signing_key_evidence_json(a->key, 0, &json);
+    if (rc == 0)
+        rc = bptee_report_load_json(json, strlen(json), &r);
+    if (rc == 0)
+        a->provider = bptee_report_provider(r);
+    bptee_free(json);
+    bptee_report_free(r);
+    if (rc < 0) {
+        cli_error("agent: signing key evidence", rc);
+        return -1;
+    }
+    return 0;
+}
+
+/* Who may write secrets; "open" and "nobody" are both said out loud. */
+static int setup_owners(struct agent *a)
+{
+    const char *json = bptee_config_owners_json(a->cfg);
+    if (!json) {
+        agent_log("no owners configured (\"owners\" in the config's \"bptee\" object): every "
+                  "provisioning, rotation and revocation is refused");
+        return 0;
+    }
+    int rc = bptee_owners_from_json(json, strlen(json), &a->owners);
+    if (rc < 0) {
+        fprintf(stderr, "bptee: agent: config: %s\n", bptee_last_error());
+        return -1;
+    }
+    if (bptee_owners_is_open(a->owners))
+        agent_log("WARNING: OWNERS ARE OPEN (\"owners\": \"open\"): anyone who reaches the HTTP "
+                  "port can provision, replace and revoke secrets, unsigned (blueprint-tee v1 "
+                  "compatibility); configure owners to require signatures");
+    else
+        agent_log("%zu owner(s), %zu rule(s): provisioning needs an owner's signature",
+                  bptee_owners_count(a->owners), bptee_owners_rule_count(a->owners));
+    return 0;
+}
+
+static int setup_audit(struct agent *a, const struct agent_args *o)
+{
+    uint8_t pk[32];
+    char detail[100] = "signing key ";
+    int rc = bptee_audit_log_new(0, &a->audit);
+    if (rc == 0 && o->audit_log)
+        rc = bptee_audit_log_open_file(a->audit, o->audit_log);
+    if (rc < 0) {
+        fprintf(stderr, "bptee: agent: --audit-log: %s\n", bptee_last_error());
+        return -1;
+    }
+    bptee_signing_key_public(a->key, pk);
+    for (size_t i = 0; i < sizeof pk; i++)
+        snprintf(detail + strlen(detail), 3, "%02x", pk[i]);
+    struct bptee_audit_entry e = {.event = BPTEE_AUDIT_START, .detail = detail};
+    if (agent_audit(a, &e) < 0) {
+        fprintf(stderr, "bptee: agent: audit log: %s\n", bptee_last_error());
+        return -1;
+    }
     return 0;
 }
 
@@ -154,6 +236,9 @@ static int setup(struct agent *a, const struct agent_args *o)
         return cli_error("agent", BPTEE_ENOMEM);
     if ((rc = bptee_signing_key_attest(a->key, &a->guest, NULL)) < 0)
         return cli_error("agent: signing key", rc);
+    if ((rc = setup_provider(a)) < 0 || (rc = setup_owners(a)) < 0 ||
+        (rc = setup_audit(a, o)) < 0)
+        return 1;
     a->self_measured = bptee_peer_measure_pid((int32_t)getpid(), a->self_measurement) == 0;
     agent_log("session TTL %llu s, at most %llu sessions", (unsigned long long)kx.session_ttl_secs,
               (unsigned long long)kx.max_sessions);
@@ -165,6 +250,8 @@ static void teardown(struct agent *a)
     bptee_auth_service_free(a->auth);  /* wipes every session key */
     bptee_secret_store_free(a->store); /* wipes every secret */
     bptee_signing_key_free(a->key);    /* wipes the signing key */
+    bptee_owners_free(a->owners);
+    bptee_audit_log_free(a->audit);
     agent_offers_free(a->offers);
     bptee_config_free(a->cfg);
 }

@@ -171,8 +171,10 @@ static int apply_config(struct attest_args *a, struct bptee_config **cfg)
     }
     BPTEE_OPTS(bptee_guest_opts, from);
     bptee_guest_opts_from_config(*cfg, &from);
-    if (!a->have_provider)
+    if (!a->have_provider) { /* "sim-tdx" in the config is provider sim with sim_tee tdx */
         a->opts.provider = from.provider;
+        a->opts.sim_tee = from.sim_tee;
+    }
     if (!a->opts.tsm_path)
         a->opts.tsm_path = from.tsm_path;
     if (!a->opts.device)

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /* bptee provision: the whole secret owner's flow against a running agent, over HTTP (libcurl).
  * Per secret: a fresh random nonce -> POST /v1/sessions -> verify the offer (evidence under
- * the policy, REPORT_DATA = SHA-512(nonce || key)) -> seal (v2 by default) -> POST
- * /v1/secrets -> check that the SealedSecretResult names the verified evidence and key. */
+ * the policy, REPORT_DATA = SHA-512(nonce || key)) -> seal (v2 by default) -> sign it as an
+ * owner (with --owner-key) -> POST /v1/secrets -> check that the SealedSecretResult names the
+ * verified evidence and key. --rotate asks the agent for the stored version first and sends
+ * the next one. */
 #include <curl/curl.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -15,10 +17,9 @@
 #include "cli/agent_client.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/owner_client.h"
 
 #define SECRETS_MAX 64
-#define RESPONSE_MAX (8u << 20)
-#define URL_MAX 2048
 
 struct secret_arg {
     const char *name, *path;
@@ -37,6 +38,8 @@ struct prov_args {
     uint64_t version, timeout;
     int scheme;
     int64_t at;
+    const char *owner_key, *owner_id;
+    bool rotate;
 };
 
 static void provision_usage(FILE *out)
@@ -44,7 +47,8 @@ static void provision_usage(FILE *out)
     fprintf(out,
             "usage: bptee provision --agent URL --policy POLICY.json --secret NAME=@FILE...\n"
             "                       [--allow-measurement HEX]... [--allow-uid UID]...\n"
-            "                       [--version N] [--scheme v1|v2] [--at TIME] [--timeout S]\n\n"
+            "                       [--version N] [--scheme v1|v2] [--at TIME] [--timeout S]\n"
+            "                       [--owner-key FILE --owner-id ID] [--rotate]\n\n"
             "Provision secrets to a bptee agent: for each, request a key-exchange session with\n"
             "a fresh nonce, verify the offer's evidence under the policy and its key binding,\n"
             "seal the secret to the offered key, send it, and check the agent's result.\n\n"
@@ -57,7 +61,11 @@ static void provision_usage(FILE *out)
             "                     higher one)\n"
             "  --scheme v1|v2     sealing scheme (default v2)\n"
             "  --at TIME          verify as of TIME (unix seconds or YYYY-MM-DDTHH:MM:SSZ)\n"
-            "  --timeout S        per HTTP request (default 30)\n\n"
+            "  --timeout S        per HTTP request (default 30)\n"
+            "  --owner-key FILE   sign the requests with this owner key (bptee owner keygen);\n"
+            "  --owner-id ID      as this owner id (an agent with owners needs both)\n"
+            "  --rotate           replace a stored secret: send the version after the stored\n"
+            "                     one (asked of the agent), or --version if given\n\n"
             "Prints one line per secret provisioned. Exit status: 0 all provisioned, 1 a\n"
             "secret was refused or failed (the ones before it stay provisioned), 2 usage.\n");
 }
@@ -99,6 +107,15 @@ static int parse_opt(int c, const char *arg, struct prov_args *o)
         return client_parse_uint("provision", "--version", arg, INT64_MAX, &o->version);
     case 't':
         return client_parse_uint("provision", "--timeout", arg, 3600, &o->timeout);
+    case 'k':
+        o->owner_key = arg;
+        return 0;
+    case 'o':
+        o->owner_id = arg;
+        return 0;
+    case 'r':
+        o->rotate = true;
+        return 0;
     case 'm':
         if (o->n_allow == BPTEE_SECRET_ALLOW_MAX)
             return cli_usage_error("provision: too many --allow-measurement");
@@ -131,6 +148,9 @@ static int parse_args(int argc, char **argv, struct prov_args *o)
         {"timeout", required_argument, NULL, 't'},
         {"allow-uid", required_argument, NULL, 'u'},
         {"allow-measurement", required_argument, NULL, 'm'},
+        {"owner-key", required_argument, NULL, 'k'},
+        {"owner-id", required_argument, NULL, 'o'},
+        {"rotate", no_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -161,136 +181,65 @@ static int parse_args(int argc, char **argv, struct prov_args *o)
     return 0;
 }
 
-/* ---- HTTP */
-
-struct body {
-    char *data;
-    size_t len;
-    bool too_large;
-};
-
-static size_t on_data(char *ptr, size_t size, size_t n, void *userdata)
-{
-    struct body *b = userdata;
-    size_t add = size * n;
-    if (b->len + add > RESPONSE_MAX) {
-        b->too_large = true;
-        return 0; /* makes curl fail the transfer */
-    }
-    char *grown = realloc(b->data, b->len + add + 1);
-    if (!grown)
-        return 0;
-    memcpy(grown + b->len, ptr, add);
-    b->data = grown;
-    b->len += add;
-    b->data[b->len] = '\0';
-    return add;
-}
-
-/* POST json to agent+path; 0 and the status and body, or 1 after printing the failure. */
-static int http_post(const struct prov_args *o, const char *path, const char *json, long *status,
-                     struct body *resp)
-{
-    char url[URL_MAX], err[CURL_ERROR_SIZE] = "";
-    size_t al = strlen(o->agent);
-    while (al && o->agent[al - 1] == '/')
-        al--;
-    snprintf(url, sizeof url, "%.*s%s", (int)al, o->agent, path);
-    CURL *c = curl_easy_init();
-    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-    if (!c || !hdr) {
-        curl_easy_cleanup(c);
-        curl_slist_free_all(hdr);
-        fprintf(stderr, "bptee: provision: cannot start libcurl\n");
-        return 1;
-    }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)o->timeout);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)(o->timeout < 10 ? o->timeout : 10));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-    CURLcode rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(hdr);
-    if (rc == CURLE_OK && resp->data)
-        return 0;
-    if (resp->too_large)
-        fprintf(stderr, "bptee: provision: POST %s: response larger than %u bytes\n", url,
-                RESPONSE_MAX);
-    else
-        fprintf(stderr, "bptee: provision: POST %s: %s\n", url,
-                err[0]           ? err
-                : rc == CURLE_OK ? "empty response"
-                                 : curl_easy_strerror(rc));
-    return 1;
-}
-
-/* POST and insist on 200, naming the agent's {"error"} otherwise. */
-static int post_ok(const struct prov_args *o, const char *what, const char *path, const char *json,
-                   struct body *resp)
-{
-    long status = 0;
-    if (http_post(o, path, json, &status, resp) != 0)
-        return 1;
-    if (status == 200)
-        return 0;
-    json_t *j = json_loadb(resp->data, resp->len, 0, NULL);
-    const char *msg = json_string_value(json_object_get(j, "error"));
-    fprintf(stderr, "bptee: provision: %s: the agent answered %ld: %s\n", what, status,
-            msg ? msg : "(no error message)");
-    json_decref(j);
-    return 1;
-}
-
 /* ---- the flow */
 
-/* POST /v1/sessions with a fresh nonce; the offer only if it verifies and binds the nonce. */
-static int get_offer(const struct prov_args *o, const struct bptee_policy *pol, const char *name,
-                     struct bptee_offer **offer)
+/* The version to send: --version, or with --rotate the one after the stored version. */
+static int choose_version(const struct prov_args *o, const struct owner_client *c,
+                          const char *name, uint64_t *version)
 {
-    uint8_t nonce[32];
-    char hex[65], req[100], what[200];
-    struct body resp = {0};
-    randombytes_buf(nonce, sizeof nonce);
-    sodium_bin2hex(hex, sizeof hex, nonce, sizeof nonce);
-    snprintf(req, sizeof req, "{\"nonce\":\"%s\"}", hex);
-    snprintf(what, sizeof what, "%s: session", name);
-    int status = post_ok(o, what, "/v1/sessions", req, &resp);
-    if (status == 0) {
-        BPTEE_OPTS(bptee_verify_opts, vo, .at = o->at, .policy = pol);
-        if (bptee_offer_verify(resp.data, resp.len, nonce, &vo, offer) < 0) {
-            fprintf(stderr, "bptee: provision: %s: offer refused: %s\n", name, bptee_last_error());
-            status = 1;
-        }
+    bool exists = false;
+    uint64_t stored = 0;
+    *version = o->version;
+    if (!o->rotate)
+        return 0;
+    if (owner_stored_version(c, name, &exists, &stored) != 0)
+        return 1;
+    if (!exists) {
+        fprintf(stderr, "bptee: provision: %s: --rotate: the agent stores no secret by that name "
+                        "(provision it without --rotate)\n", name);
+        return 1;
     }
-    free(resp.data);
-    return status;
+    if (o->version && o->version <= stored) {
+        fprintf(stderr, "bptee: provision: %s: --rotate: --version %llu is not above the stored "
+                        "version %llu\n", name, (unsigned long long)o->version,
+                (unsigned long long)stored);
+        return 1;
+    }
+    if (!o->version && stored >= INT64_MAX) {
+        fprintf(stderr, "bptee: provision: %s: --rotate: no version is left\n", name);
+        return 1;
+    }
+    *version = o->version ? o->version : stored + 1;
+    return 0;
 }
 
 /* The POST /v1/secrets body: the secret sealed to the offer (base64 byte fields: compact). */
-static int sealed_body(const struct prov_args *o, const struct secret_arg *s,
-                       const struct bptee_offer *offer, char **body)
+static int sealed_body(const struct prov_args *o, const struct owner_client *c,
+                       const struct secret_arg *s, const struct bptee_offer *offer,
+                       uint64_t version, char **body)
 {
     struct bptee_sealed_payload *p = NULL;
+    struct bptee_provision_request req = {.name = (char *)s->name,
+                                          .version = version,
+                                          .allow_measurements = (char **)o->allow,
+                                          .n_allow_measurements = o->n_allow,
+                                          .allow_uids = (uint32_t *)o->uids,
+                                          .n_allow_uids = o->n_uids};
     int rc = bptee_seal(o->scheme, bptee_offer_session_id(offer), s->data, s->len,
                         bptee_offer_public_key(offer), BPTEE_X25519_KEY_LEN, &p);
-    if (rc == 0) {
-        struct bptee_provision_request req = {.name = (char *)s->name,
-                                              .payload = p,
-                                              .version = o->version,
-                                              .allow_measurements = (char **)o->allow,
-                                              .n_allow_measurements = o->n_allow,
-                                              .allow_uids = (uint32_t *)o->uids,
-                                              .n_allow_uids = o->n_uids};
-        rc = bptee_provision_request_to_json(&req, BPTEE_WIRE_JSON_BASE64, body);
+    if (rc == 0 && c->key) { /* an owner signs the version it sends: 1 unless told */
+        req.version = version ? version : 1;
+        req.owner = (char *)c->owner_id;
+        req.has_signature = true;
+        if (owner_sign(c, BPTEE_OWNER_OP_PROVISION, offer, s->name, req.version, p,
+                       req.signature) != 0) {
+            bptee_sealed_payload_free(p);
+            return 1;
+        }
     }
+    req.payload = p;
+    if (rc == 0)
+        rc = bptee_provision_request_to_json(&req, BPTEE_WIRE_JSON_BASE64, body);
     bptee_sealed_payload_free(p);
     if (rc < 0) {
         fprintf(stderr, "bptee: provision: %s: %s\n", s->name, bptee_last_error());
@@ -299,25 +248,30 @@ static int sealed_body(const struct prov_args *o, const struct secret_arg *s,
     return 0;
 }
 
-static int provision_one(const struct prov_args *o, const struct bptee_policy *pol,
+static int provision_one(const struct prov_args *o, const struct owner_client *c,
                          const struct secret_arg *s)
 {
     struct bptee_offer *offer = NULL;
-    struct body resp = {0};
+    struct http_body resp = {0};
     char *body = NULL;
-    int status = get_offer(o, pol, s->name, &offer);
+    uint64_t version = 0;
+    int status = choose_version(o, c, s->name, &version);
     if (status == 0)
-        status = sealed_body(o, s, offer, &body);
+        status = owner_get_offer(c, s->name, &offer);
     if (status == 0)
-        status = post_ok(o, s->name, "/v1/secrets", body, &resp);
+        status = sealed_body(o, c, s, offer, version, &body);
+    if (status == 0)
+        status = owner_http_ok(c, s->name, "POST", "/v1/secrets", body, &resp);
     if (status == 0 && bptee_offer_check_result(offer, resp.data, resp.len) < 0) {
         fprintf(stderr, "bptee: provision: %s: %s\n", s->name, bptee_last_error());
         status = 1;
     }
     if (status == 0)
-        printf("provisioned %s (%zu bytes, sealed %s to session %s, evidence %s)\n", s->name,
-               s->len, bptee_seal_scheme_name(o->scheme), bptee_offer_session_id(offer),
-               bptee_offer_evidence_digest(offer));
+        printf("%s %s (%zu bytes, sealed %s to session %s, evidence %s%s%s)\n",
+               o->rotate ? "rotated" : "provisioned", s->name, s->len,
+               bptee_seal_scheme_name(o->scheme), bptee_offer_session_id(offer),
+               bptee_offer_evidence_digest(offer), c->key ? ", signed by " : "",
+               c->key ? c->owner_id : "");
     free(resp.data);
     bptee_free(body);
     bptee_offer_free(offer);
@@ -341,6 +295,12 @@ int cmd_provision(int argc, char **argv)
         release(&o);
         return status == 1 ? 0 : status;
     }
+    struct owner_client c = {.cmd = "provision", .agent = o.agent, .timeout = o.timeout,
+                             .at = o.at, .owner_id = o.owner_id};
+    if ((status = owner_load_key(&c, o.owner_key)) != 0) {
+        release(&o);
+        return status;
+    }
     for (size_t i = 0; i < o.n_secrets && status == 0; i++) /* read them all before sending */
         status = client_read_secret("provision", o.secrets[i].path, &o.secrets[i].data,
                                     &o.secrets[i].len);
@@ -350,10 +310,12 @@ int cmd_provision(int argc, char **argv)
         fprintf(stderr, "bptee: provision: libcurl failed to initialise\n");
         status = 1;
     }
+    c.policy = pol;
     for (size_t i = 0; i < o.n_secrets && status == 0; i++) {
-        status = provision_one(&o, pol, &o.secrets[i]);
+        status = provision_one(&o, &c, &o.secrets[i]);
         fflush(stdout);
     }
+    bptee_owner_key_free(c.key);
     bptee_policy_free(pol);
     release(&o);
     return status;

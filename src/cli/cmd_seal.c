@@ -10,6 +10,7 @@
 #include "cli/agent_client.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/owner_client.h"
 
 #define ALLOW_MAX BPTEE_SECRET_ALLOW_MAX
 
@@ -22,6 +23,7 @@ struct seal_args {
     uint64_t version;
     char *allow[ALLOW_MAX];
     size_t n_allow;
+    const char *owner_key, *owner_id;
 };
 
 static void seal_usage(FILE *out)
@@ -29,7 +31,8 @@ static void seal_usage(FILE *out)
     fprintf(out,
             "usage: bptee seal --offer OFFER.json --policy POLICY.json [--name NAME]\n"
             "                  [--scheme v1|v2] [--at TIME] [--nonce HEX] [--version N]\n"
-            "                  [--allow-measurement HEX]... [--base64] < SECRET > SEALED.json\n\n"
+            "                  [--allow-measurement HEX]... [--base64]\n"
+            "                  [--owner-key FILE --owner-id ID] < SECRET > SEALED.json\n\n"
             "Verify a key-exchange offer (a KeyExchangeResponse from POST /v1/sessions) and seal\n"
             "the secret on stdin to its key. Refused, with the reason, unless the offer's\n"
             "evidence verifies under the policy and its REPORT_DATA is SHA-512(nonce || key).\n\n"
@@ -44,7 +47,9 @@ static void seal_usage(FILE *out)
             "                     the secret (repeatable)\n"
             "  --scheme v1|v2     v2 (default) binds the session id; v1 is blueprint-tee's\n"
             "  --at TIME          verify as of TIME (unix seconds or YYYY-MM-DDTHH:MM:SSZ)\n"
-            "  --base64           byte fields as base64 (default: JSON integer arrays)\n\n"
+            "  --base64           byte fields as base64 (default: JSON integer arrays)\n"
+            "  --owner-key FILE   with --name: sign the body as owner --owner-id ID (at\n"
+            "  --owner-id ID      --version, 1 by default), as an agent with owners requires\n\n"
             "Exit status: 0 sealed, 1 refused or failed, 2 usage error.\n");
 }
 
@@ -87,6 +92,12 @@ static int parse_opt(int c, const char *arg, struct seal_args *o)
         o->allow[o->n_allow++] = (char *)arg;
         return 0;
     }
+    case 'k':
+        o->owner_key = arg;
+        return 0;
+    case 'O':
+        o->owner_id = arg;
+        return 0;
     default:
         return cli_usage_error("seal: unknown or incomplete option (see --help)");
     }
@@ -104,6 +115,8 @@ static int parse_args(int argc, char **argv, struct seal_args *o)
         {"version", required_argument, NULL, 'v'},
         {"base64", no_argument, NULL, 'b'},
         {"allow-measurement", required_argument, NULL, 'm'},
+        {"owner-key", required_argument, NULL, 'k'},
+        {"owner-id", required_argument, NULL, 'O'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -126,8 +139,9 @@ static int parse_args(int argc, char **argv, struct seal_args *o)
                                argv[optind]);
     if (!o->offer || !o->policy)
         return cli_usage_error("seal: --offer and --policy are required (see --help)");
-    if (!o->name && (o->version || o->n_allow))
-        return cli_usage_error("seal: --version and --allow-measurement need --name");
+    if (!o->name && (o->version || o->n_allow || o->owner_key || o->owner_id))
+        return cli_usage_error("seal: --version, --allow-measurement and --owner-key need "
+                               "--name");
     return 0;
 }
 
@@ -157,7 +171,8 @@ static int verify_offer(const struct seal_args *o, struct bptee_offer **offer)
     return 0;
 }
 
-static int write_sealed(const struct seal_args *o, struct bptee_sealed_payload *p)
+static int write_sealed(const struct seal_args *o, const struct owner_client *c,
+                        const struct bptee_offer *offer, struct bptee_sealed_payload *p)
 {
     unsigned flags = o->base64 ? BPTEE_WIRE_JSON_BASE64 : 0;
     char *out = NULL;
@@ -168,6 +183,14 @@ static int write_sealed(const struct seal_args *o, struct bptee_sealed_payload *
                                               .version = o->version,
                                               .allow_measurements = (char **)o->allow,
                                               .n_allow_measurements = o->n_allow};
+        if (c->key) { /* the owner signs what it sends: this offer, payload and version */
+            req.version = o->version ? o->version : 1;
+            req.owner = (char *)c->owner_id;
+            req.has_signature = true;
+            if (owner_sign(c, BPTEE_OWNER_OP_PROVISION, offer, o->name, req.version, p,
+                           req.signature) != 0)
+                return 1;
+        }
         rc = bptee_provision_request_to_json(&req, flags, &out);
     } else {
         rc = bptee_sealed_payload_to_json(p, flags, &out);
@@ -191,14 +214,20 @@ int cmd_seal(int argc, char **argv)
     int rc = parse_args(argc, argv, &o);
     if (rc != 0)
         return rc == 1 ? 0 : rc;
-    if (verify_offer(&o, &offer) != 0)
+    struct owner_client c = {.cmd = "seal", .owner_id = o.owner_id};
+    if ((rc = owner_load_key(&c, o.owner_key)) != 0)
+        return rc;
+    if (verify_offer(&o, &offer) != 0) {
+        bptee_owner_key_free(c.key);
         return 1;
+    }
     int status = client_read_secret("seal", "-", &secret, &len);
     if (status == 0) {
         rc = bptee_seal(o.scheme, bptee_offer_session_id(offer), secret, len,
                         bptee_offer_public_key(offer), BPTEE_X25519_KEY_LEN, &p);
-        status = rc < 0 ? cli_error("seal", rc) : write_sealed(&o, p);
+        status = rc < 0 ? cli_error("seal", rc) : write_sealed(&o, &c, offer, p);
     }
+    bptee_owner_key_free(c.key);
     client_wipe(secret, len);
     bptee_sealed_payload_free(p);
     bptee_offer_free(offer);

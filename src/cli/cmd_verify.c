@@ -3,7 +3,6 @@
  * verified. Each input kind (attestation evidence here, attested results in
  * cmd_verify_result.c) prints its own summary. */
 #define _XOPEN_SOURCE 700
-#include <ctype.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -54,24 +53,6 @@ static void verify_usage(FILE *out)
             "stderr), 2 usage error.\n");
 }
 
-/* Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC); -1 if none of these. */
-static int64_t parse_time(const char *s)
-{
-    char *end = NULL;
-    if (isdigit((unsigned char)s[0]) && !strchr(s, '-')) {
-        long long v = strtoll(s, &end, 10);
-        return *end == '\0' && v > 0 ? (int64_t)v : -1;
-    }
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    end = strptime(s, "%Y-%m-%d", &tm);
-    if (end && *end == 'T')
-        end = strptime(end, "T%H:%M:%SZ", &tm);
-    if (!end || *end != '\0')
-        return -1;
-    return (int64_t)timegm(&tm);
-}
-
 static int parse_args(int argc, char **argv, struct verify_args *a)
 {
     static const struct option opts[] = {
@@ -83,7 +64,7 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
         {"collateral-at", required_argument, NULL, 'A'},
         {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, r;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -95,16 +76,13 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
         case 'C': a->collateral = optarg; break;
         case 'h': verify_usage(stdout); return 0;
         case 't':
-            if ((a->at = parse_time(optarg)) <= 0)
-                return cli_usage_error("verify: --at '%s': expected unix seconds, YYYY-MM-DD "
-                                       "or YYYY-MM-DDTHH:MM:SSZ",
-                                       optarg);
+            if ((r = verify_time_option("verify", "--at", optarg, &a->at)) != 0)
+                return r;
             break;
         case 'A':
-            if ((a->collateral_at = parse_time(optarg)) <= 0)
-                return cli_usage_error("verify: --collateral-at '%s': expected unix seconds, "
-                                       "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ",
-                                       optarg);
+            r = verify_time_option("verify", "--collateral-at", optarg, &a->collateral_at);
+            if (r != 0)
+                return r;
             break;
         default:
             return cli_usage_error("verify: unknown or incomplete option '%s' (see --help)",

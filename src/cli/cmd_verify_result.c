@@ -145,6 +145,15 @@ static int64_t parse_time(const char *s)
     return end && *end == '\0' ? (int64_t)timegm(&tm) : -1;
 }
 
+int verify_time_option(const char *cmd, const char *opt, const char *arg, int64_t *out)
+{
+    if ((*out = parse_time(arg)) > 0)
+        return 0;
+    return cli_usage_error("%s: %s '%s': expected unix seconds, YYYY-MM-DD or "
+                           "YYYY-MM-DDTHH:MM:SSZ",
+                           cmd, opt, arg);
+}
+
 static int parse_verify(int argc, char **argv, struct verify_result_args *a)
 {
     static const struct option opts[] = {
@@ -152,7 +161,7 @@ static int parse_verify(int argc, char **argv, struct verify_result_args *a)
         {"at", required_argument, NULL, 't'},      {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, r;
     opterr = 0;
     optind = 0; /* glibc: rescan from argv[1], permuting options after FILE */
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -162,9 +171,8 @@ static int parse_verify(int argc, char **argv, struct verify_result_args *a)
         case 'j': a->json = 1; break;
         case 'h': result_usage(stdout); return 0;
         case 't':
-            if ((a->at = parse_time(optarg)) <= 0)
-                return cli_usage_error("result verify: --at '%s': expected unix seconds, "
-                                       "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ", optarg);
+            if ((r = verify_time_option("result verify", "--at", optarg, &a->at)) != 0)
+                return r;
             break;
         default:
             return cli_usage_error("result verify: unknown or incomplete option '%s'",

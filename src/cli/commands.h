@@ -7,10 +7,13 @@
 #define BPTEE_CLI_COMMANDS_H
 int cmd_agent(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_owner(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
 int cmd_result(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
@@ -19,10 +22,13 @@ int cmd_verify(int argc, char **argv);
 #else
 CLI_COMMAND("agent", cmd_agent, "run the in-TEE agent: key exchange API, job socket, signing key")
 CLI_COMMAND("attest", cmd_attest, "obtain SEV-SNP evidence from this machine (or the simulator)")
+CLI_COMMAND("audit", cmd_audit, "verify the agent's signed access log offline, or fetch it")
 CLI_COMMAND("config", cmd_config, "check a TEE config file or print the defaults")
 CLI_COMMAND("inspect", cmd_inspect, "print every field of an attestation report")
+CLI_COMMAND("owner", cmd_owner, "make a secret owner's key pair for the agent's owners config")
 CLI_COMMAND("provision", cmd_provision, "verify an agent's attestation and provision secrets to it over HTTP")
 CLI_COMMAND("result", cmd_result, "verify an attested result, or recover the bytes the job produced")
+CLI_COMMAND("revoke", cmd_revoke, "revoke secrets on an agent (signed by their owner)")
 CLI_COMMAND("run", cmd_run, "run a job: routed by mode, in the TEE with secrets and an attested result")
 CLI_COMMAND("seal", cmd_seal, "verify a key-exchange offer and seal a secret to its key")
 CLI_COMMAND("sim", cmd_sim, "the simulated TEE: state, raw reports, configfs-tsm emulation")

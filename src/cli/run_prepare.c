@@ -45,7 +45,7 @@ int run_resolve_command(struct run_job *job)
         job->exe = strdup(cmd);
         return job->exe ? 0 : fail_msg(RUN_EXIT_FAILURE, "out of memory");
     }
-    const char *path = getenv("PATH");
+    const char *path = secure_getenv("PATH");
     char *dirs = strdup(path && path[0] ? path : DEFAULT_PATH), *save = NULL;
     if (!dirs)
         return fail_msg(RUN_EXIT_FAILURE, "out of memory");
@@ -115,7 +115,7 @@ static int check_interposable(const char *exe, const char *job_id)
 /* $BPTEE_PRELOAD, else next to the bptee binary, else ../lib from it (an installed tree). */
 static int find_preload(struct run_job *job)
 {
-    const char *given = job->args->preload ? job->args->preload : getenv("BPTEE_PRELOAD");
+    const char *given = job->args->preload ? job->args->preload : secure_getenv("BPTEE_PRELOAD");
     char self[PATH_MAX], cand[PATH_MAX];
     if (given) {
         if (!realpath(given, cand))
@@ -159,7 +159,7 @@ int run_prepare_tee(struct run_job *job)
 {
     int status, rc;
     job->socket = job->args->agent_socket ? job->args->agent_socket
-                                          : getenv("BPTEE_AGENT_SOCKET");
+                                          : secure_getenv("BPTEE_AGENT_SOCKET");
     if (!job->socket || !job->socket[0])
         job->socket = DEFAULT_AGENT_SOCKET;
     if ((status = check_interposable(job->exe, job->job_id)) || (status = find_preload(job)))

@@ -23,4 +23,8 @@ int verify_result_detect(const char *file, const char *sidecar, const uint8_t *d
  * (0 verified, 1 rejected with the reason on stderr). */
 int verify_result_main(const struct verify_result_args *a, const uint8_t *data, size_t len);
 
+/* A --at style option: unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC) into *out and 0,
+ * else the usage error "CMD: OPT 'ARG': expected ..." and its exit status 2. */
+int verify_time_option(const char *cmd, const char *opt, const char *arg, int64_t *out);
+
 #endif

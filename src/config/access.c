@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Getters and setters of the config object. Setters check ranges only; the rules between
  * fields are bptee_config_validate's, as blueprint-tee leaves its fields public. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "config/config_private.h"
 #include "util/error.h"
 
@@ -22,6 +25,7 @@ GETTER(const char *, tsm_report_path, tsm_report_path)
 GETTER(const char *, sev_guest_path, sev_guest_path)
 GETTER(const char *, tdx_guest_path, tdx_guest_path)
 GETTER(const char *, sim_state_dir, sim_state_dir)
+GETTER(const char *, owners_json, owners_json)
 
 void bptee_config_provider_selector(const struct bptee_config *cfg,
                                     struct bptee_provider_selector *out)
@@ -116,3 +120,23 @@ PATH_SETTER(sev_guest_path, sev_guest_path, BPTEE_CONFIG_DEFAULT_SEV_GUEST_PATH,
 PATH_SETTER(tdx_guest_path, tdx_guest_path, BPTEE_CONFIG_DEFAULT_TDX_GUEST_PATH,
             "bptee.tdx_guest_path", 0)
 PATH_SETTER(sim_state_dir, sim_state_dir, NULL, "bptee.sim_state_dir", 0)
+
+int bptee_config_set_owners_json(struct bptee_config *cfg, const char *json)
+{
+    json_t *v = NULL;
+    if (!cfg)
+        return fail(BPTEE_EINVAL, "config: missing argument");
+    if (!json) {
+        free(cfg->owners_json);
+        cfg->owners_json = NULL;
+        return 0;
+    }
+    json_error_t e;
+    v = json_loads(json, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
+    if (!v)
+        return fail(BPTEE_EPARSE, "config: \"bptee.owners\": line %d column %d: %s", e.line,
+                    e.column, e.text);
+    int r = config_set_owners(&cfg->owners_json, v, "config: \"bptee.owners\"");
+    json_decref(v);
+    return r;
+}

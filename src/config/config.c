@@ -55,6 +55,8 @@ void config_release(struct bptee_config *cfg)
     free(cfg->sev_guest_path);
     free(cfg->tdx_guest_path);
     free(cfg->sim_state_dir);
+    free(cfg->owners_json);
+    cfg->owners_json = NULL;
     cfg->policy_file = cfg->tsm_report_path = cfg->sev_guest_path = cfg->tdx_guest_path = NULL;
     cfg->sim_state_dir = NULL;
 }
@@ -67,8 +69,10 @@ int config_copy(struct bptee_config *dst, const struct bptee_config *src)
     dst->sev_guest_path = strdup(src->sev_guest_path);
     dst->tdx_guest_path = strdup(src->tdx_guest_path);
     dst->sim_state_dir = src->sim_state_dir ? strdup(src->sim_state_dir) : NULL;
+    dst->owners_json = src->owners_json ? strdup(src->owners_json) : NULL;
     if (!dst->policy_file || !dst->tsm_report_path || !dst->sev_guest_path ||
-        !dst->tdx_guest_path || (src->sim_state_dir && !dst->sim_state_dir)) {
+        !dst->tdx_guest_path || (src->sim_state_dir && !dst->sim_state_dir) ||
+        (src->owners_json && !dst->owners_json)) {
         config_release(dst);
         return fail(BPTEE_ENOMEM, "config: out of memory");
     }

@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include <bptee/io.h>
+#include <bptee/owners.h>
 
 #include "config/config_private.h"
 #include "util/error.h"
+#include "util/json.h"
 
 static const char W[] = "config";
 
@@ -94,12 +96,14 @@ static int read_bptee(json_t *obj, struct bptee_config *cfg)
             r = read_bptee_path(v, key, &cfg->tdx_guest_path);
         else if (!strcmp(key, "sim_state_dir"))
             r = read_bptee_path(v, key, &cfg->sim_state_dir);
+        else if (!strcmp(key, "owners"))
+            r = config_set_owners(&cfg->owners_json, v, "config: \"bptee.owners\"");
         else {
             char shown[64];
             quote_value(key, shown, sizeof shown);
             r = fail(BPTEE_EPARSE,
                      "%s: \"bptee.%s\": unknown key (expected evidence_provider, "
-                     "tsm_report_path, sev_guest_path, tdx_guest_path or sim_state_dir)",
+                     "tsm_report_path, sev_guest_path, tdx_guest_path, sim_state_dir or owners)",
                      W, shown);
         }
     }
@@ -192,4 +196,21 @@ int bptee_config_load_file(const char *path, struct bptee_config **out)
     r = bptee_config_load((const char *)data, len, out);
     free(data);
     return r < 0 ? fail_prefix(r, "%s", path) : 0;
+}
+
+int config_set_owners(char **slot, json_t *value, const char *what)
+{
+    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+    struct bptee_owners *o = NULL;
+    if (!text)
+        return fail(BPTEE_ENOMEM, "config: out of memory");
+    int r = bptee_owners_from_json(text, strlen(text), &o);
+    bptee_owners_free(o);
+    if (r < 0) {
+        free(text);
+        return fail_prefix(BPTEE_EPARSE, "%s", what);
+    }
+    free(*slot);
+    *slot = text;
+    return 0;
 }

@@ -22,6 +22,7 @@ struct bptee_config {
     char *sev_guest_path;  /* never NULL */
     char *tdx_guest_path;  /* never NULL */
     char *sim_state_dir;   /* NULL: the simulator's default */
+    char *owners_json;     /* compact "bptee.owners", NULL when absent */
 };
 
 /* A builder is a config of chosen fields; build() derives the rest. */
@@ -78,5 +79,7 @@ int jparse(const char *buf, size_t len, const char *what, const char *const *int
            json_t **out);
 /* The provider selector as blueprint-tee writes it. */
 json_t *selector_to_json(const struct bptee_provider_selector *sel);
+/* Check an owners value (bptee_owners_from_json) and store it compactly in *slot. */
+int config_set_owners(char **slot, json_t *value, const char *what);
 
 #endif

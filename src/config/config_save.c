@@ -20,10 +20,17 @@ static json_t *key_exchange_to_json(const struct bptee_key_exchange_config *kx)
 static json_t *bptee_to_json(const struct bptee_config *cfg)
 {
     json_t *sim = cfg->sim_state_dir ? json_string(cfg->sim_state_dir) : json_null();
-    return json_pack("{s:s, s:s, s:s, s:s, s:o}", "evidence_provider",
-                     enum_name(&evidence_table, cfg->evidence_provider), "tsm_report_path",
-                     cfg->tsm_report_path, "sev_guest_path", cfg->sev_guest_path, "tdx_guest_path",
-                     cfg->tdx_guest_path, "sim_state_dir", sim);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o}", "evidence_provider",
+                          enum_name(&evidence_table, cfg->evidence_provider), "tsm_report_path",
+                          cfg->tsm_report_path, "sev_guest_path", cfg->sev_guest_path,
+                          "tdx_guest_path", cfg->tdx_guest_path, "sim_state_dir", sim);
+    /* Owners only when configured: a config without them saves as it did before. */
+    if (o && cfg->owners_json &&
+        json_object_set_new(o, "owners", json_loads(cfg->owners_json, JSON_DECODE_ANY, NULL))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 /* json_pack with "o" takes ownership of the nested values even when it fails. */

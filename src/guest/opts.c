@@ -175,6 +175,10 @@ int bptee_guest_opts_from_config(const struct bptee_config *cfg, struct bptee_gu
     if (!cfg || !o || o->sz < sizeof *o)
         return fail(BPTEE_EINVAL, "guest: options from config: missing argument or old struct");
     o->provider = (int)bptee_config_evidence_provider(cfg);
+    if (o->provider == BPTEE_EVIDENCE_PROVIDER_SIM_TDX) { /* "sim-tdx": the simulator as TDX */
+        o->provider = BPTEE_EVIDENCE_PROVIDER_SIM;
+        o->sim_tee = BPTEE_EVIDENCE_PROVIDER_TDX;
+    }
     o->state_dir = bptee_config_sim_state_dir(cfg);
     const char *tsm = bptee_config_tsm_report_path(cfg);
     const char *dev = bptee_config_sev_guest_path(cfg);

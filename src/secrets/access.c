@@ -99,21 +99,26 @@ int bptee_secret_store_check_peer(struct bptee_secret_store *st, const char *nam
     return r;
 }
 
-int bptee_secret_store_memfd(struct bptee_secret_store *st, const char *name,
-                             const char *measurement, uint32_t uid, int *fd)
+int bptee_secret_store_memfd_version(struct bptee_secret_store *st, const char *name,
+                                     const char *measurement, uint32_t uid, int *fd,
+                                     uint64_t *version)
 {
     const struct secret *s = NULL;
-    char label[BPTEE_SECRET_NAME_MAX + 8];
+    char label[BPTEE_SECRET_NAME_MAX + 32];
     int r = st && fd ? secret_name_check(name)
                      : fail(BPTEE_EINVAL, "secret store: missing store or output");
     if (r < 0)
         return r;
-    snprintf(label, sizeof label, "bptee:%s", name);
     pthread_mutex_lock(&st->lock);
     r = readable_locked(st, name, &s);
     if (r == 0)
         r = peer_allowed(s, measurement, uid);
     if (r == 0) {
+        /* The version in the label lets a holder (the interposer, given a descriptor by
+         * bptee run) tell which version it has. '@' never occurs in a name. */
+        snprintf(label, sizeof label, "bptee:%s@%llu", name, (unsigned long long)s->version);
+        if (version)
+            *version = s->version;
         /* The bytes go straight from the protected page into the memfd, no copy between. */
         sodium_mprotect_readonly(s->data);
         r = bptee_secret_memfd(label, s->data, s->len, fd);
@@ -121,6 +126,12 @@ int bptee_secret_store_memfd(struct bptee_secret_store *st, const char *name,
     }
     pthread_mutex_unlock(&st->lock);
     return r;
+}
+
+int bptee_secret_store_memfd(struct bptee_secret_store *st, const char *name,
+                             const char *measurement, uint32_t uid, int *fd)
+{
+    return bptee_secret_store_memfd_version(st, name, measurement, uid, fd, NULL);
 }
 
 static int by_name(const void *a, const void *b)

@@ -16,6 +16,7 @@ struct secret {
     size_t len;
     uint64_t version;
     bool revoked;
+    char owner[BPTEE_SECRET_OWNER_MAX + 1]; /* who wrote this version, "" when unknown */
     char (*allow_meas)[MEASUREMENT_HEX + 1]; /* lowercase hex */
     size_t n_meas;
     uint32_t *allow_uids;

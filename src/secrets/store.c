@@ -3,6 +3,7 @@
  * mlock'd, MADV_DONTDUMP, PROT_NONE between reads), wiped on every way out. */
 #include <ctype.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,6 +135,11 @@ static int secret_new(const char *name, const uint8_t *data, size_t len,
         return fail(BPTEE_ENOMEM, "secret %s: out of memory", name);
     }
     int r = copy_allow(s, o);
+    if (r == 0 && o->owner && strlen(o->owner) > BPTEE_SECRET_OWNER_MAX)
+        r = fail(BPTEE_EINVAL, "secret %s: owner id longer than %d characters", name,
+                 BPTEE_SECRET_OWNER_MAX);
+    if (r == 0 && o->owner)
+        strcpy(s->owner, o->owner);
     if (r == 0 && !(s->data = sodium_malloc(len ? len : 1)))
         r = fail(BPTEE_ENOMEM, "secret %s: cannot allocate locked memory for %zu bytes", name,
                  len);
@@ -260,6 +266,57 @@ int bptee_secret_store_revoke(struct bptee_secret_store *st, const char *name)
     } else {
         r = fail(BPTEE_ENOTFOUND, "secret not found: %s", name);
     }
+    pthread_mutex_unlock(&st->lock);
+    return r;
+}
+
+/* The version rule of a put, for a revocation. Caller holds the lock. */
+static int revoke_locked(struct secret *s, uint64_t version, const char *owner)
+{
+    if (version && version <= s->version)
+        return fail(BPTEE_EDENIED, "secret %s: version %llu is not newer than the stored "
+                                   "version %llu", s->name, (unsigned long long)version,
+                    (unsigned long long)s->version);
+    if (!version && s->version == UINT64_MAX)
+        return fail(BPTEE_ELIMIT, "secret %s: no version is left after the stored one",
+                    s->name);
+    wipe_data(s);
+    s->revoked = true;
+    s->version = version ? version : s->version + 1;
+    snprintf(s->owner, sizeof s->owner, "%s", owner ? owner : "");
+    return 0;
+}
+
+int bptee_secret_store_revoke_at(struct bptee_secret_store *st, const char *name,
+                                 uint64_t version, const char *owner)
+{
+    int r = st ? secret_name_check(name) : fail(BPTEE_EINVAL, "secret store: missing store");
+    if (r == 0 && owner && strlen(owner) > BPTEE_SECRET_OWNER_MAX)
+        r = fail(BPTEE_EINVAL, "secret %s: owner id longer than %d characters", name,
+                 BPTEE_SECRET_OWNER_MAX);
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&st->lock);
+    struct secret *s = store_find(st, name, NULL);
+    r = s ? revoke_locked(s, version, owner) : fail(BPTEE_ENOTFOUND, "secret not found: %s", name);
+    pthread_mutex_unlock(&st->lock);
+    return r;
+}
+
+int bptee_secret_store_owner(struct bptee_secret_store *st, const char *name, char *out,
+                             size_t cap)
+{
+    int r = st && out && cap > BPTEE_SECRET_OWNER_MAX
+                ? secret_name_check(name)
+                : fail(BPTEE_EINVAL, "secret store: missing store or output");
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&st->lock);
+    const struct secret *s = store_find(st, name, NULL);
+    if (s)
+        strcpy(out, s->owner);
+    else
+        r = fail(BPTEE_ENOTFOUND, "secret not found: %s", name);
     pthread_mutex_unlock(&st->lock);
     return r;
 }

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The secrets endpoints (docs/agent.md): POST /v1/secrets stores or rotates a sealed secret,
+ * DELETE /v1/secrets/NAME revokes one, GET /v1/secrets/NAME says which version is stored (never
+ * the bytes). Writes are admitted by agent_owners.c (owner signature, rights, version) before
+ * anything is opened or changed; a refused write keeps the stored value. Every request that
+ * names a session uses it up, whatever its outcome: one try per offer. */
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/agent_daemon.h"
+
+/* Take a session out of the service (and its offer record) without opening anything. */
+static void burn_session(struct agent *a, const char *session_id)
+{
+    struct bptee_session *s = NULL;
+    char digest[BPTEE_DIGEST_HEX_SIZE];
+    if (!session_id)
+        return;
+    agent_offers_take(a->offers, session_id, digest);
+    if (bptee_auth_service_consume(a->auth, session_id, &s) == 0)
+        bptee_session_free(s);
+}
+
+static void result_reply(struct api_reply *out, const char *digest, const char *fingerprint)
+{
+    struct bptee_sealed_secret_result r = {.success = true,
+                                           .attestation_digest = (char *)digest,
+                                           .key_fingerprint = (char *)fingerprint};
+    char *json = NULL;
+    if (bptee_sealed_secret_result_to_json(&r, 0, &json) < 0)
+        return api_fail_reply(out, 500, NULL);
+    out->status = 200;
+    out->body = json;
+}
+
+/* Put the opened plaintext in the store and on record. */
+static int store_secret(struct agent *a, const struct bptee_provision_request *req,
+                        const struct owner_write *w, const uint8_t *data, size_t len,
+                        struct api_reply *out)
+{
+    struct bptee_secret_info before;
+    bool existed = bptee_secret_store_info(a->store, req->name, &before) == 0;
+    BPTEE_OPTS(bptee_secret_put_opts, o, .version = req->version ? req->version : 1,
+               .allow_measurements = (const char *const *)req->allow_measurements,
+               .n_allow_measurements = req->n_allow_measurements, .allow_uids = req->allow_uids,
+               .n_allow_uids = req->n_allow_uids, .owner = req->owner);
+    int rc = bptee_secret_store_put(a->store, req->name, data, len, &o);
+    if (rc < 0) { /* a concurrent write got there first, or the store refused */
+        api_fail_reply(out, api_status_of(rc), NULL);
+        owners_refused(a, w, bptee_last_error());
+        return rc;
+    }
+    struct bptee_audit_entry e = {.event = existed ? BPTEE_AUDIT_ROTATE : BPTEE_AUDIT_PROVISION,
+                                  .name = req->name, .version = o.version, .owner = req->owner,
+                                  .detail = req->owner ? NULL : "unsigned (owners open)"};
+    agent_audit(a, &e);
+    agent_log("secret %s %s (version %llu%s%s%s)", req->name, existed ? "rotated" : "stored",
+              (unsigned long long)o.version, req->owner ? ", owner " : "",
+              req->owner ? req->owner : "",
+              req->n_allow_measurements || req->n_allow_uids ? ", allow list" : "");
+    return 0;
+}
+
+static void open_and_store(struct agent *a, const struct bptee_provision_request *req,
+                           const struct owner_write *w, struct api_reply *out)
+{
+    char fingerprint[BPTEE_DIGEST_HEX_SIZE], digest[BPTEE_DIGEST_HEX_SIZE] = "";
+    size_t plain_len = 0, ct = req->payload->ciphertext_len;
+    size_t cap = ct > BPTEE_SEAL_TAG_LEN ? ct - BPTEE_SEAL_TAG_LEN : 1;
+    uint8_t *plain = sodium_malloc(cap); /* guarded, locked; wiped by sodium_free */
+    if (!plain) {
+        burn_session(a, req->payload->session_id);
+        return api_error(out, 500, "out of locked memory for the secret");
+    }
+    int rc = bptee_auth_service_open(a->auth, req->payload, plain, cap, &plain_len, fingerprint);
+    /* the session is gone now, opened or not */
+    agent_offers_take(a->offers, req->payload->session_id, digest);
+    if (rc < 0) {
+        api_fail_reply(out, api_status_of(rc), NULL);
+        agent_log("secret %s refused: %s", req->name, bptee_last_error());
+        owners_refused(a, w, bptee_last_error());
+    } else if (store_secret(a, req, w, plain, plain_len, out) == 0) {
+        result_reply(out, digest, fingerprint);
+    }
+    sodium_free(plain);
+}
+
+void api_secrets_post(struct agent *a, const char *body, size_t len, struct api_reply *out)
+{
+    struct bptee_provision_request *req = NULL;
+    int rc = bptee_provision_request_from_json(body, len, &req);
+    if (rc < 0)
+        return api_fail_reply(out, rc == BPTEE_ELIMIT ? 413 : 400, NULL);
+    struct owner_write w = {.op = BPTEE_OWNER_OP_PROVISION,
+                            .name = req->name,
+                            .session_id = req->payload->session_id,
+                            .owner = req->owner,
+                            .signature = req->has_signature ? req->signature : NULL,
+                            .version = req->version};
+    if (bptee_sealed_payload_digest(req->payload, w.payload_digest) < 0) {
+        api_fail_reply(out, 400, NULL);
+        burn_session(a, w.session_id);
+    } else if (owners_admit(a, &w, out) < 0) {
+        burn_session(a, w.session_id);
+    } else {
+        open_and_store(a, req, &w, out);
+    }
+    bptee_provision_request_free(req);
+}
+
+/* ---- /v1/secrets/NAME */
+
+static void serve_metadata(struct agent *a, const char *name, struct api_reply *out)
+{
+    struct bptee_secret_info info;
+    char owner[BPTEE_SECRET_OWNER_MAX + 1] = "";
+    if (bptee_secret_store_info(a->store, name, &info) < 0 ||
+        bptee_secret_store_owner(a->store, name, owner, sizeof owner) < 0)
+        return api_fail_reply(out, 404, NULL);
+    json_t *o = json_pack("{s:s, s:I, s:b}", "name", name, "version",
+                          (json_int_t)(info.version > INT64_MAX ? INT64_MAX : info.version),
+                          "revoked", info.revoked);
+    if (o && owner[0])
+        json_object_set_new(o, "owner", json_string(owner));
+    out->body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    out->status = 200;
+    if (!out->body)
+        api_error(out, 500, "out of memory");
+}
+
+static void revoke_reply(struct api_reply *out, const char *name, uint64_t version)
+{
+    json_t *o = json_pack("{s:s, s:I, s:b}", "name", name, "version", (json_int_t)version,
+                          "revoked", 1);
+    out->body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    out->status = 200;
+    if (!out->body)
+        api_error(out, 500, "out of memory");
+}
+
+static void serve_revoke(struct agent *a, const char *name, const char *body, size_t len,
+                         struct api_reply *out)
+{
+    struct bptee_revoke_request *req = NULL;
+    struct bptee_secret_info info;
+    int rc = bptee_revoke_request_from_json(body, len, &req);
+    if (rc < 0)
+        return api_fail_reply(out, rc == BPTEE_ELIMIT ? 413 : 400, NULL);
+    struct owner_write w = {.op = BPTEE_OWNER_OP_REVOKE, .name = name,
+                            .session_id = req->session_id, .owner = req->owner,
+                            .signature = req->has_signature ? req->signature : NULL,
+                            .version = req->version};
+    rc = owners_admit(a, &w, out);
+    burn_session(a, req->session_id); /* admitted or not: one try per offer */
+    if (rc == 0)
+        rc = bptee_secret_store_revoke_at(a->store, name, req->version, req->owner);
+    if (rc < 0 && !out->body) {
+        api_fail_reply(out, api_status_of(rc), NULL);
+        owners_refused(a, &w, bptee_last_error());
+    }
+    if (rc == 0 && bptee_secret_store_info(a->store, name, &info) == 0) {
+        struct bptee_audit_entry e = {.event = BPTEE_AUDIT_REVOKE, .name = name,
+                                      .version = info.version, .owner = req->owner,
+                                      .detail = req->owner ? NULL : "unsigned (owners open)"};
+        agent_audit(a, &e);
+        agent_log("secret %s revoked (version %llu%s%s); its bytes are wiped", name,
+                  (unsigned long long)info.version, req->owner ? ", owner " : "",
+                  req->owner ? req->owner : "");
+        revoke_reply(out, name, info.version);
+    }
+    bptee_revoke_request_free(req);
+}
+
+void api_secret_item(struct agent *a, const char *method, const char *name, const char *body,
+                     size_t len, struct api_reply *out)
+{
+    char what[200];
+    size_t n = strlen(name);
+    bool ok = n > 0 && n <= BPTEE_SECRET_NAME_MAX && strcmp(name, ".") && strcmp(name, "..") &&
+              strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+    if (!ok) {
+        snprintf(what, sizeof what, "not a secret name: %.130s", name);
+        return api_error(out, 404, what);
+    }
+    if (!strcmp(method, "GET"))
+        serve_metadata(a, name, out);
+    else
+        serve_revoke(a, name, body, len, out);
+}
