@@ -101,9 +101,11 @@ static int read_owner(json_t *e, size_t i, struct bptee_owners *o)
         if (!strcmp(o->owners[k].id, json_string_value(id)))
             return fail(BPTEE_EPARSE, "%s.id: owner '%s' is listed twice", what, o->owners[k].id);
     struct owner *ow = &o->owners[o->n_owners];
-    strcpy(ow->id, json_string_value(id));
-    strcat(what, ".public_key");
-    if ((rc = read_public_key(pk, what, ow->public_key)) < 0)
+    /* bptee_owner_id_check bounded the id to BPTEE_OWNER_ID_MAX characters. */
+    snprintf(ow->id, sizeof ow->id, "%s", json_string_value(id));
+    char key_what[80];
+    snprintf(key_what, sizeof key_what, "%s.public_key", what);
+    if ((rc = read_public_key(pk, key_what, ow->public_key)) < 0)
         return rc;
     o->n_owners++;
     return 0;
