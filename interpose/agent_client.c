@@ -3,8 +3,11 @@
  * plain libc: the interposer must not link libbptee (DESIGN.md contract 9). One connection per
  * request: a connection shared across fork would mix the replies of parent and child, and the
  * agent serves a bounded number of connections, which long-lived jobs must not hold.
- *   request  "SECRET <name>[ job=<job-id>]\n"
- *   reply    "OK <size> <version>\n" with the sealed memfd attached by SCM_RIGHTS
+ *   request  "SECRET <name>[ job=<job-id>] slot\n"
+ *   reply    "OK <size> <version> <slot>\n" with the sealed memfd and the version page
+ *            attached by SCM_RIGHTS ("OK <size> <version>\n" and the memfd alone when the
+ *            agent has no page; an agent that predates it answers "ERR parse": ask again
+ *            without "slot")
  *         or "ERR <kind> <reason>\n"
  *   request  "VERSION <name>\n"
  *   reply    "OK <version>\n" or "ERR <kind> <reason>\n" */
@@ -79,9 +82,9 @@ static int send_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
-/* Keep the first descriptor that arrives; close any other (a confused or hostile agent must
- * not leak descriptors into the job). */
-static void take_fds(struct msghdr *msg, int *passed)
+/* Keep the first two descriptors that arrive; close any other (a confused or hostile agent
+ * must not leak descriptors into the job). */
+static void take_fds(struct msghdr *msg, int passed[2])
 {
     for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
@@ -90,8 +93,10 @@ static void take_fds(struct msghdr *msg, int *passed)
         for (size_t i = 0; i < n; i++) {
             int fd;
             memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-            if (*passed < 0)
-                *passed = fd;
+            if (passed[0] < 0)
+                passed[0] = fd;
+            else if (passed[1] < 0)
+                passed[1] = fd;
             else
                 close(fd);
         }
@@ -99,7 +104,8 @@ static void take_fds(struct msghdr *msg, int *passed)
 }
 
 /* Read the reply line (until "\n"), collecting a passed descriptor. Returns its length. */
-static ssize_t read_reply(int sock, char *line, size_t cap, int *passed, char *reason, size_t rcap)
+static ssize_t read_reply(int sock, char *line, size_t cap, int passed[2], char *reason,
+                          size_t rcap)
 {
     size_t used = 0;
     while (used < cap - 1 && !memchr(line, '\n', used)) {
@@ -169,31 +175,59 @@ static int is_err(const char *line)
     return strncmp(line, "ERR", 3) == 0 && (line[3] == ' ' || line[3] == '\0');
 }
 
-/* "OK <size> <version>" (size NULL: "OK <version>", VERSION's reply). */
-static int parse_reply(const char *line, uint64_t *size, uint64_t *version, char *reason,
-                       size_t cap)
+/* "OK <size> <version>[ <slot>]" (size NULL: "OK <version>", VERSION's reply). */
+static int parse_reply(const char *line, uint64_t *size, uint64_t *version, uint32_t *slot,
+                       char *reason, size_t cap)
 {
     const char *p = line + 3;
+    uint64_t v = BP_NO_SLOT;
     if (is_err(line)) {
         agent_refusal(line[3] ? line + 4 : "", reason, cap);
         return -1;
     }
     if (strncmp(line, "OK ", 3) != 0 || (size && (parse_u64(&p, size) < 0 || *p++ != ' ')) ||
-        parse_u64(&p, version) < 0 || *p != '\0') {
+        parse_u64(&p, version) < 0 || (slot && *p == ' ' && (p++, parse_u64(&p, &v) < 0)) ||
+        *p != '\0' || (v != BP_NO_SLOT && v >= BP_PAGE_SLOTS)) {
         return failf(reason, cap, "agent: malformed reply to %s", size ? "SECRET" : "VERSION");
     }
+    if (slot)
+        *slot = (uint32_t)v;
     return 0;
 }
 
-/* Send one request line and read the reply line (and any descriptor). */
-static int exchange(const char *socket_path, const char *req, size_t n, char *line, size_t lcap,
-                    int *passed, char *reason, size_t cap)
+/* The request line with two descriptors on its first byte, the rest after. */
+static int send_with_fds(int sock, const char *buf, size_t len, const int fds[2])
+{
+    union {
+        char buf[CMSG_SPACE(2 * sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = {(void *)buf, 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                         .msg_controllen = sizeof ctl.buf};
+    memset(&ctl, 0, sizeof ctl);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, 2 * sizeof(int));
+    ssize_t n;
+    do
+        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n == 1 ? send_all(sock, buf + 1, len - 1) : -1;
+}
+
+/* Send one request line (with two descriptors when fds is not NULL) and read the reply line
+ * (and any descriptor). */
+static int exchange_fds(const char *socket_path, const char *req, size_t n, const int *fds,
+                        char *line, size_t lcap, int passed[2], char *reason, size_t cap)
 {
     int sock = agent_connect(socket_path, reason, cap);
     if (sock < 0)
         return -1;
     int rc = -1;
-    if (send_all(sock, req, n) < 0)
+    if ((fds ? send_with_fds(sock, req, n, fds) : send_all(sock, req, n)) < 0)
         reasonf(reason, cap, "agent socket write", errno);
     else if (read_reply(sock, line, lcap, passed, reason, cap) >= 0)
         rc = 0;
@@ -201,43 +235,96 @@ static int exchange(const char *socket_path, const char *req, size_t n, char *li
     return rc;
 }
 
+static int exchange(const char *socket_path, const char *req, size_t n, char *line, size_t lcap,
+                    int passed[2], char *reason, size_t cap)
+{
+    return exchange_fds(socket_path, req, n, NULL, line, lcap, passed, reason, cap);
+}
+
+static void close_passed(int passed[2])
+{
+    for (int i = 0; i < 2; i++)
+        if (passed[i] >= 0)
+            close(passed[i]);
+}
+
 int bp_agent_version(const char *socket_path, const char *name, uint64_t *version, char *reason,
                      size_t cap)
 {
     char req[BP_NAME_MAX + 16], line[LINE_MAX_BYTES + 1];
-    int passed = -1, saved = errno;
+    int passed[2] = {-1, -1}, saved = errno;
     int n = snprintf(req, sizeof req, "VERSION %s\n", name);
-    int rc = exchange(socket_path, req, (size_t)n, line, sizeof line, &passed, reason, cap);
-    if (passed >= 0) /* VERSION never carries a descriptor */
-        close(passed);
+    int rc = exchange(socket_path, req, (size_t)n, line, sizeof line, passed, reason, cap);
+    close_passed(passed); /* VERSION never carries a descriptor */
     /* An agent that predates VERSION: it cannot rotate either, so the copy held is current. */
     if (rc == 0 && is_err(line) && !strncmp(line + 3, " unsupported", 12))
         rc = BP_AGENT_OLD;
     else if (rc == 0)
-        rc = parse_reply(line, NULL, version, reason, cap);
+        rc = parse_reply(line, NULL, version, NULL, reason, cap);
     errno = saved;
     return rc;
 }
 
-int bp_agent_fetch(const char *socket_path, const char *name, int *fd, uint64_t *size,
-                   uint64_t *version, char *reason, size_t cap)
+/* An agent that predates the version page refuses the "slot" word; ask it the old way. */
+static int no_slot_word;
+
+static int fetch_once(const char *socket_path, const char *name, struct bp_fetched *out,
+                      int *passed, char *line, char *reason, size_t cap)
 {
-    char req[BP_NAME_MAX + BP_JOB_ID_MAX + 32], line[LINE_MAX_BYTES + 1];
-    int passed = -1, saved = errno;
-    int n = snprintf(req, sizeof req, "SECRET %s%s%s\n", name, bp_cfg.job_id[0] ? " job=" : "",
-                     bp_cfg.job_id);
-    int rc = -1;
-    if (exchange(socket_path, req, (size_t)n, line, sizeof line, &passed, reason, cap) == 0 &&
-        parse_reply(line, size, version, reason, cap) == 0) {
-        if (passed < 0)
-            snprintf(reason, cap, "agent answered OK without a descriptor");
-        else
-            rc = 0;
+    char req[BP_NAME_MAX + BP_JOB_ID_MAX + 40];
+    int want = !__atomic_load_n(&no_slot_word, __ATOMIC_RELAXED);
+    int n = snprintf(req, sizeof req, "SECRET %s%s%s%s\n", name, bp_cfg.job_id[0] ? " job=" : "",
+                     bp_cfg.job_id, want ? " slot" : "");
+    if (exchange(socket_path, req, (size_t)n, line, LINE_MAX_BYTES + 1, passed, reason, cap) < 0)
+        return -1;
+    if (want && !strncmp(line, "ERR parse", 9)) {
+        close_passed(passed);
+        passed[0] = passed[1] = -1;
+        __atomic_store_n(&no_slot_word, 1, __ATOMIC_RELAXED);
+        return 1;
     }
-    if (rc < 0 && passed >= 0)
-        close(passed);
-    if (rc == 0)
-        *fd = passed;
+    return parse_reply(line, &out->size, &out->version, &out->slot, reason, cap);
+}
+
+int bp_agent_fetch(const char *socket_path, const char *name, struct bp_fetched *out,
+                   char *reason, size_t cap)
+{
+    char line[LINE_MAX_BYTES + 1];
+    int passed[2] = {-1, -1}, saved = errno;
+    int rc = fetch_once(socket_path, name, out, passed, line, reason, cap);
+    if (rc == 1)
+        rc = fetch_once(socket_path, name, out, passed, line, reason, cap);
+    if (rc == 0 && passed[0] < 0)
+        rc = failf(reason, cap, "agent answered OK without a descriptor");
+    if (rc == 0 && out->slot != BP_NO_SLOT && passed[1] < 0)
+        out->slot = BP_NO_SLOT; /* a slot without its page is of no use */
+    if (rc < 0) {
+        close_passed(passed);
+    } else {
+        out->fd = passed[0];
+        out->page_fd = out->slot != BP_NO_SLOT ? passed[1] : -1;
+        if (out->slot == BP_NO_SLOT && passed[1] >= 0)
+            close(passed[1]);
+    }
+    errno = saved;
+    return rc < 0 ? -1 : 0;
+}
+
+int bp_agent_result(const char *socket_path, const char *job_id, int file, int dir,
+                    char *reason, size_t cap)
+{
+    char req[BP_JOB_ID_MAX + 16], line[LINE_MAX_BYTES + 1];
+    int passed[2] = {-1, -1}, fds[2] = {file, dir}, saved = errno;
+    int n = snprintf(req, sizeof req, "RESULT %s\n", job_id);
+    int rc = exchange_fds(socket_path, req, (size_t)n, fds, line, sizeof line, passed, reason,
+                          cap);
+    close_passed(passed); /* RESULT's reply carries no descriptor */
+    if (rc == 0 && is_err(line)) {
+        agent_refusal(line[3] ? line + 4 : "", reason, cap);
+        rc = -1;
+    } else if (rc == 0 && strcmp(line, "OK") != 0) {
+        rc = failf(reason, cap, "agent: malformed reply to RESULT");
+    }
     errno = saved;
     return rc;
 }

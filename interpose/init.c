@@ -138,6 +138,7 @@ static void read_config(void)
     }
     if (fds && bp_spec_parse_fds(fds, err, sizeof err) < 0)
         config_fail("BPTEE_SECRET_FDS", err);
+    bp_result_init();
 }
 
 static void init_once(void)

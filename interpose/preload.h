@@ -111,6 +111,8 @@ struct bp_secret {
     uint64_t version;  /* the secret's version fd holds */
     int version_known; /* 0: a handed-down memfd whose label names no version */
     int reported;      /* the fail-closed line was written */
+    uint32_t slot;     /* the name's word in the version page (valid when page_gen matches) */
+    unsigned page_gen; /* the page mapping slot refers to; 0: none, ask VERSION */
 };
 
 struct bp_config {
@@ -177,16 +179,34 @@ void bp_secret_atfork_parent(void);
 void bp_secret_atfork_child(void);
 
 /* ---- the agent's job socket (agent_client.c) */
-/* SECRET name over the socket: a sealed memfd (O_CLOEXEC), its size and version, or -1 with a
- * reason. */
-int bp_agent_fetch(const char *socket_path, const char *name, int *fd, uint64_t *size,
-                   uint64_t *version, char *reason, size_t cap);
+/* The version page (docs/protocol.md): BP_PAGE_SLOTS 64-bit words, one per secret name. */
+#define BP_PAGE_SLOTS 4096u
+#define BP_NO_SLOT UINT32_MAX
+/* What SECRET brings back. */
+struct bp_fetched {
+    int fd;         /* the sealed memfd (O_CLOEXEC) */
+    uint64_t size, version;
+    uint32_t slot;  /* BP_NO_SLOT: the agent gave no version page */
+    int page_fd;    /* the version page (read-only, O_CLOEXEC), -1 without */
+};
+/* SECRET name over the socket (asking for the version page too), or -1 with a reason. */
+int bp_agent_fetch(const char *socket_path, const char *name, struct bp_fetched *out,
+                   char *reason, size_t cap);
 /* VERSION name: the agent's current version of the secret. 0; BP_AGENT_OLD when the agent does
  * not know the command (it predates rotation); -1 with a reason otherwise (refused, revoked,
  * unreachable). */
 #define BP_AGENT_OLD 1
 int bp_agent_version(const char *socket_path, const char *name, uint64_t *version, char *reason,
                      size_t cap);
+
+/* RESULT job-id with the result file and its directory by SCM_RIGHTS: 0 when the agent
+ * attested it, -1 with a reason. */
+int bp_agent_result(const char *socket_path, const char *job_id, int file, int dir,
+                    char *reason, size_t cap);
+
+/* ---- results of jobs started by hand (result.c) */
+/* Read BPTEE_RESULT_FILE and register the exit handler; at initialisation. */
+void bp_result_init(void);
 
 /* ---- raw fallbacks while initialising */
 int bp_raw_openat(int dirfd, const char *path, int flags, mode_t mode);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The secret cache: each declared secret's sealed memfd, handed down or fetched from the agent
  * at first use, and kept (also by fork children) while it is the agent's current version.
- * Every later use asks the agent, in one short VERSION round trip, whether it still is: a
- * rotated secret is fetched again, so the next open returns the new content (descriptors
- * opened before keep the old one: memfds never change), and a revoked one fails closed.
+ * Every later use checks that it still is: in the agent's version page (a read-only shared
+ * mapping the agent updates on every provision, rotation and revocation: one memory load), or,
+ * for a secret without a slot, by asking the agent in one short VERSION round trip. A rotated
+ * secret is fetched again, so the next open returns the new content (descriptors opened
+ * before keep the old one: memfds never change), and a revoked one fails closed.
  * Each open of a secret reopens /proc/self/fd/N, which gives a new open file description with
  * its own offset, as a file would (dup and SCM_RIGHTS would share one). The lock is taken only
  * here, on the secret path; failing to provide a secret fails closed (EACCES) with one stderr
@@ -13,6 +15,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +25,37 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 /* The process whose descriptor table the cached fds belong to. A vfork child shares our
  * memory but not our descriptors: what it fetches it keeps to itself. */
 static pid_t cache_pid;
+/* The agent's version page, mapped read-only; page_gen counts mappings (a restarted agent
+ * hands out a new page), so a slot is only read in the mapping it was given for. */
+static const uint64_t *page;
+static dev_t page_dev;
+static ino_t page_ino;
+static unsigned page_gen;
+
+#define PAGE_BYTES (BP_PAGE_SLOTS * sizeof(uint64_t))
+
+/* Take the page that came with a fetch (closing the descriptor): the current generation, or 0
+ * when it cannot be mapped (the secret is then checked by VERSION). Caller holds the lock. */
+static unsigned adopt_page(int fd)
+{
+    struct stat st;
+    unsigned gen = 0;
+    if (fstat(fd, &st) == 0 && page && st.st_dev == page_dev && st.st_ino == page_ino) {
+        gen = page_gen;
+    } else if (fstat(fd, &st) == 0 && (uint64_t)st.st_size >= PAGE_BYTES) {
+        void *map = mmap(NULL, PAGE_BYTES, PROT_READ, MAP_SHARED, fd, 0);
+        if (map != MAP_FAILED) {
+            if (page) /* every reader holds the lock: nobody is looking at the old one */
+                munmap((void *)page, PAGE_BYTES);
+            page = map;
+            page_dev = st.st_dev;
+            page_ino = st.st_ino;
+            gen = ++page_gen;
+        }
+    }
+    close(fd);
+    return gen;
+}
 
 int bp_secret_fail(size_t idx, const char *reason)
 {
@@ -32,20 +66,46 @@ int bp_secret_fail(size_t idx, const char *reason)
     return -1;
 }
 
-/* "/proc/self/fd/N" without snprintf: this is on every open of a secret. */
-static void set_proc(struct bp_ref *ref)
+/* "/proc/PID/fd/" of the cache's process when /proc shows our own pid namespace ("" if not):
+ * it skips resolving the /proc/self link, a tenth of a reopen. */
+static char pid_prefix[24];
+
+static size_t put_decimal(char *out, unsigned long v)
 {
-    static const char prefix[] = "/proc/self/fd/";
-    char digits[12];
+    char digits[24];
     size_t n = 0;
-    unsigned int v = (unsigned int)ref->fd;
     do
         digits[n++] = (char)('0' + v % 10);
     while ((v /= 10) != 0);
-    memcpy(ref->proc, prefix, sizeof prefix - 1);
     for (size_t i = 0; i < n; i++)
-        ref->proc[sizeof prefix - 1 + i] = digits[n - 1 - i];
-    ref->proc[sizeof prefix - 1 + n] = '\0';
+        out[i] = digits[n - 1 - i];
+    return n;
+}
+
+/* Is /proc/self our pid (not another namespace's /proc)? Then set pid_prefix. */
+static void set_pid_prefix(void)
+{
+    char link[24], want[24];
+    pid_t pid = getpid();
+    ssize_t n = readlink("/proc/self", link, sizeof link - 1);
+    size_t w = put_decimal(want, (unsigned long)pid);
+    pid_prefix[0] = '\0';
+    if (n != (ssize_t)w || memcmp(link, want, w) != 0)
+        return;
+    memcpy(pid_prefix, "/proc/", 6);
+    memcpy(pid_prefix + 6, want, w);
+    memcpy(pid_prefix + 6 + w, "/fd/", 5);
+}
+
+/* "/proc/self/fd/N" (or "/proc/PID/fd/N" in the cache's own process) without snprintf: this
+ * is on every open of a secret. A vfork child shares our memory, not our descriptors: getpid
+ * tells it apart. */
+static void set_proc(struct bp_ref *ref)
+{
+    const char *prefix = pid_prefix[0] && getpid() == cache_pid ? pid_prefix : "/proc/self/fd/";
+    size_t len = strlen(prefix);
+    memcpy(ref->proc, prefix, len);
+    ref->proc[len + put_decimal(ref->proc + len, (unsigned int)ref->fd)] = '\0';
 }
 
 /* Is the cached descriptor still the memfd we took? The job may have closed it and opened
@@ -57,10 +117,10 @@ static int cached_valid(const struct bp_secret *s)
     return fstat(s->fd, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino;
 }
 
-static int fetch(size_t idx, struct bp_ref *ref, uint64_t *version, char *reason, size_t cap)
+static int fetch(size_t idx, struct bp_ref *ref, struct bp_fetched *got, char *reason,
+                 size_t cap)
 {
     struct bp_secret *s = &bp_cfg.secrets[idx];
-    uint64_t size;
     off_t real_size;
     if (!bp_cfg.socket[0]) {
         snprintf(reason, cap, "%s",
@@ -68,20 +128,24 @@ static int fetch(size_t idx, struct bp_ref *ref, uint64_t *version, char *reason
                                 : "no agent socket (BPTEE_AGENT_SOCKET)");
         return -1;
     }
-    if (bp_agent_fetch(bp_cfg.socket, s->name, &ref->fd, &size, version, reason, cap) < 0)
+    if (bp_agent_fetch(bp_cfg.socket, s->name, got, reason, cap) < 0)
         return -1;
-    if (bp_memfd_check(ref->fd, &ref->dev, &ref->ino, &real_size, reason, cap) < 0) {
-        close(ref->fd);
-        return -1;
-    }
-    if ((uint64_t)real_size != size) {
+    ref->fd = got->fd;
+    int bad = bp_memfd_check(ref->fd, &ref->dev, &ref->ino, &real_size, reason, cap) < 0;
+    if (!bad && (uint64_t)real_size != got->size) {
         snprintf(reason, cap, "agent announced %llu bytes, its memfd holds %lld",
-                 (unsigned long long)size, (long long)real_size);
+                 (unsigned long long)got->size, (long long)real_size);
+        bad = 1;
+    }
+    if (bad) {
         close(ref->fd);
+        if (got->page_fd >= 0)
+            close(got->page_fd);
         return -1;
     }
-    bp_debug("secret '%s' version %llu fetched from the agent (%llu bytes)", s->name,
-             (unsigned long long)*version, (unsigned long long)size);
+    bp_debug("secret '%s' version %llu fetched from the agent (%llu bytes, slot %ld)", s->name,
+             (unsigned long long)got->version, (unsigned long long)got->size,
+             got->slot == BP_NO_SLOT ? -1L : (long)got->slot);
     return 0;
 }
 
@@ -99,6 +163,8 @@ static void drop_cached(struct bp_secret *s)
 static int check_current(struct bp_secret *s, char *reason, size_t cap)
 {
     uint64_t v = 0;
+    if (s->page_gen && s->page_gen == page_gen) /* acquire: pairs with the agent's release */
+        return __atomic_load_n(&page[s->slot], __ATOMIC_ACQUIRE) != s->version;
     int rc = bp_agent_version(bp_cfg.socket, s->name, &v, reason, cap);
     if (rc == BP_AGENT_OLD)
         return 0;
@@ -115,7 +181,7 @@ static int check_current(struct bp_secret *s, char *reason, size_t cap)
 static int acquire_locked(size_t idx, struct bp_ref *ref, char *reason, size_t cap)
 {
     struct bp_secret *s = &bp_cfg.secrets[idx];
-    uint64_t version = 0;
+    struct bp_fetched got = {.fd = -1, .page_fd = -1, .slot = BP_NO_SLOT};
     if (s->fd >= 0 && !cached_valid(s))
         s->fd = -1; /* not ours any more: forget, never close the job's file */
     int current = s->fd >= 0 && bp_cfg.socket[0] ? check_current(s, reason, cap) : 0;
@@ -127,16 +193,20 @@ static int acquire_locked(size_t idx, struct bp_ref *ref, char *reason, size_t c
         *ref = (struct bp_ref){.fd = s->fd, .dev = s->dev, .ino = s->ino};
         return 0;
     }
-    if (fetch(idx, ref, &version, reason, cap) < 0)
+    if (fetch(idx, ref, &got, reason, cap) < 0)
         return -1; /* a newer version that cannot be had is not served stale */
+    /* A vfork child shares our memory: the mapping is both of ours, so it may update it. */
+    unsigned gen = got.page_fd >= 0 ? adopt_page(got.page_fd) : 0;
     ref->owned = getpid() != cache_pid;
     if (!ref->owned) {
         drop_cached(s); /* the old version: descriptors opened on it keep it */
         s->fd = ref->fd;
         s->dev = ref->dev;
         s->ino = ref->ino;
-        s->version = version;
+        s->version = got.version;
         s->version_known = 1;
+        s->slot = got.slot;
+        s->page_gen = gen;
     }
     return 0;
 }
@@ -227,6 +297,7 @@ int bp_secret_open(size_t idx, int flags)
 void bp_secret_cache_init(void)
 {
     cache_pid = getpid();
+    set_pid_prefix();
 }
 
 void bp_secret_atfork_prepare(void)
@@ -243,5 +314,6 @@ void bp_secret_atfork_parent(void)
 void bp_secret_atfork_child(void)
 {
     cache_pid = getpid();
+    set_pid_prefix();
     pthread_mutex_unlock(&lock);
 }

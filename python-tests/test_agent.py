@@ -732,7 +732,7 @@ class JobRequest(ctypes.Structure):
     _fields_ = [("cmd", c_int), ("name", ctypes.c_char * 129), ("job_id", ctypes.c_char * 129),
                 ("result_sha256", ctypes.c_uint8 * 32), ("has_argv_sha256", ctypes.c_bool),
                 ("argv_sha256", ctypes.c_uint8 * 32), ("has_for_measurement", ctypes.c_bool),
-                ("for_measurement", ctypes.c_uint8 * 32)]
+                ("for_measurement", ctypes.c_uint8 * 32), ("want_slot", ctypes.c_bool)]
 
 
 class JobReply(ctypes.Structure):
@@ -741,7 +741,8 @@ class JobReply(ctypes.Structure):
                 ("signature", ctypes.c_uint8 * 64), ("measurement", ctypes.c_uint8 * 32),
                 ("result_sha256", ctypes.c_uint8 * 32), ("argv_sha256", ctypes.c_uint8 * 32),
                 ("length", ctypes.c_uint64), ("public_key", ctypes.c_uint8 * 32),
-                ("protocol", ctypes.c_uint32)]
+                ("protocol", ctypes.c_uint32), ("has_slot", ctypes.c_bool),
+                ("slot", ctypes.c_uint32)]
 
 
 req_parse = B.fn("bptee_job_request_parse", c_int, c_char_p, c_size_t, POINTER(JobRequest))
@@ -802,6 +803,53 @@ def test_job_request_format_refuses_bad_fields():
     assert req_format(ctypes.byref(r), out, 600, ctypes.byref(n)) < 0
     r = JobRequest(cmd=CMD["SECRET"], name=b"ok")
     assert format_request(r) == b"SECRET ok\n"
+
+
+def test_job_secret_slot_word_round_trips():
+    r = JobRequest()
+    line = b"SECRET db job=j-1 slot\n"
+    check(req_parse(line, len(line), ctypes.byref(r)))
+    assert r.want_slot and r.job_id == b"j-1" and r.name == b"db"
+    assert format_request(r) == line
+    line = b"SECRET db\n"
+    check(req_parse(line, len(line), ctypes.byref(r)))
+    assert not r.want_slot
+    for bad in (b"SECRET slot slot extra\n", b"SECRET db slot job=j\n", b"SECRET db slots\n"):
+        assert req_parse(bad, len(bad), ctypes.byref(r)) < 0, bad
+    rep = JobReply()
+    line = b"OK 7 3 12\n"
+    check(rep_parse(CMD["SECRET"], line, len(line), ctypes.byref(rep)))
+    assert rep.has_slot and rep.slot == 12 and rep.version == 3
+    out, n = ctypes.create_string_buffer(600), c_size_t()
+    check(rep_format(ctypes.byref(rep), out, 600, ctypes.byref(n)))
+    assert out.raw[:n.value] == line
+    for bad in (b"OK 7 3 4096\n", b"OK 7 3 x\n", b"OK 7 3 1 2\n"):
+        assert rep_parse(CMD["SECRET"], bad, len(bad), ctypes.byref(rep)) < 0, bad
+
+
+def test_job_result_request_codec():
+    r = JobRequest()
+    line = b"RESULT job-7\n"
+    check(req_parse(line, len(line), ctypes.byref(r)))
+    assert r.cmd == 7 and r.job_id == b"job-7"
+    assert format_request(r) == line
+    for bad in (b"RESULT\n", b"RESULT a b\n", b"RESULT a/b\n"):
+        assert req_parse(bad, len(bad), ctypes.byref(r)) < 0, bad
+    rep = JobReply()
+    check(rep_parse(7, b"OK\n", 3, ctypes.byref(rep)))
+    assert rep_parse(7, b"OK 1\n", 5, ctypes.byref(rep)) < 0
+
+
+def test_job_result_needs_its_descriptors(agent):
+    c = JobClient(agent.sock)
+    line, fds = c.call("RESULT job-1")
+    assert line.startswith("ERR invalid RESULT needs two descriptors") and not fds
+    with open(agent.log_path) as f:  # a regular file but no directory
+        c.s.sendmsg([b"RESULT job-1\n"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                           array.array("i", [f.fileno(), f.fileno()]))])
+        line, fds = c.read_line()
+    assert line.startswith("ERR invalid RESULT needs the result file") and not fds
+    c.close()
 
 
 def test_job_reply_round_trip_and_errors():

@@ -112,7 +112,9 @@ def fake():
     shutil.rmtree(d)
 
 
-def test_rotation_with_the_fake_agent(tmp_path, fake):
+@pytest.mark.parametrize("slots", [True, False], ids=["version-page", "version-requests"])
+def test_rotation_with_the_fake_agent(tmp_path, fake, slots):
+    fake.slots = slots  # False: an agent from before the version page
     path = tmp_path / "k"
     fake.put("k", b"one", version=1)
     job = Job(path, preload_env([("k", path)], fake))
@@ -126,14 +128,19 @@ def test_rotation_with_the_fake_agent(tmp_path, fake):
     job.go()
     assert job.step() == ["C", "EACCES", "EACCES", b"one".hex()]
     assert job.finish() == f"bptee: secret 'k' ({path}): agent refused (denied): secret revoked: k\n"
+    # with the page no open asked VERSION: the rotation and the revocation were read from it
+    assert (fake.version_count("k") == 0) == slots
 
 
-def test_unchanged_version_is_not_fetched_again(tmp_path, fake):
+@pytest.mark.parametrize("slots", [True, False], ids=["version-page", "version-requests"])
+def test_unchanged_version_is_not_fetched_again(tmp_path, fake, slots):
+    fake.slots = slots
     path = tmp_path / "k"
     fake.put("k", b"same\n", version=3)
     r = run(["/bin/cat", path, path, path], preload_env([("k", path)], fake))
     assert (r.returncode, r.stdout, r.stderr) == (0, b"same\n" * 3, b"")
-    assert fake.count("k") == 1 and fake.version_count("k") == 2  # one short check per reopen
+    # a look at the page per reopen, or one short VERSION round trip without it
+    assert fake.count("k") == 1 and fake.version_count("k") == (0 if slots else 2)
 
 
 def test_agent_gone_fails_closed_even_when_cached(tmp_path, fake):
@@ -152,6 +159,7 @@ def test_agent_gone_fails_closed_even_when_cached(tmp_path, fake):
 def test_old_agent_without_version_keeps_the_cache(tmp_path, fake):
     path = tmp_path / "k"
     fake.put("k", b"v\n")
+    fake.slots = False  # from before the version page too
     old = fake._answer
 
     def no_version(conn, line):  # an agent from before rotation: VERSION is unknown
@@ -286,5 +294,64 @@ def test_secret_for_job_client(tmp_path, sim_dir):
         rc = for_job(fd, b"db", b"ab" * 16, b"job-1", *args)  # sent; Python is not bptee
         assert B.NAMES[rc] == "EDENIED" and "only the agent's own binary" in B.last_error()
         os.close(fd.value)
+    finally:
+        a.stop()
+
+
+# ---- the version page (docs/protocol.md)
+
+
+def page_word(page, slot):
+    import struct
+    return struct.unpack_from("=Q", page, slot * 8)[0]
+
+
+def test_version_page_is_read_only_and_tracks_the_secret(tmp_path, sim_dir, policy_sim):
+    import errno
+    import mmap
+    alice = Owner(tmp_path, "alice")
+    a = owner_agent(tmp_path, sim_dir, [alice], {"*": ["alice"]})
+    try:
+        assert provision(a, policy_sim, {"db": b"1"}, *alice.args(), tmp=tmp_path).returncode == 0
+        c = JobClient(a.sock)
+        line, fds = c.call("SECRET db slot")
+        assert line.startswith("OK 1 1 ") and len(fds) == 2, line
+        slot = int(line.split()[3])
+        memfd, pfd = fds
+        os.close(memfd)
+        assert os.fstat(pfd).st_size == 4096 * 8
+        page = mmap.mmap(pfd, 4096 * 8, mmap.MAP_SHARED, mmap.PROT_READ)
+        assert page_word(page, slot) == 1
+        # the job cannot write it: not through its descriptor, nor a read-write reopen of it
+        with pytest.raises(OSError) as e:
+            os.write(pfd, b"\xff" * 8)
+        assert e.value.errno == errno.EBADF
+        with pytest.raises(PermissionError):
+            mmap.mmap(pfd, 4096 * 8, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        rw = os.open(f"/proc/self/fd/{pfd}", os.O_RDWR)
+        with pytest.raises(PermissionError):  # F_SEAL_FUTURE_WRITE
+            os.pwrite(rw, b"\xff" * 8, slot * 8)
+        with pytest.raises(PermissionError):
+            mmap.mmap(rw, 4096 * 8, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        os.close(rw)
+        assert page_word(page, slot) == 1
+        # without "slot" the reply and its descriptors are as before the page
+        line, fds = c.call("SECRET db")
+        assert line == "OK 1 1" and len(fds) == 1
+        os.close(fds[0])
+        assert provision(a, policy_sim, {"db": b"2"}, *alice.args(), "--rotate",
+                         tmp=tmp_path).returncode == 0
+        assert page_word(page, slot) == 2  # the rotation is on the page when provision returns
+        r = subprocess.run([B.CLI, "revoke", "--agent", a.url, "--policy", policy_sim,
+                            *alice.args(), "db"], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert page_word(page, slot) == (1 << 63) | 3  # revoked, at version 3
+        line, fds = c.call("SECRET db slot")
+        assert line == "ERR denied secret revoked: db" and not fds
+        c.close()
+        a.stop()
+        assert page_word(page, slot) == (1 << 64) - 1  # a stopped agent vouches for nothing
+        page.close()
+        os.close(pfd)
     finally:
         a.stop()

@@ -104,6 +104,7 @@ enum bptee_job_cmd {
     BPTEE_JOB_ATTEST = 4,  /* "ATTEST" -> "OK <length> <public-key-hex>" + JSON */
     BPTEE_JOB_REFRESH = 5, /* "REFRESH": re-attest the signing key, reply as ATTEST */
     BPTEE_JOB_VERSION = 6, /* "VERSION <name> [<for>]" -> "OK <version>" (no descriptor) */
+    BPTEE_JOB_RESULT = 7,  /* "RESULT <job-id>" + result file and directory fds -> "OK" */
 };
 #define BPTEE_JOB_PROTOCOL_VERSION 1
 
@@ -119,6 +120,8 @@ struct bptee_job_request {
      * from a peer running the agent's own binary (`bptee run` launching a job). */
     bool has_for_measurement;
     uint8_t for_measurement[32];
+    /* SECRET: the optional last word "slot": also send the version page and the name's slot */
+    bool want_slot;
 };
 
 struct bptee_job_reply {
@@ -133,6 +136,8 @@ struct bptee_job_reply {
     uint64_t length;                     /* ATTEST, REFRESH: JSON bytes after the line */
     uint8_t public_key[32];              /* ATTEST, REFRESH */
     uint32_t protocol;                   /* PING */
+    bool has_slot;                       /* SECRET asked with "slot": "OK <size> <ver> <slot>" */
+    uint32_t slot;                       /* the name's word in the version page */
 };
 
 /* Parse one request line (len bytes, ending in its single "\n"). BPTEE_EPARSE naming the
@@ -153,8 +158,15 @@ BPTEE_API int bptee_job_error_code(const char *kind);
  * with the line by SCM_RIGHTS, or -1. BPTEE_ENOTFOUND on a clean end of stream before any
  * byte, BPTEE_ELIMIT on a line longer than cap. */
 BPTEE_API int bptee_job_read_line(int fd, char *buf, size_t cap, size_t *len, int *passed_fd);
+/* Most descriptors one line carries (RESULT: the result file and its directory). */
+#define BPTEE_JOB_FDS_MAX 2
+/* bptee_job_read_line keeping up to BPTEE_JOB_FDS_MAX descriptors in fds (unfilled ones -1;
+ * fds NULL closes them all). */
+BPTEE_API int bptee_job_read_line_fds(int fd, char *buf, size_t cap, size_t *len, int fds[BPTEE_JOB_FDS_MAX]);
 /* Send data with pass_fd (>= 0) attached by SCM_RIGHTS, or none (-1). */
 BPTEE_API int bptee_job_send(int fd, const void *data, size_t len, int pass_fd);
+/* Send data with n_fds descriptors (at most 4) attached by SCM_RIGHTS to its first byte. */
+BPTEE_API int bptee_job_send_fds(int fd, const void *data, size_t len, const int *fds, size_t n_fds);
 /* Connect to the agent's socket (SOCK_CLOEXEC). */
 BPTEE_API int bptee_job_connect(const char *path, int *fd);
 /* Client calls over a connected socket. An ERR reply returns its code with "agent: REASON". */

@@ -50,6 +50,22 @@ struct bptee_secret_info {
 
 struct bptee_secret_store;
 
+/* The version page (docs/protocol.md): BPTEE_SECRET_PAGE_SLOTS native-endian 64-bit
+ * words, one per secret name. A word is the name's version; with BPTEE_SECRET_PAGE_REVOKED set
+ * it was revoked at that version; BPTEE_SECRET_PAGE_GONE: removed, or the agent stopped. */
+#define BPTEE_SECRET_PAGE_SLOTS 4096u
+#define BPTEE_SECRET_PAGE_REVOKED (UINT64_C(1) << 63)
+#define BPTEE_SECRET_PAGE_GONE UINT64_MAX
+#define BPTEE_SECRET_NO_SLOT UINT32_MAX
+
+/* One delivery of a secret to a job (bptee_secret_store_deliver). */
+struct bptee_secret_delivery {
+    int fd;           /* sealed read-only memfd, a new open file description (own offset) */
+    uint64_t version; /* the version it holds */
+    uint64_t size;    /* its bytes */
+    uint32_t slot;    /* the name's word in the version page, BPTEE_SECRET_NO_SLOT if none */
+};
+
 BPTEE_API int bptee_secret_store_new(struct bptee_secret_store **out);
 /* Wipes every secret. NULL is a no-op. */
 BPTEE_API void bptee_secret_store_free(struct bptee_secret_store *st);
@@ -82,6 +98,12 @@ BPTEE_API int bptee_secret_store_check_peer(struct bptee_secret_store *st, const
 BPTEE_API int bptee_secret_store_memfd(struct bptee_secret_store *st, const char *name, const char *measurement, uint32_t uid, int *fd);
 /* The same, also giving the version the memfd holds (read under the same lock). */
 BPTEE_API int bptee_secret_store_memfd_version(struct bptee_secret_store *st, const char *name, const char *measurement, uint32_t uid, int *fd, uint64_t *version);
+/* The same as one delivery: the memfd (made once per version and reopened read-only for each
+ * delivery), its version and size, and the name's slot in the version page. */
+BPTEE_API int bptee_secret_store_deliver(struct bptee_secret_store *st, const char *name, const char *measurement, uint32_t uid, struct bptee_secret_delivery *out);
+/* A new read-only descriptor of the version page (the caller closes it) and its slot count;
+ * BPTEE_EUNSUPPORTED when the store has no page. */
+BPTEE_API int bptee_secret_store_page(struct bptee_secret_store *st, int *fd, size_t *slots);
 /* Number of names held (revoked ones included). */
 BPTEE_API size_t bptee_secret_store_count(struct bptee_secret_store *st);
 /* Metadata of every secret as a JSON array of {"name","version","size","revoked"}, sorted by

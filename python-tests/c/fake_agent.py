@@ -4,13 +4,19 @@ interposer can be tested on its own: a unix stream socket server answering "SECR
 (optionally with " job=<id>") with "OK <size> <version>\\n" and a sealed, read-only memfd by
 SCM_RIGHTS, "VERSION <name>\\n" with "OK <version>\\n", or "ERR <kind> <reason>\\n".
 Secrets can be rotated (put again with a higher version) and revoked, as the agent does.
+Like the agent it keeps a version page (one 64-bit word per name, sealed against writes by
+anyone but itself) and, to "SECRET <name> ... slot", answers "OK <size> <version> <slot>" with
+the memfd and a read-only descriptor of the page; with slots=False it plays an agent from
+before the page ("ERR parse" to the "slot" word).
 
 Per secret a behaviour can be chosen to play a broken or hostile agent: "ok", "unsealed" (a
 writable memfd), "wrong-size" (announces one byte more), "no-fd" (OK without a descriptor),
 "garbage" (a reply that is not the protocol), "hang-up" (closes without a reply)."""
 import fcntl
+import mmap
 import os
 import socket
+import struct
 import subprocess
 import threading
 
@@ -19,6 +25,37 @@ import bptee
 PY = "/usr/bin/python3"
 
 SEALS = fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL
+F_SEAL_FUTURE_WRITE = 0x10
+PAGE_SLOTS = 4096
+REVOKED = 1 << 63
+GONE = (1 << 64) - 1
+
+
+class VersionPage:
+    """The agent's version page: writable here, sealed against every later writer."""
+
+    def __init__(self):
+        self.fd = os.memfd_create("bptee:versions", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        os.ftruncate(self.fd, PAGE_SLOTS * 8)
+        self.map = mmap.mmap(self.fd, PAGE_SLOTS * 8, mmap.MAP_SHARED,
+                             mmap.PROT_READ | mmap.PROT_WRITE)
+        fcntl.fcntl(self.fd, fcntl.F_ADD_SEALS, F_SEAL_FUTURE_WRITE | fcntl.F_SEAL_GROW |
+                    fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
+        self.slots = {}
+
+    def publish(self, name, word):
+        slot = self.slots.setdefault(name, len(self.slots))
+        struct.pack_into("=Q", self.map, slot * 8, word)
+        return slot
+
+    def read_only(self):
+        return os.open(f"/proc/self/fd/{self.fd}", os.O_RDONLY | os.O_CLOEXEC)
+
+    def close(self):
+        for slot in self.slots.values():  # a stopped agent vouches for nothing
+            struct.pack_into("=Q", self.map, slot * 8, GONE)
+        self.map.close()
+        os.close(self.fd)
 
 
 def sealed_memfd(name, data, seal=True):
@@ -35,8 +72,10 @@ def sealed_memfd(name, data, seal=True):
 
 
 class FakeAgent:
-    def __init__(self, path):
+    def __init__(self, path, slots=True):
         self.path = str(path)
+        self.slots = slots
+        self.page = VersionPage()
         self.secrets = {}
         self.behaviour = {}
         self.versions = {}
@@ -57,10 +96,12 @@ class FakeAgent:
             self.behaviour[name] = behaviour
             self.versions[name] = version
             self.revoked.discard(name)
+            self.page.publish(name, version)
 
     def revoke(self, name):
         with self.lock:
             self.revoked.add(name)
+            self.page.publish(name, self.versions[name] | REVOKED)
 
     def count(self, name):
         """SECRET requests for name (deliveries)."""
@@ -77,6 +118,8 @@ class FakeAgent:
         self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
         self.thread.join()
+        with self.lock:
+            self.page.close()
 
     def _accept(self):
         while True:
@@ -114,6 +157,10 @@ class FakeAgent:
         if words[0] not in ("SECRET", "VERSION"):
             conn.sendall(b"ERR unsupported unknown command\n")
             return True
+        want_slot = self.slots and len(words) >= 3 and words[0] == "SECRET" and \
+            words[-1] == "slot"
+        if want_slot:
+            words = words[:-1]
         if len(words) == 3 and words[0] == "SECRET" and words[2].startswith("job="):
             with self.lock:
                 self.job_ids.append(words[2][4:])
@@ -126,6 +173,7 @@ class FakeAgent:
             (self.requests if words[0] == "SECRET" else self.version_requests).append(name)
             refusal = self._refusal(name)
             version = self.versions.get(name, 0)
+            slot = self.page.slots.get(name)
         if refusal:
             conn.sendall(refusal.encode())
             return True
@@ -141,12 +189,16 @@ class FakeAgent:
         if how == "no-fd":
             conn.sendall(f"OK {len(data)} {version}\n".encode())
             return True
-        fd = sealed_memfd(f"bptee:{name}@{version}", data, seal=how != "unsealed")
+        fds = [sealed_memfd(f"bptee:{name}@{version}", data, seal=how != "unsealed")]
+        if want_slot:
+            fds.append(self.page.read_only())
         try:
             size = len(data) + (1 if how == "wrong-size" else 0)
-            socket.send_fds(conn, [f"OK {size} {version}\n".encode()], [fd])
+            line = f"OK {size} {version}" + (f" {slot}" if want_slot else "")
+            socket.send_fds(conn, [(line + "\n").encode()], fds)
         finally:
-            os.close(fd)
+            for fd in fds:
+                os.close(fd)
         return True
 
 

@@ -13,7 +13,8 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 
-/* Collect the descriptors a message carried; keep the first in *fd, close any other. */
+/* Collect the descriptors a message carried: keep the first BPTEE_JOB_FDS_MAX in fd[] (the
+ * unfilled ones are -1), close any other. */
 static void take_fds(struct msghdr *m, int *fd)
 {
     for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
@@ -23,8 +24,11 @@ static void take_fds(struct msghdr *m, int *fd)
         for (size_t i = 0; i < n; i++) {
             int got;
             memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof got);
-            if (*fd < 0)
-                *fd = got;
+            size_t k = 0;
+            while (k < BPTEE_JOB_FDS_MAX && fd[k] >= 0)
+                k++;
+            if (k < BPTEE_JOB_FDS_MAX)
+                fd[k] = got;
             else
                 safe_close(got);
         }
@@ -85,41 +89,56 @@ static int read_line_fd(int fd, char *buf, size_t cap, size_t *len, int *passed)
     }
 }
 
-int bptee_job_read_line(int fd, char *buf, size_t cap, size_t *len, int *passed_fd)
+int bptee_job_read_line_fds(int fd, char *buf, size_t cap, size_t *len, int fds[BPTEE_JOB_FDS_MAX])
 {
-    int got = -1;
+    int got[BPTEE_JOB_FDS_MAX];
+    for (size_t i = 0; i < BPTEE_JOB_FDS_MAX; i++)
+        got[i] = -1;
     if (!buf || !len || cap == 0)
         return fail(BPTEE_EINVAL, "job socket: missing buffer");
-    int rc = read_line_fd(fd, buf, cap, len, &got);
-    if (rc < 0 || !passed_fd) {
-        if (got >= 0)
-            safe_close(got);
-        got = -1;
+    int rc = read_line_fd(fd, buf, cap, len, got);
+    for (size_t i = 0; i < BPTEE_JOB_FDS_MAX; i++) {
+        if ((rc < 0 || !fds) && got[i] >= 0)
+            safe_close(got[i]);
+        if (fds)
+            fds[i] = rc < 0 ? -1 : got[i];
     }
-    if (passed_fd)
-        *passed_fd = got;
     return rc;
 }
 
-int bptee_job_send(int fd, const void *data, size_t len, int pass_fd)
+int bptee_job_read_line(int fd, char *buf, size_t cap, size_t *len, int *passed_fd)
+{
+    int fds[BPTEE_JOB_FDS_MAX];
+    int rc = bptee_job_read_line_fds(fd, buf, cap, len, fds);
+    for (size_t i = passed_fd ? 1 : 0; i < BPTEE_JOB_FDS_MAX; i++)
+        if (fds[i] >= 0)
+            safe_close(fds[i]);
+    if (passed_fd)
+        *passed_fd = fds[0];
+    return rc;
+}
+
+int bptee_job_send_fds(int fd, const void *data, size_t len, const int *fds, size_t n_fds)
 {
     union {
         struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
+        char buf[CMSG_SPACE(4 * sizeof(int))];
     } ctl;
     const char *p = data;
+    if (n_fds > 4 || (n_fds && !fds))
+        return fail(BPTEE_EINVAL, "job socket: at most 4 descriptors per message");
     while (len > 0) {
         struct iovec iov = {.iov_base = (void *)p, .iov_len = len};
         struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-        if (pass_fd >= 0) { /* the descriptor rides on the first bytes only */
+        if (n_fds) { /* the descriptors ride on the first bytes only */
             memset(&ctl, 0, sizeof ctl);
             m.msg_control = ctl.buf;
-            m.msg_controllen = sizeof ctl.buf;
+            m.msg_controllen = CMSG_SPACE(n_fds * sizeof(int));
             struct cmsghdr *c = CMSG_FIRSTHDR(&m);
             c->cmsg_level = SOL_SOCKET;
             c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(sizeof(int));
-            memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+            c->cmsg_len = CMSG_LEN(n_fds * sizeof(int));
+            memcpy(CMSG_DATA(c), fds, n_fds * sizeof(int));
         }
         ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
@@ -128,9 +147,14 @@ int bptee_job_send(int fd, const void *data, size_t len, int pass_fd)
             return io_error("job socket: send");
         p += n;
         len -= (size_t)n;
-        pass_fd = -1;
+        n_fds = 0;
     }
     return 0;
+}
+
+int bptee_job_send(int fd, const void *data, size_t len, int pass_fd)
+{
+    return bptee_job_send_fds(fd, data, len, &pass_fd, pass_fd >= 0 ? 1 : 0);
 }
 
 int bptee_job_connect(const char *path, int *fd)

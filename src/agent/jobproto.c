@@ -155,13 +155,17 @@ static bool is_job_word(const struct words *w, size_t i)
     return i < w->n && w->len[i] > 4 && !memcmp(w->w[i], "job=", 4);
 }
 
-/* SECRET <name> [<measurement-hex>] [job=<job-id>] */
+/* SECRET <name> [<measurement-hex>] [job=<job-id>] [slot] */
 static int parse_secret(const struct words *w, struct bptee_job_request *r)
 {
     size_t n = w->n;
+    if (n >= 3 && word_is(w, n - 1, "slot")) {
+        r->want_slot = true;
+        n--;
+    }
     if (n < 2 || n > 4 || (n == 4 && !is_job_word(w, 3)))
         return fail(BPTEE_EPARSE, "SECRET: expected \"SECRET <name> [<measurement-hex>] "
-                                  "[job=<job-id>]\"");
+                                  "[job=<job-id>] [slot]\"");
     int rc = name_word(w, 1, r->name, "SECRET: name");
     if (rc == 0 && is_job_word(w, n - 1)) {
         rc = job_id_word(w, n - 1, 4, r->job_id, "SECRET");
@@ -223,8 +227,13 @@ int bptee_job_request_parse(const char *line, size_t len, struct bptee_job_reque
         out->cmd = BPTEE_JOB_VERSION;
         return parse_version(&w, out);
     }
+    if (word_is(&w, 0, "RESULT")) { /* RESULT <job-id> */
+        out->cmd = BPTEE_JOB_RESULT;
+        rc = want_words(&w, 2, "RESULT", "RESULT <job-id>");
+        return rc < 0 ? rc : job_id_word(&w, 1, 0, out->job_id, "RESULT");
+    }
     return fail(BPTEE_EUNSUPPORTED, "job request: unknown command (PING, SECRET, VERSION, SIGN, "
-                                    "ATTEST, REFRESH)");
+                                    "ATTEST, REFRESH, RESULT)");
 }
 
 /* After snprintf: check the line fits both the buffer and the protocol's limit. */
@@ -261,10 +270,14 @@ int bptee_job_request_format(const struct bptee_job_request *req, char *out, siz
     case BPTEE_JOB_SECRET:
         if (req->job_id[0]) /* " job=<id>", the optional audit tag */
             snprintf(job, sizeof job, " job=%.*s", BPTEE_JOB_ID_MAX, req->job_id);
-        n = snprintf(out, cap, "SECRET %s%s%s\n", req->name, m, job);
+        n = snprintf(out, cap, "SECRET %s%s%s%s\n", req->name, m, job,
+                     req->want_slot ? " slot" : "");
         break;
     case BPTEE_JOB_VERSION:
         n = snprintf(out, cap, "VERSION %s%s\n", req->name, m);
+        break;
+    case BPTEE_JOB_RESULT:
+        n = snprintf(out, cap, "RESULT %s\n", req->job_id);
         break;
     case BPTEE_JOB_SIGN:
         sodium_bin2hex(res, sizeof res, req->result_sha256, 32);
@@ -329,6 +342,25 @@ static int parse_err(const char *line, size_t len, struct bptee_job_reply *r)
     return 0;
 }
 
+/* "OK <size> <version>[ <slot>]" */
+static int parse_ok_secret(const struct words *w, struct bptee_job_reply *r)
+{
+    uint64_t slot = 0;
+    if (w->n != 3 && w->n != 4)
+        return fail(BPTEE_EPARSE, "SECRET reply: expected \"OK <size> <version> [<slot>]\"");
+    int rc = dec_word(w, 1, &r->size, "SECRET reply: size");
+    if (rc == 0)
+        rc = dec_word(w, 2, &r->version, "SECRET reply: version");
+    if (rc == 0 && w->n == 4)
+        rc = dec_word(w, 3, &slot, "SECRET reply: slot");
+    if (rc == 0 && w->n == 4 && slot >= BPTEE_SECRET_PAGE_SLOTS)
+        return fail(BPTEE_EPARSE, "SECRET reply: slot %llu is past the version page's %u",
+                    (unsigned long long)slot, BPTEE_SECRET_PAGE_SLOTS);
+    r->has_slot = w->n == 4;
+    r->slot = (uint32_t)slot;
+    return rc;
+}
+
 static int parse_ok(const struct words *w, struct bptee_job_reply *r)
 {
     uint64_t proto = 0;
@@ -341,13 +373,12 @@ static int parse_ok(const struct words *w, struct bptee_job_reply *r)
         r->protocol = proto > UINT32_MAX ? UINT32_MAX : (uint32_t)proto;
         return rc;
     case BPTEE_JOB_SECRET:
-        rc = want_words(w, 3, "SECRET reply", "OK <size> <version>");
-        if (rc == 0)
-            rc = dec_word(w, 1, &r->size, "SECRET reply: size");
-        return rc < 0 ? rc : dec_word(w, 2, &r->version, "SECRET reply: version");
+        return parse_ok_secret(w, r);
     case BPTEE_JOB_VERSION:
         rc = want_words(w, 2, "VERSION reply", "OK <version>");
         return rc < 0 ? rc : dec_word(w, 1, &r->version, "VERSION reply: version");
+    case BPTEE_JOB_RESULT:
+        return want_words(w, 1, "RESULT reply", "OK");
     case BPTEE_JOB_SIGN:
         rc = want_words(w, 5, "SIGN reply", "OK <sig> <measurement> <result> <argv>");
         if (rc == 0)
@@ -408,10 +439,15 @@ static int format_ok(const struct bptee_job_reply *r, char *out, size_t cap)
     case BPTEE_JOB_PING:
         return snprintf(out, cap, "OK %u\n", (unsigned)r->protocol);
     case BPTEE_JOB_SECRET:
+        if (r->has_slot)
+            return snprintf(out, cap, "OK %llu %llu %u\n", (unsigned long long)r->size,
+                            (unsigned long long)r->version, (unsigned)r->slot);
         return snprintf(out, cap, "OK %llu %llu\n", (unsigned long long)r->size,
                         (unsigned long long)r->version);
     case BPTEE_JOB_VERSION:
         return snprintf(out, cap, "OK %llu\n", (unsigned long long)r->version);
+    case BPTEE_JOB_RESULT:
+        return snprintf(out, cap, "OK\n");
     case BPTEE_JOB_SIGN:
         sodium_bin2hex(sig, sizeof sig, r->signature, 64);
         sodium_bin2hex(m, sizeof m, r->measurement, 32);

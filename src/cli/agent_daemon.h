@@ -119,5 +119,17 @@ int jobsock_fd(const struct jobsock *js);
 void jobsock_accept(struct jobsock *js);
 /* Stop every connection, close the listener and remove the socket file. */
 void jobsock_close(struct jobsock *js);
+/* ---- agent_jobserve.c: one request line from fd, its descriptors in fds (closed here);
+ * page is the version page's read-only descriptor (-1: none). A negative return ends the
+ * connection. */
+int jobsock_serve_line(struct agent *a, int page, int fd, const char *line, size_t len,
+                       int fds[BPTEE_JOB_FDS_MAX]);
+/* "ERR <kind> <reason>" for code. */
+int jobsock_send_error(int fd, int cmd, int code, const char *reason);
+
+/* ---- agent_result.c: RESULT, a job's result file (fds[0]) in its directory (fds[1]) attested
+ * for peer p. 0, or a BPTEE_E* code with why set. */
+int jobsock_result(struct agent *a, const struct bptee_job_request *req,
+                   const struct bptee_peer *p, const int fds[2], char *why, size_t wcap);
 
 #endif

@@ -2,6 +2,7 @@
 /* Reading secrets out of the store: copies, peer checks against the allow lists, memfds, and
  * a metadata listing that never carries bytes. */
 #include <ctype.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdint.h>
@@ -99,33 +100,72 @@ int bptee_secret_store_check_peer(struct bptee_secret_store *st, const char *nam
     return r;
 }
 
+/* A new open file description of the version's memfd (its own offset: two jobs, or a job and
+ * its launcher, never share one), made once per version. Lock held. */
+static int deliver_fd_locked(struct secret *s, int *fd)
+{
+    char label[BPTEE_SECRET_NAME_MAX + 32], path[64];
+    if (s->memfd < 0) {
+        /* The version in the label lets a holder (the interposer, given a descriptor by
+         * bptee run) tell which version it has. '@' never occurs in a name. */
+        snprintf(label, sizeof label, "bptee:%s@%llu", s->name, (unsigned long long)s->version);
+        /* The bytes go straight from the protected page into the memfd, no copy between. */
+        sodium_mprotect_readonly(s->data);
+        int r = bptee_secret_memfd(label, s->data, s->len, &s->memfd);
+        sodium_mprotect_noaccess(s->data);
+        if (r < 0)
+            return r;
+    }
+    snprintf(path, sizeof path, "/proc/self/fd/%d", s->memfd);
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd >= 0)
+        return 0;
+    /* No /proc (a bare chroot): a memfd of its own, as before the cache. */
+    snprintf(label, sizeof label, "bptee:%s@%llu", s->name, (unsigned long long)s->version);
+    sodium_mprotect_readonly(s->data);
+    int r = bptee_secret_memfd(label, s->data, s->len, fd);
+    sodium_mprotect_noaccess(s->data);
+    return r;
+}
+
+int bptee_secret_store_deliver(struct bptee_secret_store *st, const char *name,
+                               const char *measurement, uint32_t uid,
+                               struct bptee_secret_delivery *out)
+{
+    const struct secret *found = NULL;
+    int r = st && out ? secret_name_check(name)
+                      : fail(BPTEE_EINVAL, "secret store: missing store or output");
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&st->lock);
+    r = readable_locked(st, name, &found);
+    if (r == 0)
+        r = peer_allowed(found, measurement, uid);
+    if (r == 0) {
+        struct secret *s = store_find(st, name, NULL); /* the same entry, writable */
+        r = deliver_fd_locked(s, &out->fd);
+        out->version = s->version;
+        out->size = s->len;
+        out->slot = s->slot;
+    }
+    pthread_mutex_unlock(&st->lock);
+    return r;
+}
+
 int bptee_secret_store_memfd_version(struct bptee_secret_store *st, const char *name,
                                      const char *measurement, uint32_t uid, int *fd,
                                      uint64_t *version)
 {
-    const struct secret *s = NULL;
-    char label[BPTEE_SECRET_NAME_MAX + 32];
-    int r = st && fd ? secret_name_check(name)
-                     : fail(BPTEE_EINVAL, "secret store: missing store or output");
+    struct bptee_secret_delivery d;
+    if (!fd)
+        return fail(BPTEE_EINVAL, "secret store: missing store or output");
+    int r = bptee_secret_store_deliver(st, name, measurement, uid, &d);
     if (r < 0)
         return r;
-    pthread_mutex_lock(&st->lock);
-    r = readable_locked(st, name, &s);
-    if (r == 0)
-        r = peer_allowed(s, measurement, uid);
-    if (r == 0) {
-        /* The version in the label lets a holder (the interposer, given a descriptor by
-         * bptee run) tell which version it has. '@' never occurs in a name. */
-        snprintf(label, sizeof label, "bptee:%s@%llu", name, (unsigned long long)s->version);
-        if (version)
-            *version = s->version;
-        /* The bytes go straight from the protected page into the memfd, no copy between. */
-        sodium_mprotect_readonly(s->data);
-        r = bptee_secret_memfd(label, s->data, s->len, fd);
-        sodium_mprotect_noaccess(s->data);
-    }
-    pthread_mutex_unlock(&st->lock);
-    return r;
+    *fd = d.fd;
+    if (version)
+        *version = d.version;
+    return 0;
 }
 
 int bptee_secret_store_memfd(struct bptee_secret_store *st, const char *name,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "secrets/secrets_private.h"
 #include "util/error.h"
@@ -21,6 +22,7 @@ int bptee_secret_store_new(struct bptee_secret_store **out)
         free(st);
         return fail(BPTEE_EIO, "secret store: cannot create its lock");
     }
+    page_init(st);
     *out = st;
     return 0;
 }
@@ -33,6 +35,9 @@ static void wipe_data(struct secret *s)
     }
     s->data = NULL;
     s->len = 0;
+    if (s->memfd >= 0) /* jobs keep theirs: memfds never change; ours goes with the bytes */
+        close(s->memfd);
+    s->memfd = -1;
 }
 
 static void secret_free(struct secret *s)
@@ -53,6 +58,7 @@ void bptee_secret_store_free(struct bptee_secret_store *st)
     for (size_t i = 0; i < st->n; i++)
         secret_free(st->items[i]);
     free(st->items);
+    page_free(st);
     pthread_mutex_destroy(&st->lock);
     free(st);
 }
@@ -134,6 +140,8 @@ static int secret_new(const char *name, const uint8_t *data, size_t len,
         free(s);
         return fail(BPTEE_ENOMEM, "secret %s: out of memory", name);
     }
+    s->memfd = -1;
+    s->slot = BPTEE_SECRET_NO_SLOT;
     int r = copy_allow(s, o);
     if (r == 0 && o->owner && strlen(o->owner) > BPTEE_SECRET_OWNER_MAX)
         r = fail(BPTEE_EINVAL, "secret %s: owner id longer than %d characters", name,
@@ -197,8 +205,10 @@ static int store_put_locked(struct bptee_secret_store *st, struct secret *s, uin
                     s->name);
     s->version = version ? version : old ? old->version + 1 : 1;
     if (old) {
+        s->slot = old->slot; /* the name keeps its word in the version page */
         st->items[i] = s;
         secret_free(old);
+        page_publish_locked(st, s);
         return 0;
     }
     if (st->n == st->cap) {
@@ -210,6 +220,7 @@ static int store_put_locked(struct bptee_secret_store *st, struct secret *s, uin
         st->cap = cap;
     }
     st->items[st->n++] = s;
+    page_publish_locked(st, s);
     return 0;
 }
 
@@ -245,6 +256,7 @@ int bptee_secret_store_remove(struct bptee_secret_store *st, const char *name)
     struct secret *s = store_find(st, name, &i);
     if (s) {
         st->items[i] = st->items[--st->n];
+        page_retire_locked(st, s);
         secret_free(s);
     } else {
         r = fail(BPTEE_ENOTFOUND, "secret not found: %s", name);
@@ -263,6 +275,7 @@ int bptee_secret_store_revoke(struct bptee_secret_store *st, const char *name)
     if (s) {
         wipe_data(s);
         s->revoked = true;
+        page_publish_locked(st, s);
     } else {
         r = fail(BPTEE_ENOTFOUND, "secret not found: %s", name);
     }
@@ -271,7 +284,8 @@ int bptee_secret_store_revoke(struct bptee_secret_store *st, const char *name)
 }
 
 /* The version rule of a put, for a revocation. Caller holds the lock. */
-static int revoke_locked(struct secret *s, uint64_t version, const char *owner)
+static int revoke_locked(struct bptee_secret_store *st, struct secret *s, uint64_t version,
+                         const char *owner)
 {
     if (version && version <= s->version)
         return fail(BPTEE_EDENIED, "secret %s: version %llu is not newer than the stored "
@@ -284,6 +298,7 @@ static int revoke_locked(struct secret *s, uint64_t version, const char *owner)
     s->revoked = true;
     s->version = version ? version : s->version + 1;
     snprintf(s->owner, sizeof s->owner, "%s", owner ? owner : "");
+    page_publish_locked(st, s);
     return 0;
 }
 
@@ -298,7 +313,8 @@ int bptee_secret_store_revoke_at(struct bptee_secret_store *st, const char *name
         return r;
     pthread_mutex_lock(&st->lock);
     struct secret *s = store_find(st, name, NULL);
-    r = s ? revoke_locked(s, version, owner) : fail(BPTEE_ENOTFOUND, "secret not found: %s", name);
+    r = s ? revoke_locked(st, s, version, owner)
+          : fail(BPTEE_ENOTFOUND, "secret not found: %s", name);
     pthread_mutex_unlock(&st->lock);
     return r;
 }
