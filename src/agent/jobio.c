@@ -164,7 +164,7 @@ int bptee_job_connect(const char *path, int *fd)
         return fail(BPTEE_EINVAL, "job socket: missing path or output");
     if (strlen(path) >= sizeof sa.sun_path)
         return fail(BPTEE_EINVAL, "job socket: path longer than %zu bytes", sizeof sa.sun_path - 1);
-    strcpy(sa.sun_path, path);
+    memcpy(sa.sun_path, path, strlen(path) + 1); /* length checked above */
     int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (s < 0)
         return fail(BPTEE_EIO, "job socket: socket: %s", strerror(errno));
@@ -210,9 +210,9 @@ static int secret_request(int fd, const char *name, const uint8_t *measurement,
         return fail(BPTEE_EINVAL, "job socket: SECRET: missing or overlong name");
     if (job_id && bptee_job_id_check(job_id) < 0)
         return fail_prefix(BPTEE_EINVAL, "job socket: SECRET");
-    strcpy(req.name, name);
+    memcpy(req.name, name, strlen(name) + 1); /* length checked above */
     if (job_id)
-        strcpy(req.job_id, job_id);
+        memcpy(req.job_id, job_id, strlen(job_id) + 1); /* bptee_job_id_check bounds it */
     if (measurement) {
         req.has_for_measurement = true;
         memcpy(req.for_measurement, measurement, 32);
@@ -241,7 +241,7 @@ int bptee_job_version(int fd, const char *name, uint64_t *version)
     struct bptee_job_reply rep;
     if (!name || !version || strlen(name) > BPTEE_SECRET_NAME_MAX)
         return fail(BPTEE_EINVAL, "job socket: VERSION: missing or overlong name");
-    strcpy(req.name, name);
+    memcpy(req.name, name, strlen(name) + 1); /* length checked above */
     int rc = roundtrip(fd, &req, &rep, NULL);
     if (rc == 0)
         *version = rep.version;
@@ -274,7 +274,7 @@ static int sign_request(int fd, const char *job_id, const uint8_t *result_sha256
     int rc = bptee_job_id_check(job_id);
     if (rc < 0)
         return fail_prefix(rc, "job socket: SIGN");
-    strcpy(req.job_id, job_id);
+    memcpy(req.job_id, job_id, strlen(job_id) + 1); /* bptee_job_id_check bounds it */
     memcpy(req.result_sha256, result_sha256, 32);
     if (argv_sha256) {
         req.has_argv_sha256 = true;

@@ -284,7 +284,7 @@ int bptee_job_request_format(const struct bptee_job_request *req, char *out, siz
         if (req->has_argv_sha256)
             sodium_bin2hex(argv, sizeof argv, req->argv_sha256, 32);
         else
-            strcpy(argv, "-");
+            memcpy(argv, "-", 2);
         n = snprintf(out, cap, "SIGN %s %s %s%s\n", req->job_id, res, argv, m);
         break;
     default:
