@@ -21,7 +21,8 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 /* The hand-down variables (docs/interposer.md), scrubbed when not inherited. */
 static const char *const handdown_vars[] = {
-    "BPTEE_SECRETS",         "BPTEE_SECRET_FDS",    "BPTEE_AGENT_SOCKET",
+    "BPTEE_SECRETS",         "BPTEE_SECRET_FDS",    "BPTEE_SECRET_PAGE",
+    "BPTEE_AGENT_SOCKET",
     "BPTEE_PRELOAD_INHERIT", "BPTEE_PRELOAD_DEBUG",
 };
 
@@ -127,6 +128,9 @@ static void read_config(void)
     bp_cfg.inherit = is_on(secure_getenv("BPTEE_PRELOAD_INHERIT"));
     const char *secrets = secure_getenv("BPTEE_SECRETS");
     const char *fds = secure_getenv("BPTEE_SECRET_FDS");
+    const char *page = secure_getenv("BPTEE_SECRET_PAGE");
+    unsigned page_gen = 0;
+    int page_fd = -1;
     const char *sock = secure_getenv("BPTEE_AGENT_SOCKET");
     bp_spec_job_id(secure_getenv("BPTEE_JOB_ID"));
     if (secrets && bp_spec_parse_secrets(secrets, err, sizeof err) < 0)
@@ -136,7 +140,11 @@ static void read_config(void)
             config_fail("BPTEE_AGENT_SOCKET", "path longer than a unix socket address holds");
         strcpy(bp_cfg.socket, sock);
     }
-    if (fds && bp_spec_parse_fds(fds, err, sizeof err) < 0)
+    if (page && *page && bp_spec_parse_fd(page, &page_fd) < 0)
+        config_fail("BPTEE_SECRET_PAGE", "expected a descriptor number");
+    if (page_fd >= 0) /* unmappable: the slots go unused and each check asks VERSION */
+        page_gen = bp_secret_handed_page(page_fd);
+    if (fds && bp_spec_parse_fds(fds, page_gen, err, sizeof err) < 0)
         config_fail("BPTEE_SECRET_FDS", err);
     bp_result_init();
 }

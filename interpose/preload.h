@@ -132,9 +132,15 @@ extern struct bp_config bp_cfg;
 /* Parse BPTEE_SECRETS ("name=path:name=path", '\' escapes the next character) into bp_cfg.
  * 0, or -1 with a reason in err. */
 int bp_spec_parse_secrets(const char *text, char *err, size_t cap);
-/* Parse BPTEE_SECRET_FDS ("name=fd:name=fd") and take each descriptor after checking that it is
- * a sealed memfd. 0, or -1 with a reason. */
-int bp_spec_parse_fds(const char *text, char *err, size_t cap);
+/* Parse BPTEE_SECRET_FDS ("name=fd[@slot]:...") and take each descriptor after checking that
+ * it is a sealed memfd; a slot is used with page_gen (bp_secret_handed_page; 0: no page, the
+ * slot is ignored). 0, or -1 with a reason. */
+int bp_spec_parse_fds(const char *text, unsigned page_gen, char *err, size_t cap);
+/* A decimal descriptor number (BPTEE_SECRET_PAGE): 0, or -1 when malformed. */
+int bp_spec_parse_fd(const char *text, int *fd);
+/* Map the handed-down version page (BPTEE_SECRET_PAGE) at start: its generation, or 0 when it
+ * cannot be mapped. Closes fd unless children inherit the preload. */
+unsigned bp_secret_handed_page(int fd);
 /* Check fd is a sealed memfd holding a regular file; fills its identity and size. 0 or -1. */
 int bp_memfd_check(int fd, dev_t *dev, ino_t *ino, off_t *size, char *err, size_t cap);
 /* The version in the agent's memfd label ("memfd:bptee:NAME@VERSION"): 0 and *version, or -1

@@ -34,26 +34,43 @@ static unsigned page_gen;
 
 #define PAGE_BYTES (BP_PAGE_SLOTS * sizeof(uint64_t))
 
-/* Take the page that came with a fetch (closing the descriptor): the current generation, or 0
- * when it cannot be mapped (the secret is then checked by VERSION). Caller holds the lock. */
-static unsigned adopt_page(int fd)
+/* Map the page fd names: the current generation, or 0 when it cannot be mapped (the secret is
+ * then checked by VERSION). Caller holds the lock, or runs before any other thread. */
+static unsigned map_page(int fd)
 {
     struct stat st;
-    unsigned gen = 0;
-    if (fstat(fd, &st) == 0 && page && st.st_dev == page_dev && st.st_ino == page_ino) {
-        gen = page_gen;
-    } else if (fstat(fd, &st) == 0 && (uint64_t)st.st_size >= PAGE_BYTES) {
-        void *map = mmap(NULL, PAGE_BYTES, PROT_READ, MAP_SHARED, fd, 0);
-        if (map != MAP_FAILED) {
-            if (page) /* every reader holds the lock: nobody is looking at the old one */
-                munmap((void *)page, PAGE_BYTES);
-            page = map;
-            page_dev = st.st_dev;
-            page_ino = st.st_ino;
-            gen = ++page_gen;
-        }
-    }
+    if (fstat(fd, &st) < 0)
+        return 0;
+    if (page && st.st_dev == page_dev && st.st_ino == page_ino)
+        return page_gen;
+    if ((uint64_t)st.st_size < PAGE_BYTES)
+        return 0;
+    void *map = mmap(NULL, PAGE_BYTES, PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED)
+        return 0;
+    if (page) /* every reader holds the lock: nobody is looking at the old one */
+        munmap((void *)page, PAGE_BYTES);
+    page = map;
+    page_dev = st.st_dev;
+    page_ino = st.st_ino;
+    return ++page_gen;
+}
+
+/* Take the page that came with a fetch, closing the descriptor. Caller holds the lock. */
+static unsigned adopt_page(int fd)
+{
+    unsigned gen = map_page(fd);
     close(fd);
+    return gen;
+}
+
+unsigned bp_secret_handed_page(int fd)
+{
+    unsigned gen = map_page(fd);
+    /* Children that inherit the preload map it too (BPTEE_SECRET_PAGE stays); for the others
+     * the mapping is all we need, and the descriptor must not reach them. */
+    if (!bp_cfg.inherit)
+        close(fd);
     return gen;
 }
 

@@ -179,7 +179,8 @@ void bp_spec_job_id(const char *text)
     memcpy(bp_cfg.job_id, text, n + 1);
 }
 
-static int parse_fd(const char *s, size_t n, int *fd)
+/* A decimal number of 1 to 9 digits below limit. */
+static int parse_num(const char *s, size_t n, long limit, long *out)
 {
     long v = 0;
     if (n == 0 || n > 9)
@@ -189,12 +190,40 @@ static int parse_fd(const char *s, size_t n, int *fd)
             return -1;
         v = v * 10 + (s[i] - '0');
     }
+    if (v >= limit)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int bp_spec_parse_fd(const char *text, int *fd)
+{
+    long v = 0;
+    if (parse_num(text, strlen(text), 1000000000L, &v) < 0)
+        return -1;
     *fd = (int)v;
     return 0;
 }
 
+/* "fd" or "fd@slot" (n bytes at s); *slot BP_NO_SLOT without one. 0, -1 for a bad fd, -2 for
+ * a bad slot. */
+static int parse_fd_slot(const char *s, size_t n, int *fd, uint32_t *slot)
+{
+    const char *at = memchr(s, '@', n);
+    long f = 0, v = BP_NO_SLOT;
+    size_t fn = at ? (size_t)(at - s) : n;
+    if (parse_num(s, fn, 1000000000L, &f) < 0)
+        return -1;
+    if (at && parse_num(at + 1, n - fn - 1, BP_PAGE_SLOTS, &v) < 0)
+        return -2;
+    *fd = (int)f;
+    *slot = (uint32_t)v;
+    return 0;
+}
+
 /* Give every declaration of name the handed-down descriptor. */
-static int take_fd(const char *name, size_t nlen, int fd, char *err, size_t cap)
+static int take_fd(const char *name, size_t nlen, int fd, uint32_t slot, unsigned page_gen,
+                   char *err, size_t cap)
 {
     dev_t dev;
     ino_t ino;
@@ -224,6 +253,9 @@ static int take_fd(const char *name, size_t nlen, int fd, char *err, size_t cap)
             s->ino = ino;
             s->version = version;
             s->version_known = version_known;
+            /* The page tells a version only against the one the memfd is known to hold. */
+            s->slot = slot;
+            s->page_gen = slot != BP_NO_SLOT && version_known ? page_gen : 0;
         }
     }
     /* Children that do not inherit the preload must not inherit the secrets either. */
@@ -232,20 +264,24 @@ static int take_fd(const char *name, size_t nlen, int fd, char *err, size_t cap)
     return 0;
 }
 
-int bp_spec_parse_fds(const char *text, char *err, size_t cap)
+int bp_spec_parse_fds(const char *text, unsigned page_gen, char *err, size_t cap)
 {
     for (const char *p = text; *p;) {
         size_t n = strcspn(p, ":");
         const char *eq = memchr(p, '=', n);
         char name[BP_NAME_MAX + 1];
         int fd;
+        uint32_t slot;
         if (!eq || !name_ok(p, (size_t)(eq - p)))
-            return fail(err, cap, "expected name=fd", NULL);
+            return fail(err, cap, "expected name=fd[@slot]", NULL);
         memcpy(name, p, (size_t)(eq - p));
         name[eq - p] = '\0';
-        if (parse_fd(eq + 1, (size_t)(p + n - eq - 1), &fd) < 0)
-            return fail(err, cap, "bad descriptor number for", name);
-        if (take_fd(name, (size_t)(eq - p), fd, err, cap) < 0)
+        int bad = parse_fd_slot(eq + 1, (size_t)(p + n - eq - 1), &fd, &slot);
+        if (bad < 0)
+            return fail(err, cap,
+                        bad == -1 ? "bad descriptor number for" : "bad version page slot for",
+                        name);
+        if (take_fd(name, (size_t)(eq - p), fd, slot, page_gen, err, cap) < 0)
             return -1;
         p += n;
         if (*p == ':' && !*++p)

@@ -808,7 +808,13 @@ def test_secrets_fetched_for_the_job_binary_and_handed_down(tmp_path, sim_dir, r
     out = json.loads(r.stdout)
     assert out["db"] == "s3cret-db-password" and out["py"] == "for-python"
     fds = dict(kv.split("=") for kv in out["BPTEE_SECRET_FDS"].split(":"))
-    assert sorted(fds) == ["db", "py_only"] and all(int(v) > 2 for v in fds.values())
+    assert sorted(fds) == ["db", "py_only"]
+    # name=fd@slot: each memfd with its word in the version page, handed down after them
+    held = [v.split("@") for v in fds.values()]
+    assert all(len(h) == 2 and int(h[0]) > 2 and 0 <= int(h[1]) < 4096 for h in held)
+    assert held[0][1] != held[1][1]
+    page = int(out["BPTEE_SECRET_PAGE"])
+    assert page > 2 and page not in [int(h[0]) for h in held]
     log = real_agent.log_text()
     assert f"secret py_only version 1 delivered to pid" in log
     assert f"acts for binary {SHA_PY[:16]}" in log

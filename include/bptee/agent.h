@@ -180,6 +180,9 @@ BPTEE_API int bptee_job_secret_for(int fd, const char *name, const uint8_t measu
 /* bptee_job_secret_for with the job's id, recorded with the delivery in the agent's access log
  * (job_id NULL: none). */
 BPTEE_API int bptee_job_secret_for_job(int fd, const char *name, const uint8_t measurement[32], const char *job_id, int *memfd, uint64_t *size, uint64_t *version);
+/* bptee_job_secret_for_job asking with "slot": *page_fd gets the agent's read-only version
+ * page (close it) and *slot the name's word in it, or -1 when the agent sent no page. */
+BPTEE_API int bptee_job_secret_slot_for_job(int fd, const char *name, const uint8_t measurement[32], const char *job_id, int *memfd, uint64_t *size, uint64_t *version, int *page_fd, uint32_t *slot);
 BPTEE_API int bptee_job_sign_for(int fd, const char *job_id, const uint8_t result_sha256[32], const uint8_t argv_sha256[32], const uint8_t measurement[32], struct bptee_job_reply *out);
 /* VERSION: the stored version of a secret the caller may read, without its bytes (a job that
  * holds a copy asks whether it is still the current one). BPTEE_EDENIED "secret revoked: NAME"

@@ -178,9 +178,10 @@ int bptee_job_connect(const char *path, int *fd)
     return 0;
 }
 
-/* Send req and read the reply line (and a descriptor when passed is not NULL). */
-static int roundtrip(int fd, const struct bptee_job_request *req, struct bptee_job_reply *rep,
-                     int *passed)
+/* Send req and read the reply line with up to BPTEE_JOB_FDS_MAX descriptors (passed NULL:
+ * closed); on failure none is kept. */
+static int roundtrip_fds(int fd, const struct bptee_job_request *req,
+                         struct bptee_job_reply *rep, int passed[BPTEE_JOB_FDS_MAX])
 {
     char line[BPTEE_JOB_LINE_MAX + 1];
     size_t len = 0;
@@ -188,25 +189,45 @@ static int roundtrip(int fd, const struct bptee_job_request *req, struct bptee_j
     if (rc == 0)
         rc = bptee_job_send(fd, line, len, -1);
     if (rc == 0)
-        rc = bptee_job_read_line(fd, line, sizeof line, &len, passed);
+        rc = bptee_job_read_line_fds(fd, line, sizeof line, &len, passed);
     if (rc == 0)
         rc = bptee_job_reply_parse(req->cmd, line, len, rep);
     if (rc == 0 && rep->error)
         rc = fail(rep->error, "agent: %s", rep->reason);
-    if (rc < 0 && passed && *passed >= 0) {
-        safe_close(*passed);
-        *passed = -1;
+    for (size_t i = 0; rc < 0 && passed && i < BPTEE_JOB_FDS_MAX; i++) {
+        safe_close(passed[i]);
+        passed[i] = -1;
     }
     return rc;
 }
 
-static int secret_request(int fd, const char *name, const uint8_t *measurement,
-                          const char *job_id, int *memfd, uint64_t *size, uint64_t *version)
+/* roundtrip_fds keeping one descriptor (passed NULL: none). */
+static int roundtrip(int fd, const struct bptee_job_request *req, struct bptee_job_reply *rep,
+                     int *passed)
 {
-    struct bptee_job_request req = {.cmd = BPTEE_JOB_SECRET};
+    int fds[BPTEE_JOB_FDS_MAX] = {-1, -1};
+    int rc = roundtrip_fds(fd, req, rep, passed ? fds : NULL);
+    if (passed)
+        *passed = fds[0];
+    safe_close(fds[1]); /* only SECRET with "slot" carries a second one */
+    return rc;
+}
+
+/* The outputs of a SECRET request; page_fd NULL: ask without "slot". */
+struct secret_out {
+    int *memfd;
+    uint64_t *size, *version;
+    int *page_fd;
+    uint32_t *slot;
+};
+
+static int secret_request(int fd, const char *name, const uint8_t *measurement,
+                          const char *job_id, const struct secret_out *out)
+{
+    struct bptee_job_request req = {.cmd = BPTEE_JOB_SECRET, .want_slot = out->page_fd != NULL};
     struct bptee_job_reply rep;
-    int got = -1;
-    if (!name || !memfd || strlen(name) > BPTEE_SECRET_NAME_MAX)
+    int got[BPTEE_JOB_FDS_MAX] = {-1, -1};
+    if (!name || !out->memfd || strlen(name) > BPTEE_SECRET_NAME_MAX)
         return fail(BPTEE_EINVAL, "job socket: SECRET: missing or overlong name");
     if (job_id && bptee_job_id_check(job_id) < 0)
         return fail_prefix(BPTEE_EINVAL, "job socket: SECRET");
@@ -217,22 +238,33 @@ static int secret_request(int fd, const char *name, const uint8_t *measurement,
         req.has_for_measurement = true;
         memcpy(req.for_measurement, measurement, 32);
     }
-    int rc = roundtrip(fd, &req, &rep, &got);
+    int rc = roundtrip_fds(fd, &req, &rep, got);
     if (rc < 0)
         return rc;
-    if (got < 0)
+    if (got[0] < 0) {
+        safe_close(got[1]);
         return fail(BPTEE_EPARSE, "job socket: the agent's SECRET reply carried no descriptor");
-    *memfd = got;
-    if (size)
-        *size = rep.size;
-    if (version)
-        *version = rep.version;
+    }
+    *out->memfd = got[0];
+    if (out->size)
+        *out->size = rep.size;
+    if (out->version)
+        *out->version = rep.version;
+    if (out->page_fd && rep.has_slot && got[1] >= 0) {
+        *out->page_fd = got[1];
+        *out->slot = rep.slot;
+    } else {
+        safe_close(got[1]); /* a page without its slot (or the reverse) is of no use */
+        if (out->page_fd)
+            *out->page_fd = -1;
+    }
     return 0;
 }
 
 int bptee_job_secret(int fd, const char *name, int *memfd, uint64_t *size, uint64_t *version)
 {
-    return secret_request(fd, name, NULL, NULL, memfd, size, version);
+    struct secret_out out = {.memfd = memfd, .size = size, .version = version};
+    return secret_request(fd, name, NULL, NULL, &out);
 }
 
 int bptee_job_version(int fd, const char *name, uint64_t *version)
@@ -253,7 +285,8 @@ int bptee_job_secret_for(int fd, const char *name, const uint8_t measurement[32]
 {
     if (!measurement)
         return fail(BPTEE_EINVAL, "job socket: SECRET: missing measurement");
-    return secret_request(fd, name, measurement, NULL, memfd, size, version);
+    struct secret_out out = {.memfd = memfd, .size = size, .version = version};
+    return secret_request(fd, name, measurement, NULL, &out);
 }
 
 int bptee_job_secret_for_job(int fd, const char *name, const uint8_t measurement[32],
@@ -261,7 +294,20 @@ int bptee_job_secret_for_job(int fd, const char *name, const uint8_t measurement
 {
     if (!measurement)
         return fail(BPTEE_EINVAL, "job socket: SECRET: missing measurement");
-    return secret_request(fd, name, measurement, job_id, memfd, size, version);
+    struct secret_out out = {.memfd = memfd, .size = size, .version = version};
+    return secret_request(fd, name, measurement, job_id, &out);
+}
+
+int bptee_job_secret_slot_for_job(int fd, const char *name, const uint8_t measurement[32],
+                                  const char *job_id, int *memfd, uint64_t *size,
+                                  uint64_t *version, int *page_fd, uint32_t *slot)
+{
+    if (!measurement || !page_fd || !slot)
+        return fail(BPTEE_EINVAL, "job socket: SECRET: missing measurement or page outputs");
+    *page_fd = -1;
+    struct secret_out out = {.memfd = memfd, .size = size, .version = version,
+                             .page_fd = page_fd, .slot = slot};
+    return secret_request(fd, name, measurement, job_id, &out);
 }
 
 static int sign_request(int fd, const char *job_id, const uint8_t *result_sha256,

@@ -39,6 +39,8 @@ struct run_job {
     int secret_fds[BPTEE_JOB_SECRETS_MAX]; /* TEE: memfds fetched for the job */
     size_t n_secret_fds;
     char *secret_fds_env;    /* BPTEE_SECRET_FDS for them ("" when none) */
+    bool has_secret_page;    /* the agent's version page is in secret_fds too ... */
+    int secret_page_fd;      /* ... as this descriptor (BPTEE_SECRET_PAGE) */
 };
 
 /* run_prepare.c */

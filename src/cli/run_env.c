@@ -82,8 +82,18 @@ static void make_deployment_id(char *out, size_t cap)
         n += snprintf(out + n, cap - (size_t)n, "%02x", rnd[i]);
 }
 
+/* BPTEE_SECRET_PAGE's value into out ("" without a page). */
+static void page_value(const struct run_job *job, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (job->has_secret_page)
+        snprintf(out, cap, "%d", job->secret_page_fd);
+}
+
 static int add_tee_vars(struct run_job *job, char **env, size_t *n)
 {
+    char page[16];
+    page_value(job, page, sizeof page);
     char *secrets = NULL, *preload = preload_value(job->preload);
     int rc = bptee_job_spec_secrets_env(job->spec, &secrets);
     int bad = !preload || rc < 0;
@@ -97,7 +107,8 @@ static int add_tee_vars(struct run_job *job, char **env, size_t *n)
           add(env, n, "BPTEE_DEPLOYMENT_ID", job->deployment_id) ||
           (secrets[0] && add(env, n, "BPTEE_SECRETS", secrets)) ||
           (job->secret_fds_env && job->secret_fds_env[0] &&
-           add(env, n, "BPTEE_SECRET_FDS", job->secret_fds_env));
+           add(env, n, "BPTEE_SECRET_FDS", job->secret_fds_env)) ||
+          (page[0] && add(env, n, "BPTEE_SECRET_PAGE", page));
     free(preload);
     bptee_free(secrets);
     return bad ? -1 : 0;
