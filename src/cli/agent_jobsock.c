@@ -228,7 +228,7 @@ int jobsock_open(struct agent *a, const char *path, struct jobsock **out)
                 sizeof sa.sun_path - 1);
         return -1;
     }
-    strcpy(sa.sun_path, path);
+    memcpy(sa.sun_path, path, strlen(path) + 1); /* length checked above */
     if (clear_path(path, &sa) < 0)
         return -1;
     struct jobsock *js = calloc(1, sizeof *js);

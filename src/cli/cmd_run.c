@@ -97,7 +97,7 @@ static void detect_opts(const struct run_job *job, struct bptee_detect_opts *d)
     const char *sev = bptee_config_sev_guest_path(job->cfg);
     const char *tdx = bptee_config_tdx_guest_path(job->cfg);
     const char *root = job->args->detect_root ? job->args->detect_root
-                                               : getenv("BPTEE_DETECT_ROOT");
+                                               : secure_getenv("BPTEE_DETECT_ROOT");
     memset(d, 0, sizeof *d);
     d->sz = sizeof *d;
     d->root = root;

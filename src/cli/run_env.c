@@ -44,7 +44,7 @@ static bool sanitizer_runtime(const char *path, size_t n)
 
 static char *preload_value(const char *ours)
 {
-    const char *old = getenv("LD_PRELOAD");
+    const char *old = secure_getenv("LD_PRELOAD");
     size_t cap = strlen(ours) + (old ? strlen(old) : 0) + 2;
     char *v = malloc(cap), *o = v;
     if (!v)
@@ -58,7 +58,7 @@ static char *preload_value(const char *ours)
         }
         p += n + (p[n] ? 1 : 0);
     }
-    strcpy(o, ours);
+    memcpy(o, ours, strlen(ours) + 1); /* cap counted it */
     return v;
 }
 

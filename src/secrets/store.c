@@ -147,7 +147,7 @@ static int secret_new(const char *name, const uint8_t *data, size_t len,
         r = fail(BPTEE_EINVAL, "secret %s: owner id longer than %d characters", name,
                  BPTEE_SECRET_OWNER_MAX);
     if (r == 0 && o->owner)
-        strcpy(s->owner, o->owner);
+        memcpy(s->owner, o->owner, strlen(o->owner) + 1); /* length checked above */
     if (r == 0 && !(s->data = sodium_malloc(len ? len : 1)))
         r = fail(BPTEE_ENOMEM, "secret %s: cannot allocate locked memory for %zu bytes", name,
                  len);
@@ -330,7 +330,7 @@ int bptee_secret_store_owner(struct bptee_secret_store *st, const char *name, ch
     pthread_mutex_lock(&st->lock);
     const struct secret *s = store_find(st, name, NULL);
     if (s)
-        strcpy(out, s->owner);
+        snprintf(out, cap, "%s", s->owner);
     else
         r = fail(BPTEE_ENOTFOUND, "secret not found: %s", name);
     pthread_mutex_unlock(&st->lock);
