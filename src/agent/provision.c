@@ -34,17 +34,8 @@ void bptee_provision_request_free(struct bptee_provision_request *req)
 
 static int check_keys(const json_t *obj, const char *path, const char *const *allowed)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)obj, key, v)
-    {
-        bool known = false;
-        for (size_t i = 0; allowed[i] && !known; i++)
-            known = !strcmp(key, allowed[i]);
-        if (!known)
-            return fail(BPTEE_EPARSE, WHAT ": unknown key '%s%s'", path, key);
-    }
-    return 0;
+    const char *key = json_unknown_key(obj, allowed);
+    return key ? fail(BPTEE_EPARSE, WHAT ": unknown key '%s%s'", path, key) : 0;
 }
 
 static int read_name(const json_t *obj, struct bptee_provision_request *req)

@@ -425,7 +425,7 @@ static void first_open(char *how, char **env, double seconds, double *first, lon
 
 static void setup(void)
 {
-    const char *build = getenv("BPTEE_BUILD");
+    const char *build = secure_getenv("BPTEE_BUILD");
     char abs[PATH_MAX];
     if (!realpath(build ? build : "build", abs))
         die("build directory %s: %s", build ? build : "build", strerror(errno));

@@ -200,7 +200,7 @@ static void stop_agent(void)
 
 int main(void)
 {
-    const char *build = getenv("BPTEE_BUILD");
+    const char *build = secure_getenv("BPTEE_BUILD");
     static const char pol[] = "{\"sev_snp\":{\"allow_simulation\":true}}";
     double prov_rate, http_rate, attest_rate, verify_rate;
     char *json = NULL;

@@ -99,7 +99,7 @@ static void setup(const char *state_dir)
 int main(void)
 {
     char dir[] = "/tmp/bptee-bench-sim-XXXXXX";
-    const char *state = getenv("BENCH_SIM_DIR");
+    const char *state = secure_getenv("BENCH_SIM_DIR");
     if (!state && !(state = mkdtemp(dir)))
         die("mkdtemp");
     setup(state);
@@ -112,7 +112,7 @@ int main(void)
     printf("result_sign_inject_1mib_beyond_sha256: %.3f ms\n", sign_ms - sha_ms);
     printf("result_sign_inject_1mib_vs_sha256: %.2f ratio\n", sign_ms / sha_ms);
     printf("result_verify_1mib_with_evidence: %.3f ms\n", 1e3 / verify_rate);
-    if (!getenv("BENCH_SIM_DIR")) {
+    if (!secure_getenv("BENCH_SIM_DIR")) {
         char cmd[128];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", state);
         if (system(cmd) != 0)

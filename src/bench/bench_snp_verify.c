@@ -74,7 +74,7 @@ static int verify_bare(const struct fixture *f)
 
 int main(void)
 {
-    const char *vectors = getenv("BPTEE_VECTORS") ? getenv("BPTEE_VECTORS") : "../shared/vectors";
+    const char *vectors = secure_getenv("BPTEE_VECTORS") ? secure_getenv("BPTEE_VECTORS") : "../shared/vectors";
     char dir[900], roots[900];
     snprintf(dir, sizeof dir, "%s/sev-snp/trustee-milan-v2", vectors);
     snprintf(roots, sizeof roots, "%s/amd-roots", vectors);

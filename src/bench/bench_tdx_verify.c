@@ -110,7 +110,7 @@ static int verify_bare_x2(const struct fixture *f)
 
 int main(void)
 {
-    const char *vectors = getenv("BPTEE_VECTORS") ? getenv("BPTEE_VECTORS") : "../shared/vectors";
+    const char *vectors = secure_getenv("BPTEE_VECTORS") ? secure_getenv("BPTEE_VECTORS") : "../shared/vectors";
     char path[1024];
     snprintf(path, sizeof path, "%s/tdx/quote-v4-phala.dat", vectors);
     struct fixture f = {0};

@@ -45,7 +45,7 @@ static int result_name(int file, int dir, char *name, size_t cap, char *why, siz
     base = base ? base + 1 : path;
     if (strlen(base) + sizeof ".tee.json" > cap || !base[0])
         return whyf(why, wcap, -1, "result file name too long");
-    strcpy(name, base);
+    memcpy(name, base, strlen(base) + 1); /* length checked above */
     if (fstatat(dir, name, &nst, AT_SYMLINK_NOFOLLOW) != 0 || nst.st_dev != fst.st_dev ||
         nst.st_ino != fst.st_ino)
         return whyf(why, wcap, -1, "the result file %s is not in the directory given", name);

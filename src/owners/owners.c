@@ -48,17 +48,8 @@ void bptee_owners_free(struct bptee_owners *o)
 
 static int check_keys(json_t *obj, const char *path, const char *const *allowed)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
-        bool known = false;
-        for (size_t i = 0; allowed[i] && !known; i++)
-            known = !strcmp(key, allowed[i]);
-        if (!known)
-            return fail(BPTEE_EPARSE, W ": unknown key '%s%.64s'", path, key);
-    }
-    return 0;
+    const char *key = json_unknown_key(obj, allowed);
+    return key ? fail(BPTEE_EPARSE, W ": unknown key '%s%.64s'", path, key) : 0;
 }
 
 /* 32 bytes as 64 hex digits or base64 (standard or URL-safe, padded or not). */

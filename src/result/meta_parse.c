@@ -8,6 +8,7 @@
 
 #include "result/result_private.h"
 #include "util/error.h"
+#include "util/json.h"
 
 #define WHAT "result metadata"
 
@@ -16,15 +17,9 @@ static int check_keys(const json_t *obj, const char *path, const char *const *al
     const char *colon = path[0] ? ": " : "";
     if (!json_is_object(obj))
         return fail(BPTEE_EPARSE, WHAT ": %s%sexpected an object", path, colon);
-    const char *key;
-    const json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
-        size_t i = 0;
-        while (allowed[i] && strcmp(allowed[i], key))
-            i++;
-        if (!allowed[i])
-            return fail(BPTEE_EPARSE, WHAT ": %s%sunknown key '%.64s'", path, colon, key);
-    }
+    const char *key = json_unknown_key(obj, allowed);
+    if (key)
+        return fail(BPTEE_EPARSE, WHAT ": %s%sunknown key '%.64s'", path, colon, key);
     for (size_t i = 0; allowed[i]; i++)
         if (!json_object_get(obj, allowed[i]) && strcmp(allowed[i], "signature"))
             return fail(BPTEE_EPARSE, WHAT ": %s%s%s: missing", path, path[0] ? "." : "",

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <string.h>
+
 #include "util/error.h"
 #include "util/json.h"
 
@@ -17,6 +19,21 @@ int json_parse_capped(const char *buf, size_t len, size_t max, const char *what,
 char *json_to_string(const json_t *j, int pretty)
 {
     return json_dumps(j, JSON_PRESERVE_ORDER | (pretty ? JSON_INDENT(2) : JSON_COMPACT));
+}
+
+const char *json_unknown_key(const json_t *obj, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        size_t i = 0;
+        while (allowed[i] && strcmp(allowed[i], key))
+            i++;
+        if (!allowed[i])
+            return key;
+    }
+    return NULL;
 }
 
 void json_release(json_t **j)

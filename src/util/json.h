@@ -16,6 +16,10 @@ int json_parse_capped(const char *buf, size_t len, size_t max, const char *what,
 /* Serialize compactly or indented (2 spaces), keys in insertion order; malloc'd string. */
 char *json_to_string(const json_t *j, int pretty);
 
+/* The first key of obj (an object) that allowed (NULL-terminated) does not list, or NULL:
+ * the one check behind every "unknown key" error, so a typo never weakens a document. */
+const char *json_unknown_key(const json_t *obj, const char *const *allowed);
+
 void json_release(json_t **j);
 #define _cleanup_json_ __attribute__((cleanup(json_release)))
 

@@ -6,23 +6,17 @@
 
 #include "util/codec.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "verify/policy_json.h"
 
 int pj_check_keys(const json_t *obj, const char *path, const char *const *allowed)
 {
     if (!json_is_object(obj))
         return fail(BPTEE_EPARSE, "policy: %s: expected an object", path);
-    const char *key;
-    json_t *val;
-    json_object_foreach((json_t *)obj, key, val)
-    {
-        bool known = false;
-        for (size_t i = 0; allowed[i] && !known; i++)
-            known = !strcmp(key, allowed[i]);
-        if (!known)
-            return fail(BPTEE_EPARSE, "policy: unknown key '%s%s%s'", path[0] ? path : "",
-                        path[0] ? "." : "", key);
-    }
+    const char *key = json_unknown_key(obj, allowed);
+    if (key)
+        return fail(BPTEE_EPARSE, "policy: unknown key '%s%s%s'", path[0] ? path : "",
+                    path[0] ? "." : "", key);
     return 0;
 }
 
