@@ -38,10 +38,11 @@ CLI_CFLAGS   = $(shell pkg-config --cflags $(CLI_PKGS))
 CLI_LIBS     = $(shell pkg-config --libs $(CLI_PKGS))
 
 # Library sources: every module folder under src/ except the programs built on top of it.
-PROGRAM_DIRS := src/cli src/fuzz src/bench
+PROGRAM_DIRS := src/cli src/agentd src/fuzz src/bench
 LIB_SRC     := $(sort $(filter-out $(addsuffix /%,$(PROGRAM_DIRS)),$(wildcard src/*/*.c)))
 LIB_OBJ     := $(LIB_SRC:%.c=$(B)/obj/%.o)
-CLI_SRC     := $(sort $(wildcard src/cli/*.c))
+# The CLI and the agent daemon (src/agentd) it runs as `bptee agent`.
+CLI_SRC     := $(sort $(wildcard src/cli/*.c src/agentd/*.c))
 CLI_OBJ     := $(CLI_SRC:%.c=$(B)/obj/%.o)
 PRELOAD_SRC := $(sort $(wildcard interpose/*.c))
 PUB_HDR     := include/bptee.h $(sort $(wildcard include/bptee/*.h))
@@ -116,6 +117,9 @@ $(LIB): $(B)/$(LIB_SONAME)
 # --- the CLI (over the public API only) ---------------------------------------------------------
 cli: $(CLI)
 $(B)/obj/src/cli/%.o: src/cli/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CLI_CFLAGS) -MMD -MP -c -o $@ $<
+$(B)/obj/src/agentd/%.o: src/agentd/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CLI_CFLAGS) -MMD -MP -c -o $@ $<
 $(CLI): $(CLI_OBJ) $(LIB)

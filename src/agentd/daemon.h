@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `bptee agent`: the in-TEE service. cmd_agent.c runs the main loop (signals, the job socket's
- * listener, periodic session cleanup); agent_http.c serves the HTTP JSON API over
- * libmicrohttpd and agent_api.c implements its endpoints (agent_secrets.c the secrets ones,
- * agent_owners.c who may write them and the access log); agent_jobsock.c serves jobs on the
- * local unix socket (docs/protocol.md); agent_offers.c remembers which evidence each offered
+/* `bptee agent`: the in-TEE service. main.c runs the main loop (signals, the job socket's
+ * listener, periodic session cleanup); http.c serves the HTTP JSON API over
+ * libmicrohttpd and api.c implements its endpoints (secrets.c the secrets ones,
+ * owners.c who may write them and the access log); jobsock.c serves jobs on the
+ * local unix socket (docs/protocol.md); offers.c remembers which evidence each offered
  * session carried. docs/agent.md describes the service. */
-#ifndef BPTEE_CLI_AGENT_DAEMON_H
-#define BPTEE_CLI_AGENT_DAEMON_H
+#ifndef BPTEE_AGENTD_DAEMON_H
+#define BPTEE_AGENTD_DAEMON_H
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -46,7 +46,7 @@ int agent_attest(struct agent *a, const uint8_t *report_data, size_t len,
 /* Re-attest the signing key. */
 int agent_refresh_key(struct agent *a);
 
-/* ---- agent_offers.c */
+/* ---- offers.c */
 int agent_offers_new(uint64_t ttl_secs, uint64_t max_sessions, struct agent_offers **out);
 void agent_offers_free(struct agent_offers *o);
 /* Remember the evidence digest of a session's offer (dropping entries past their session's
@@ -58,7 +58,7 @@ bool agent_offers_take(struct agent_offers *o, const char *session_id, char *dig
 bool agent_offers_peek(struct agent_offers *o, const char *session_id, char *digest);
 void agent_offers_prune(struct agent_offers *o);
 
-/* ---- agent_api.c: one HTTP request in, status and JSON body out */
+/* ---- api.c: one HTTP request in, status and JSON body out */
 struct api_reply {
     unsigned status;
     char *body;        /* JSON, malloc'd */
@@ -70,13 +70,13 @@ unsigned api_route(const char *url, const char *method, const char **allow);
 /* Serve a request whose route is known (api_route returned 0). nonce: ?nonce= or NULL. */
 void api_serve(struct agent *a, const char *method, const char *url, const char *nonce,
                const char *body, size_t len, struct api_reply *out);
-/* agent_info.c: GET /v1/attestation, /v1/signing-key, /v1/health, POST
+/* info.c: GET /v1/attestation, /v1/signing-key, /v1/health, POST
  * /v1/attestation/refresh. */
 void api_info(struct agent *a, const char *url, const char *nonce, struct api_reply *out);
 /* {"error": message} with status. */
 void api_error(struct api_reply *out, unsigned status, const char *message);
 
-/* ---- agent_secrets.c: POST /v1/secrets, GET and DELETE /v1/secrets/NAME */
+/* ---- secrets.c: POST /v1/secrets, GET and DELETE /v1/secrets/NAME */
 void api_secrets_post(struct agent *a, const char *body, size_t len, struct api_reply *out);
 void api_secret_item(struct agent *a, const char *method, const char *name, const char *body,
                      size_t len, struct api_reply *out);
@@ -84,7 +84,7 @@ void api_secret_item(struct agent *a, const char *method, const char *name, cons
 unsigned api_status_of(int code);
 void api_fail_reply(struct api_reply *out, unsigned status, const char *what);
 
-/* ---- agent_owners.c: admitting writes, and the access log */
+/* ---- owners.c: admitting writes, and the access log */
 struct owner_write {
     int op;                 /* BPTEE_OWNER_OP_PROVISION or _REVOKE */
     const char *name;       /* the secret */
@@ -106,20 +106,20 @@ int agent_audit(struct agent *a, const struct bptee_audit_entry *e);
 /* GET /v1/audit[?nonce=64 hex digits]: the signed log. */
 void api_audit(struct agent *a, const char *nonce, struct api_reply *out);
 
-/* ---- agent_http.c */
+/* ---- http.c */
 struct agent_http;
 /* Listen on host:port (port 0 picks one); *port receives the port bound. */
 int agent_http_start(struct agent *a, const char *listen, struct agent_http **out, unsigned *port);
 void agent_http_stop(struct agent_http *h);
 
-/* ---- agent_jobsock.c */
+/* ---- jobsock.c */
 int jobsock_open(struct agent *a, const char *path, struct jobsock **out);
 int jobsock_fd(const struct jobsock *js);
 /* Accept one pending connection and serve it on its own thread. */
 void jobsock_accept(struct jobsock *js);
 /* Stop every connection, close the listener and remove the socket file. */
 void jobsock_close(struct jobsock *js);
-/* ---- agent_jobserve.c: one request line from fd, its descriptors in fds (closed here);
+/* ---- jobserve.c: one request line from fd, its descriptors in fds (closed here);
  * page is the version page's read-only descriptor (-1: none). A negative return ends the
  * connection. */
 int jobsock_serve_line(struct agent *a, int page, int fd, const char *line, size_t len,
@@ -127,7 +127,7 @@ int jobsock_serve_line(struct agent *a, int page, int fd, const char *line, size
 /* "ERR <kind> <reason>" for code. */
 int jobsock_send_error(int fd, int cmd, int code, const char *reason);
 
-/* ---- agent_result.c: RESULT, a job's result file (fds[0]) in its directory (fds[1]) attested
+/* ---- result.c: RESULT, a job's result file (fds[0]) in its directory (fds[1]) attested
  * for peer p. 0, or a BPTEE_E* code with why set. */
 int jobsock_result(struct agent *a, const struct bptee_job_request *req,
                    const struct bptee_peer *p, const int fds[2], char *why, size_t wcap);

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/agent_daemon.h"
+#include "agentd/daemon.h"
 
 #define NO_OWNERS                                                                                  \
     "provisioning refused: this agent has no owners configured (set \"owners\" in the config's "  \

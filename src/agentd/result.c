@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/agent_daemon.h"
+#include "agentd/daemon.h"
 
 /* Put the reason in why and return code. */
 static int whyf(char *why, size_t cap, int code, const char *fmt, ...)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/agent_daemon.h"
+#include "agentd/daemon.h"
 
 static void reply_json(struct api_reply *out, json_t *obj)
 {

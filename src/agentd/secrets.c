@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The secrets endpoints (docs/agent.md): POST /v1/secrets stores or rotates a sealed secret,
  * DELETE /v1/secrets/NAME revokes one, GET /v1/secrets/NAME says which version is stored (never
- * the bytes). Writes are admitted by agent_owners.c (owner signature, rights, version) before
+ * the bytes). Writes are admitted by owners.c (owner signature, rights, version) before
  * anything is opened or changed; a refused write keeps the stored value. Every request that
  * names a session uses it up, whatever its outcome: one try per offer. */
 #include <jansson.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/agent_daemon.h"
+#include "agentd/daemon.h"
 
 /* Take a session out of the service (and its offer record) without opening anything. */
 static void burn_session(struct agent *a, const char *session_id)

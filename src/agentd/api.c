@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The agent's HTTP JSON API (docs/agent.md): routing, error replies, and the key exchange's
- * POST /v1/sessions (an attested one-time key). The secrets endpoints are in agent_secrets.c,
- * the read-only ones in agent_info.c. Replies never carry secret bytes: error texts come from
+ * POST /v1/sessions (an attested one-time key). The secrets endpoints are in secrets.c,
+ * the read-only ones in info.c. Replies never carry secret bytes: error texts come from
  * the library, which never puts a secret in one. */
 #include <jansson.h>
 #include <sodium.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/agent_daemon.h"
+#include "agentd/daemon.h"
 
 #define SECRET_ITEM "/v1/secrets/"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The agent's HTTP server (libmicrohttpd, a small pool of internal polling threads): request
- * bodies are collected up to BPTEE_PROVISION_BODY_MAX and handed to agent_api.c; anything
+ * bodies are collected up to BPTEE_PROVISION_BODY_MAX and handed to api.c; anything
  * larger is answered 413 (at once when Content-Length announces it), unknown paths 404 and
  * wrong methods 405 with an Allow header, all with a JSON {"error": ...} body. */
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "cli/agent_daemon.h"
+#include "agentd/daemon.h"
 
 #define CONN_LIMIT 64     /* simultaneous HTTP connections */
 #define CONN_TIMEOUT_S 30 /* idle connections are closed after this */

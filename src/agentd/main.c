@@ -16,7 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "cli/agent_daemon.h"
+#include "agentd/daemon.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The job socket (docs/protocol.md): a unix stream socket, mode 0600, where jobs fetch secrets
  * as sealed read-only memfds (SCM_RIGHTS), have results signed or attested with the attested
- * key, and read that key's evidence (the requests: agent_jobserve.c). Each connection is
+ * key, and read that key's evidence (the requests: jobserve.c). Each connection is
  * served by a thread of its own, from a pool of threads that outlive their connections and
  * accept them themselves (starting a thread, or handing a connection from the accepting thread
  * to another, costs more than the rest of a secret's delivery); the poll loop of `bptee agent`
@@ -19,7 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "cli/agent_daemon.h"
+#include "agentd/daemon.h"
 
 #define JOB_CONN_MAX 64
 /* Threads started with the socket, idle until a connection comes; more start on demand. */

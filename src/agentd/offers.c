@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/agent_daemon.h"
+#include "agentd/daemon.h"
 
 struct offer_entry {
     char session_id[BPTEE_SESSION_ID_SIZE];

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The job socket's requests (docs/protocol.md), one line at a time: SECRET, VERSION, SIGN,
- * ATTEST and REFRESH, RESULT (agent_result.c), PING. The peer is identified for every request
+ * ATTEST and REFRESH, RESULT (result.c), PING. The peer is identified for every request
  * (SO_PEERCRED and the measurement of /proc/PID/exe), so a process that execs another binary
- * is judged as what it is now. agent_jobsock.c owns the socket and its threads. */
+ * is judged as what it is now. jobsock.c owns the socket and its threads. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/agent_daemon.h"
+#include "agentd/daemon.h"
 
 static int send_reply(int fd, const struct bptee_job_reply *rep, int pass_fd)
 {
