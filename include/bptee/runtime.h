@@ -21,7 +21,7 @@
 #define BPTEE_JOB_SECRETS_MAX 256
 
 /* ---- the job spec: {"job_id", "secrets": {name: path}, "result": {"stdout": true} |
- * {"file": path}, "sidecar", "inherit_preload", "fresh_attestation"}; every key optional. */
+ * {"file": path}, "sidecar", "inherit_preload", "fresh_attestation", "user"}; every key optional. */
 
 struct bptee_job_spec;
 
@@ -42,6 +42,9 @@ BPTEE_API const char *bptee_job_spec_result_file(const struct bptee_job_spec *s)
  * bptee_free. */
 BPTEE_API int bptee_job_spec_sidecar_path(const struct bptee_job_spec *s, char **out);
 BPTEE_API int bptee_job_spec_inherit_preload(const struct bptee_job_spec *s);
+/* The user the job runs as ("user": a name or a decimal uid), NULL when the spec names none
+ * (bptee run as root then gives the job a dynamic uid of its own). */
+BPTEE_API const char *bptee_job_spec_user(const struct bptee_job_spec *s);
 BPTEE_API int bptee_job_spec_fresh_attestation(const struct bptee_job_spec *s);
 /* The BPTEE_SECRETS value the interposer reads: "name=path" entries joined by ':', with '\',
  * ':' and '=' escaped by '\' (docs/interposer.md). Released with bptee_free; "" when none. */
@@ -132,6 +135,9 @@ struct bptee_deploy_request {
     const char *deployment_id;     /* NULL: "direct-" and 16 random hex digits */
     const int *inherit_fds;        /* descriptors the job keeps at the same numbers (their */
     size_t n_inherit_fds;          /* close-on-exec flag is cleared in the job only) */
+    bool set_ids;                  /* run the job as uid:gid with no supplementary groups */
+    uint32_t uid, gid;
+    bool die_with_parent;          /* SIGKILL the job when the caller dies (PR_SET_PDEATHSIG) */
 };
 
 /* "provisioning", "running", "stopping", "stopped", "failed"; NULL if unknown. */

@@ -5,8 +5,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <bptee.h>
+
+struct run_keeper;
+struct run_view;
 
 /* Exit statuses of bptee run itself (the job's own status passes through otherwise), as env,
  * nice and timeout use them. */
@@ -36,24 +40,48 @@ struct run_job {
     struct bptee_result_signer *signer;
     char *sidecar;           /* where a sidecar goes (NULL: none possible) */
     int capture_fd;          /* TEE with a stdout result: the memfd the job writes */
-    int secret_fds[BPTEE_JOB_SECRETS_MAX]; /* TEE: memfds fetched for the job */
-    size_t n_secret_fds;
-    char *secret_fds_env;    /* BPTEE_SECRET_FDS for them ("" when none) */
-    bool has_secret_page;    /* the agent's version page is in secret_fds too ... */
-    int secret_page_fd;      /* ... as this descriptor (BPTEE_SECRET_PAGE) */
+    struct run_keeper *keeper; /* TEE with secrets: our connection to the agent ... */
+    struct run_view *view;     /* ... and the job's view of its secrets */
+    uid_t uid;               /* TEE: who the job runs as */
+    gid_t gid;
+    bool set_ids;            /* switch to uid:gid in the job (bptee run is root) */
+    bool dynamic_uid;        /* uid is a dynamic one, held by uid_lock_fd */
+    int uid_lock_fd;
 };
 
 /* run_prepare.c */
+/* "bptee: run: <message>" on stderr; returns status. */
+int run_say(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Resolve CMD like execvp: a name with '/' as is, else the first executable on $PATH. 0,
  * or RUN_EXIT_NOTFOUND / RUN_EXIT_NOEXEC after printing why. */
 int run_resolve_command(struct run_job *job);
-/* TEE jobs: refuse what the interposer cannot enter, find the preload, connect the signer,
- * measure the job. 0 or RUN_EXIT_FAILURE after printing why. */
+/* TEE jobs: find the preload, choose the job's uid, connect the signer, measure the job,
+ * build its secret view. 0 or RUN_EXIT_FAILURE after printing why. */
 int run_prepare_tee(struct run_job *job);
-/* run_secrets.c: fetch the job's secrets from the agent on behalf of its binary, to hand the
- * memfds down (BPTEE_SECRET_FDS); 0 or RUN_EXIT_FAILURE when the agent cannot be reached. */
-int run_prefetch_secrets(struct run_job *job);
+/* run_uid.c: the job's uid (the spec's user; as root, else a dynamic uid of its own). 0 or
+ * RUN_EXIT_FAILURE after printing why. */
+int run_choose_user(struct run_job *job);
+void run_release_user(struct run_job *job);
+
+/* run_secrets.c: register the job with the agent, fetch its secrets for its binary, and build
+ * its view (run_view.h), kept current by the keeper (run_keeper.c) while the job runs. 0, or
+ * RUN_EXIT_FAILURE after printing why (the agent unreachable, no namespace to build the view
+ * in): the job must not run then. */
+int run_prepare_secrets(struct run_job *job);
 void run_secrets_release(struct run_job *job);
+
+/* run_keeper.c */
+int run_keeper_new(const struct run_job *job, const char *const *names, size_t n,
+                   struct run_keeper **out);
+/* Put what was fetched into the view; pushes go there from now on. */
+void run_keeper_serve(struct run_keeper *k, struct run_view *view);
+/* The descriptor to poll for pushes (-1 while the agent is away) ... */
+int run_keeper_fd(const struct run_keeper *k);
+/* ... and how long to wait before trying the agent again (-1: no retry pending). */
+int run_keeper_timeout_ms(const struct run_keeper *k);
+/* Handle what poll reported (or a retry that is due). */
+void run_keeper_step(struct run_keeper *k, short revents);
+void run_keeper_free(struct run_keeper *k);
 /* The job's environment: plain jobs lose LD_PRELOAD and every BPTEE_* variable; TEE jobs get
  * the hand-down variables (docs/results.md). 0 or RUN_EXIT_FAILURE. */
 int run_build_env(struct run_job *job);

@@ -82,18 +82,8 @@ static void make_deployment_id(char *out, size_t cap)
         n += snprintf(out + n, cap - (size_t)n, "%02x", rnd[i]);
 }
 
-/* BPTEE_SECRET_PAGE's value into out ("" without a page). */
-static void page_value(const struct run_job *job, char *out, size_t cap)
-{
-    out[0] = '\0';
-    if (job->has_secret_page)
-        snprintf(out, cap, "%d", job->secret_page_fd);
-}
-
 static int add_tee_vars(struct run_job *job, char **env, size_t *n)
 {
-    char page[16];
-    page_value(job, page, sizeof page);
     char *secrets = NULL, *preload = preload_value(job->preload);
     int rc = bptee_job_spec_secrets_env(job->spec, &secrets);
     int bad = !preload || rc < 0;
@@ -106,9 +96,9 @@ static int add_tee_vars(struct run_job *job, char **env, size_t *n)
           add(env, n, "BPTEE_JOB_ID", job->job_id) ||
           add(env, n, "BPTEE_DEPLOYMENT_ID", job->deployment_id) ||
           (secrets[0] && add(env, n, "BPTEE_SECRETS", secrets)) ||
-          (job->secret_fds_env && job->secret_fds_env[0] &&
-           add(env, n, "BPTEE_SECRET_FDS", job->secret_fds_env)) ||
-          (page[0] && add(env, n, "BPTEE_SECRET_PAGE", page));
+          /* The kernel serves the declared paths (run_view.c): the interposer only says so
+           * loudly when one fails, and keeps every dynamic descendant non-dumpable. */
+          (job->view && add(env, n, "BPTEE_SECRET_VIEW", "1"));
     free(preload);
     bptee_free(secrets);
     return bad ? -1 : 0;
@@ -142,6 +132,7 @@ void run_job_release(struct run_job *job)
     free(job->envp);
     job->envp = NULL;
     run_secrets_release(job);
+    run_release_user(job);
     bptee_result_signer_free(job->signer);
     job->signer = NULL;
     bptee_job_spec_free(job->spec);

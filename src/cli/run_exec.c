@@ -3,12 +3,14 @@
  * signals someone sends bptee run (a terminal's ^C already reaches the job, in the same
  * process group, and is not sent twice), and end like the job ended. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,12 +69,43 @@ static int deploy(struct run_job *job, struct bptee_backend *b, const sigset_t *
                .envp = (const char *const *)job->envp, .sigmask = mask, .harden = tee,
                .deployment_id = tee ? job->deployment_id : NULL,
                .stdout_fd = job->capture_fd >= 0 ? &job->capture_fd : NULL,
-               .inherit_fds = job->secret_fds, .n_inherit_fds = job->n_secret_fds);
+               .set_ids = tee && job->set_ids, .uid = job->uid, .gid = job->gid,
+               /* Without bptee run nobody keeps the view current: the job dies with it. */
+               .die_with_parent = job->keeper != NULL);
     int rc = bptee_backend_deploy(b, &req, d);
     if (rc == 0)
         return 0;
     cli_error("run", rc);
     return rc == BPTEE_ENOTFOUND ? RUN_EXIT_NOTFOUND : RUN_EXIT_NOEXEC;
+}
+
+/* Wait for the job while keeping its view current: the agent's pushes are handled as they
+ * come (the owner who rotated waits for them), and a lost agent is asked again. */
+static int wait_keeping(struct run_job *job, struct bptee_deployment *d, int *wstatus)
+{
+    int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)bptee_deployment_pid(d), 0);
+    if (pidfd < 0) {
+        fprintf(stderr, "bptee: run: pidfd_open: %s\n", strerror(errno));
+        return RUN_EXIT_FAILURE;
+    }
+    for (;;) {
+        struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN},
+                              {.fd = run_keeper_fd(job->keeper), .events = POLLIN}};
+        int n = poll(p, 2, run_keeper_timeout_ms(job->keeper));
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n >= 0 && (p[0].revents & POLLIN))
+            break;
+        if (n >= 0)
+            run_keeper_step(job->keeper, p[1].revents);
+    }
+    close(pidfd);
+    int rc = bptee_deployment_wait(d, wstatus);
+    if (rc < 0) {
+        cli_error("run", rc);
+        return RUN_EXIT_FAILURE;
+    }
+    return 0;
 }
 
 int run_exec(struct run_job *job, int *wstatus)
@@ -98,7 +131,9 @@ int run_exec(struct run_job *job, int *wstatus)
     if (status == 0)
         child_pid = bptee_deployment_pid(d);
     sigprocmask(SIG_SETMASK, &old, NULL);
-    if (status == 0 && (rc = bptee_deployment_wait(d, wstatus)) < 0) {
+    if (status == 0 && job->keeper) {
+        status = wait_keeping(job, d, wstatus);
+    } else if (status == 0 && (rc = bptee_deployment_wait(d, wstatus)) < 0) {
         cli_error("run", rc);
         status = RUN_EXIT_FAILURE;
     }

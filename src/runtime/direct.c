@@ -6,6 +6,7 @@
  * close-on-exec pipe instead of surfacing as a mysterious exit status. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,8 +72,27 @@ static int child_harden(void)
     return 0;
 }
 
+/* The job's own ids, then the parent-death signal (a change of ids clears it), then a check
+ * that the parent did not die before it was set. */
+static int child_ids(const struct bptee_deploy_request *r, pid_t parent)
+{
+    if (r->set_ids && (setgroups(0, NULL) < 0 || setresgid(r->gid, r->gid, r->gid) < 0 ||
+                       setresuid(r->uid, r->uid, r->uid) < 0))
+        return -1;
+    if (r->die_with_parent) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+            return -1;
+        if (getppid() != parent) {
+            errno = ESRCH;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Only async-signal-safe calls between fork and execve. */
-__attribute__((noreturn)) static void child_exec(const struct bptee_deploy_request *r, int errfd)
+__attribute__((noreturn)) static void child_exec(const struct bptee_deploy_request *r, int errfd,
+                                                 pid_t parent)
 {
     int err = 0;
     if (r->sigmask && sigprocmask(SIG_SETMASK, (const sigset_t *)r->sigmask, NULL) < 0)
@@ -83,6 +103,8 @@ __attribute__((noreturn)) static void child_exec(const struct bptee_deploy_reque
         if (fcntl(r->inherit_fds[i], F_SETFD, 0) < 0)
             err = errno;
     if (!err && r->harden && child_harden() < 0)
+        err = errno;
+    if (!err && child_ids(r, parent) < 0)
         err = errno;
     if (!err) {
         execve(r->path, (char *const *)r->argv,
@@ -128,6 +150,7 @@ static int direct_deploy(struct bptee_backend *b, const struct bptee_deploy_requ
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0)
         return fail(BPTEE_EIO, "deploy: pipe: %s", strerror(errno));
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         int e = errno;
@@ -137,7 +160,7 @@ static int direct_deploy(struct bptee_backend *b, const struct bptee_deploy_requ
     }
     if (pid == 0) {
         close(pipefd[0]);
-        child_exec(&r, pipefd[1]);
+        child_exec(&r, pipefd[1], parent);
     }
     close(pipefd[1]);
     int err = read_exec_errno(pipefd[0]);

@@ -3,6 +3,7 @@
  * goes, where a sidecar is written, whether its children keep the interposer, and whether its
  * result is attested by fresh evidence. Parsed strictly: a typo must not drop a secret or an
  * attestation silently. */
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ struct bptee_job_spec {
     size_t n_secrets;
     char *result_file; /* NULL: stdout */
     char *sidecar;
+    char *user; /* NULL: a dynamic uid when run by root, else the caller's */
     bool inherit_preload, fresh;
 };
 
@@ -43,6 +45,7 @@ void bptee_job_spec_free(struct bptee_job_spec *s)
     free(s->job_id);
     free(s->result_file);
     free(s->sidecar);
+    free(s->user);
     free(s);
 }
 
@@ -136,10 +139,27 @@ static int spec_result(const json_t *v, struct bptee_job_spec *s)
     return spec_string(file, "result.file", &s->result_file);
 }
 
+/* A user name as useradd accepts them (a leading letter or '_', then letters, digits, '_',
+ * '-', '.'; at most 32), or a decimal uid. */
+static int spec_user(const json_t *v, struct bptee_job_spec *s)
+{
+    int rc = spec_string(v, "user", &s->user);
+    if (rc < 0)
+        return rc;
+    size_t n = strlen(s->user);
+    bool digits = n > 0 && n <= 10 && strspn(s->user, "0123456789") == n;
+    bool name = n > 0 && n <= 32 && (isalpha((unsigned char)s->user[0]) || s->user[0] == '_') &&
+                strspn(s->user, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "0123456789_-.") == n;
+    if (!digits && !name)
+        return fail(BPTEE_EPARSE, "job spec: user: expected a user name or a decimal uid");
+    return 0;
+}
+
 static int spec_read(const json_t *root, struct bptee_job_spec *s)
 {
     static const char *const keys[] = {"job_id", "secrets", "result", "sidecar",
-                                       "inherit_preload", "fresh_attestation", NULL};
+                                       "inherit_preload", "fresh_attestation", "user", NULL};
     if (!json_is_object(root))
         return fail(BPTEE_EPARSE, "job spec: expected a JSON object");
     const char *key;
@@ -151,7 +171,7 @@ static int spec_read(const json_t *root, struct bptee_job_spec *s)
         if (!keys[i])
             return fail(BPTEE_EPARSE, "job spec: unknown key '%.64s' (expected job_id, "
                                       "secrets, result, sidecar, inherit_preload, "
-                                      "fresh_attestation)", key);
+                                      "fresh_attestation, user)", key);
         int rc = 0;
         if (i == 0 && (rc = spec_string(v, "job_id", &s->job_id)) == 0 &&
             (rc = bptee_job_id_check(s->job_id)) < 0)
@@ -166,6 +186,8 @@ static int spec_read(const json_t *root, struct bptee_job_spec *s)
             rc = spec_bool(v, "inherit_preload", &s->inherit_preload);
         if (i == 5)
             rc = spec_bool(v, "fresh_attestation", &s->fresh);
+        if (i == 6)
+            rc = spec_user(v, s);
         if (rc < 0)
             return rc;
     }
@@ -253,6 +275,11 @@ int bptee_job_spec_inherit_preload(const struct bptee_job_spec *s)
 int bptee_job_spec_fresh_attestation(const struct bptee_job_spec *s)
 {
     return s && s->fresh;
+}
+
+const char *bptee_job_spec_user(const struct bptee_job_spec *s)
+{
+    return s ? s->user : NULL;
 }
 
 /* Escape '\', ':' and '=' with '\' (docs/interposer.md, BPTEE_SECRETS). */

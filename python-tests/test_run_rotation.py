@@ -1,11 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Secrets that `bptee run` hands down carry their word in the agent's version page
-(BPTEE_SECRET_FDS "name=fd@slot" and BPTEE_SECRET_PAGE, docs/interposer.md): the job checks a
-handed-down secret against the page, not by a VERSION round trip, and rotation and revocation
-still reach it at its next open. The job reaches the agent through a symlink to its socket that
-the test removes between opens: an open that still works then cannot have asked the agent, and
-one that must fetch fails closed. The job is driven through stdin and its stderr (bptee run
-keeps its stdout for the attested result); no timing."""
+"""Rotation and revocation reach a job under `bptee run` before the owner's request returns:
+the agent pushes them to bptee run, which changes the job's view (docs/view.md) and only then
+acknowledges. The job is driven through stdin and its stderr (bptee run keeps its stdout for
+the attested result); no timing. Also the interposer's hand-down syntax (BPTEE_SECRET_FDS
+"name=fd@slot", BPTEE_SECRET_PAGE) for jobs an operator starts by hand."""
 import json
 import os
 import subprocess
@@ -96,39 +94,6 @@ def revoke(a, policy):
     assert r.returncode == 0, r.stderr
 
 
-@pytest.mark.parametrize("inherit", [False, True])
-def test_unchanged_handed_down_secret_is_checked_in_the_page(tmp_path, sim_dir, alice_agent,
-                                                              inherit):
-    run = PageRun(tmp_path, sim_dir, alice_agent, inherit=inherit)
-    assert run.step() == ["A", b"old-password".hex()]
-    os.unlink(run.link)  # from now on the job cannot ask the agent anything
-    run.go()
-    assert run.step() == ["B", b"old-password".hex()]  # current per the page: no VERSION
-    run.go()
-    assert run.step() == ["C", b"old-password".hex()]
-    rc, out, err = run.finish()
-    assert rc == 0 and json.loads(out)["tee"]["attestation"] == "signed", err
-    # handed down, never fetched by the job itself
-    assert alice_agent.log().count("secret db version 1 delivered") == 1
-
-
-def test_page_shows_a_rotation_to_a_job_that_cannot_ask(tmp_path, sim_dir, alice_agent,
-                                                        policy_sim):
-    """The twin: the page is read, not ignored. Rotated while the socket is gone, the copy is
-    no longer current and cannot be fetched: the open fails closed, never served stale."""
-    run = PageRun(tmp_path, sim_dir, alice_agent)
-    assert run.step() == ["A", b"old-password".hex()]
-    os.unlink(run.link)
-    rotate(alice_agent, policy_sim, tmp_path, b"new-password!")
-    run.go()
-    assert run.step() == ["B", "EACCES"]
-    run.go()
-    assert run.step() == ["C", "EACCES"]
-    rc, out, err = run.finish()
-    assert rc == 0, err
-    assert f"bptee: secret 'db' ({run.path}):" in err and "old-password" not in out + err
-
-
 def test_rotation_and_revocation_reach_a_bptee_run_job(tmp_path, sim_dir, alice_agent,
                                                        policy_sim):
     run = PageRun(tmp_path, sim_dir, alice_agent)
@@ -141,7 +106,7 @@ def test_rotation_and_revocation_reach_a_bptee_run_job(tmp_path, sim_dir, alice_
     assert run.step() == ["C", "EACCES"]
     rc, out, err = run.finish()
     assert rc == 0, err
-    assert f"bptee: secret 'db' ({run.path}): agent refused (denied): secret revoked: db" in err
+    assert f"bptee: secret 'db' ({run.path}): " in err  # the interposer's one line
     assert "secret db version 2 delivered" in alice_agent.log()
 
 

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Whose uid a TEE job runs under. A job that reads secrets must not share its uid with
+ * anything else: another process of the same uid could read /proc/JOB/mem, /proc/JOB/fd/N
+ * or /proc/JOB/root. So bptee run, when root, gives the job a dynamic uid of its own, as
+ * systemd's DynamicUser does: one from systemd's range that no user or group owns, held by a
+ * lock file for the job's life, and swept (every process of it killed) before and after the
+ * job, so nothing a former job left behind shares it. The spec's "user" names another; not
+ * root, bptee run can only run the job as its own user. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/run.h"
+
+/* systemd's range for dynamic users (DynamicUser=, systemd.exec(5)). */
+#define DYNAMIC_UID_MIN 61184u
+#define DYNAMIC_UID_MAX 65519u
+#define DYNAMIC_LOCK_DIR "/run/bptee/dynamic-uid"
+
+/* Kill every process running as uid: a child drops to it and signals all it may (kill -1
+ * spares the caller and init). */
+static void sweep(uid_t uid)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setgroups(0, NULL) == 0 && setresgid(uid, uid, uid) == 0 &&
+            setresuid(uid, uid, uid) == 0)
+            kill(-1, SIGKILL);
+        _exit(0);
+    }
+    if (pid > 0)
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+}
+
+static int lock_dir(void)
+{
+    if ((mkdir("/run/bptee", 0755) != 0 && errno != EEXIST) ||
+        (mkdir(DYNAMIC_LOCK_DIR, 0700) != 0 && errno != EEXIST))
+        return -1;
+    return open(DYNAMIC_LOCK_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+/* A free uid from the range, its lock held in *lock_fd. */
+static int dynamic_uid(struct run_job *job)
+{
+    uint32_t span = DYNAMIC_UID_MAX - DYNAMIC_UID_MIN + 1, start = 0;
+    int dir = lock_dir();
+    if (dir < 0)
+        return run_say(RUN_EXIT_FAILURE, "cannot keep track of dynamic uids in %s: %s", DYNAMIC_LOCK_DIR,
+                    strerror(errno));
+    if (getrandom(&start, sizeof start, 0) != (ssize_t)sizeof start)
+        start = (uint32_t)getpid();
+    for (uint32_t i = 0; i < span; i++) {
+        uid_t uid = DYNAMIC_UID_MIN + (start + i) % span;
+        char name[16];
+        if (getpwuid(uid) || getgrgid(uid))
+            continue; /* somebody's: not ours to hand out */
+        snprintf(name, sizeof name, "%u", (unsigned)uid);
+        int fd = openat(dir, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+            continue;
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            close(fd);
+            continue; /* another job's */
+        }
+        close(dir);
+        sweep(uid);
+        job->uid_lock_fd = fd;
+        job->uid = uid;
+        job->gid = uid;
+        job->set_ids = true;
+        job->dynamic_uid = true;
+        return 0;
+    }
+    close(dir);
+    return run_say(RUN_EXIT_FAILURE, "no free dynamic uid between %u and %u", DYNAMIC_UID_MIN, DYNAMIC_UID_MAX);
+}
+
+/* The spec's user: a name, or a decimal uid (its group: the passwd entry's, else the same
+ * number). */
+static int named_user(struct run_job *job, const char *user)
+{
+    struct passwd *pw = NULL;
+    if (strspn(user, "0123456789") == strlen(user)) {
+        unsigned long uid = strtoul(user, NULL, 10);
+        if (uid > 0xfffffffeul)
+            return run_say(RUN_EXIT_FAILURE, "job spec: user: %s is not a valid uid", user);
+        pw = getpwuid((uid_t)uid);
+        job->uid = (uid_t)uid;
+        job->gid = pw ? pw->pw_gid : (gid_t)uid;
+    } else if ((pw = getpwnam(user))) {
+        job->uid = pw->pw_uid;
+        job->gid = pw->pw_gid;
+    } else {
+        return run_say(RUN_EXIT_FAILURE, "job spec: user: no user named '%s' on this machine", user);
+    }
+    if (geteuid() != 0 && job->uid != geteuid())
+        return run_say(RUN_EXIT_FAILURE, "job spec: user: bptee run is not root, so it can run the job only as "
+                    "itself (uid %u), not as %s", (unsigned)geteuid(), user);
+    job->set_ids = geteuid() == 0 && job->uid != 0;
+    return 0;
+}
+
+int run_choose_user(struct run_job *job)
+{
+    const char *user = bptee_job_spec_user(job->spec);
+    job->uid_lock_fd = -1;
+    if (user)
+        return named_user(job, user);
+    if (geteuid() == 0)
+        return dynamic_uid(job);
+    job->uid = geteuid();
+    job->gid = getegid();
+    return 0;
+}
+
+void run_release_user(struct run_job *job)
+{
+    if (job->dynamic_uid && job->uid_lock_fd >= 0)
+        sweep(job->uid); /* whatever the job left running goes with it */
+    if (job->uid_lock_fd >= 0)
+        close(job->uid_lock_fd);
+    job->uid_lock_fd = -1;
+    job->dynamic_uid = false;
+}
