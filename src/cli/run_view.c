@@ -103,6 +103,10 @@ static int classify(struct run_view *v, struct missing *miss, size_t *n_miss)
             return fail("%s: %s", p, strerror(errno));
         if (existing_dir(p, miss[*n_miss].dir, sizeof miss[*n_miss].dir) != 0)
             return fail("%s: no directory above it can hold it: %s", p, strerror(errno));
+        /* Overlaying / itself would take every mount of the system along: refused. */
+        if (!strcmp(miss[*n_miss].dir, "/"))
+            return fail("%s: nothing of its directories exists below /; create its "
+                        "directory, or declare it under one that exists", p);
         miss[(*n_miss)++].path = p;
     }
     return 0;
