@@ -5,7 +5,13 @@
  * served by a thread of its own, from a pool of threads that outlive their connections and
  * accept them themselves (starting a thread, or handing a connection from the accepting thread
  * to another, costs more than the rest of a secret's delivery); the poll loop of `bptee agent`
- * only hears when all JOB_CONN_MAX are busy, and then refuses the next connection. */
+ * only hears when all JOB_CONN_MAX are busy, and then refuses the next connection.
+ *
+ * Under load: a connection that sends no complete request line within JOB_IDLE_MS is closed
+ * (a keeper's WATCH connection excepted: it waits for pushes); one peer process holds at most
+ * JOB_PER_PID connections (the next is answered "ERR limit" and closed); the listen backlog is
+ * JOB_BACKLOG. So idle or greedy clients hold the pool for seconds at most, and a job that
+ * finds it full retries (the interposer does) rather than waiting behind them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,11 +23,15 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agentd/daemon.h"
 
 #define JOB_CONN_MAX 64
+#define JOB_IDLE_MS 5000
+#define JOB_PER_PID 8
+#define JOB_BACKLOG 64
 /* Threads started with the socket, idle until a connection comes; more start on demand. */
 #define JOB_POOL_START 4
 
@@ -30,6 +40,7 @@ struct jobsock;
 struct jobconn {
     struct jobsock *js;
     int fd;       /* the connection being served, -1 while idle */
+    pid_t pid;    /* its peer's pid (SO_PEERCRED) */
     pthread_t thread;
     bool started; /* the thread runs (idle or serving) */
     bool created; /* a thread was created in this slot: join it at close */
@@ -63,23 +74,80 @@ static int page_fd(struct jobsock *js)
     return fd;
 }
 
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Wait until a whole line (or the end, or more than a line) is in the socket; false when
+ * JOB_IDLE_MS pass first. A peer trickling bytes is looked at every 10 ms, not woken for. */
+static bool wait_line(int fd)
+{
+    char buf[BPTEE_JOB_LINE_MAX + 1];
+    long long deadline = now_ms() + JOB_IDLE_MS;
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0 || (n > 0 && ((size_t)n == sizeof buf || memchr(buf, '\n', (size_t)n))) ||
+            (n < 0 && errno != EAGAIN && errno != EINTR))
+            return true; /* the reader takes it from here */
+        long long left = deadline - now_ms();
+        if (left <= 0)
+            return false;
+        struct pollfd p = {.fd = fd, .events = n > 0 ? POLLRDHUP : POLLIN | POLLRDHUP};
+        poll(&p, 1, n > 0 && left > 10 ? 10 : (int)left);
+    }
+}
+
+/* A keeper's WATCH connection: pushes are written and ACKs read by the thread that changes a
+ * secret (watch.c); this one only waits for the hang-up (POLLRDHUP, never POLLIN, so it never
+ * takes an ACK), the shutdown of a keeper cut off, or the agent's. */
+static void wait_hangup(int fd)
+{
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+        if (poll(&p, 1, -1) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)))
+            return;
+    }
+}
+
+/* The peer sees the end now. What it sent and we did not read is dropped first: closing a
+ * unix socket with unread bytes resets the peer, which may not have read our reply yet. */
+static void hang_up(int fd)
+{
+    char buf[BPTEE_JOB_LINE_MAX + 1];
+    shutdown(fd, SHUT_RDWR);
+    for (int i = 0; i < 64 && recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0; i++)
+        ;
+}
+
 static void serve_conn(struct jobsock *js, int fd)
 {
     char line[BPTEE_JOB_LINE_MAX + 1];
+    struct job_session s = {.fd = fd};
     for (;;) {
         size_t len = 0;
         int fds[BPTEE_JOB_FDS_MAX];
+        if (!wait_line(fd)) {
+            agent_log("job socket: a connection sent no request for %d ms: closed",
+                      JOB_IDLE_MS);
+            break;
+        }
         int rc = bptee_job_read_line_fds(fd, line, sizeof line, &len, fds);
         if (rc == BPTEE_ELIMIT) /* out of step with the peer: say why, then hang up */
             jobsock_send_error(fd, 0, rc, bptee_last_error());
-        if (rc < 0 || jobsock_serve_line(js->a, page_fd(js), fd, line, len, fds) < 0)
+        if (rc < 0 || jobsock_serve_line(js->a, page_fd(js), &s, line, len, fds) < 0)
             break;
+        if (s.watch) {
+            wait_hangup(fd);
+            agent_log("job socket: the keeper of job %s hung up: its grant ends",
+                      s.job->job_id);
+            break;
+        }
     }
-    /* The peer sees the end now. What it sent and we did not read is dropped first: closing a
-     * unix socket with unread bytes resets the peer, which may not have read our reply yet. */
-    shutdown(fd, SHUT_RDWR);
-    for (int i = 0; i < 64 && recv(fd, line, sizeof line, MSG_DONTWAIT) > 0; i++)
-        ;
+    grants_end(js->a->grants, s.job); /* waits for a push in flight on fd */
+    hang_up(fd);
 }
 
 static bool start_locked(struct jobsock *js, struct jobconn *c);
@@ -102,16 +170,29 @@ static int next_conn(struct jobsock *js, int ep)
 }
 
 /* A connection taken: one fewer idle thread. The last idle one starts another, up to the
- * limit; at the limit the poll loop is told, so that it refuses what comes next. */
-static void took_locked(struct jobsock *js, struct jobconn *c, int fd)
+ * limit; at the limit the poll loop is told, so that it refuses what comes next. False when
+ * the peer already holds JOB_PER_PID connections. */
+static bool took_locked(struct jobsock *js, struct jobconn *c, int fd, pid_t pid)
 {
+    size_t held = 0;
+    for (size_t i = 0; i < JOB_CONN_MAX; i++)
+        held += js->conns[i].fd >= 0 && js->conns[i].pid == pid;
     c->fd = fd;
+    c->pid = pid;
     if (--js->idle > 0 || js->stopping) /* stopping: jobsock_close joins what exists now */
-        return;
+        return held < JOB_PER_PID;
     for (size_t i = 0; i < JOB_CONN_MAX; i++)
         if (!js->conns[i].created && start_locked(js, &js->conns[i]))
-            return;
+            return held < JOB_PER_PID;
     eventfd_write(js->full_fd, 1);
+    return held < JOB_PER_PID;
+}
+
+static pid_t peer_pid(int fd)
+{
+    struct ucred cred = {0};
+    socklen_t len = sizeof cred;
+    return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.pid : 0;
 }
 
 /* A pool thread: accept a connection, serve it, wait for the next. */
@@ -133,10 +214,19 @@ static void *conn_main(void *arg)
         return NULL;
     }
     for (int fd; (fd = next_conn(js, ep)) >= 0;) {
+        pid_t pid = peer_pid(fd);
         pthread_mutex_lock(&js->lock);
-        took_locked(js, c, fd);
+        bool ok = took_locked(js, c, fd, pid);
         pthread_mutex_unlock(&js->lock);
-        serve_conn(js, fd);
+        if (ok) {
+            serve_conn(js, fd);
+        } else {
+            char why[96];
+            snprintf(why, sizeof why, "too many connections from pid %d", (int)pid);
+            agent_log("job socket: refused: %s", why);
+            jobsock_send_error(fd, 0, BPTEE_ELIMIT, why);
+            hang_up(fd);
+        }
         pthread_mutex_lock(&js->lock);
         /* Under the lock: jobsock_close shuts down only descriptors still being served. */
         close(fd);
@@ -210,7 +300,7 @@ static int listen_at(struct sockaddr_un *sa)
     mode_t old = umask(0177); /* born 0600: no window in which others may connect */
     int rc = bind(fd, (struct sockaddr *)sa, sizeof *sa);
     umask(old);
-    if (rc != 0 || chmod(sa->sun_path, 0600) != 0 || listen(fd, 64) != 0) {
+    if (rc != 0 || chmod(sa->sun_path, 0600) != 0 || listen(fd, JOB_BACKLOG) != 0) {
         int e = errno;
         close(fd);
         errno = e;
