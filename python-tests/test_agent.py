@@ -23,6 +23,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 import bptee as B
+from grants_util import grant
 from bptee import CLI, POINTER, c_char_p, c_int, c_size_t, c_void_p, check
 
 POLICY_SIM = {"sev_snp": {"allow_simulation": True}}
@@ -146,6 +147,9 @@ class JobClient:
 
 
 def fetch_secret(path, name):
+    """(reply line, bytes or None) of SECRET name from this process, registered for it first
+    (the agent serves only a job's processes)."""
+    grant(path, [name])
     c = JobClient(path)
     try:
         line, fd = c.secret(name)
@@ -452,6 +456,7 @@ def test_provision_two_secrets_and_fetch_sealed_memfds(agent, policy_sim, tmp_pa
     r = provision(agent, policy_sim, secrets, tmp=tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("provisioned ") == 2
+    grant(agent.sock, list(secrets))
     for name, value in secrets.items():
         c = JobClient(agent.sock)
         line, fd = c.secret(name)
@@ -516,6 +521,8 @@ def test_sign_verifies_over_documented_layout(agent):
     _, _, sk = agent.request("GET", "/v1/signing-key")
     pub = Ed25519PublicKey.from_public_bytes(bytes.fromhex(sk["public_key_hex"]))
     result = hashlib.sha256(b'{"answer": 42}').digest()
+    grant(agent.sock, ["unused"], job_id="job-7")
+    grant(agent.sock, ["unused"], job_id="job-8")
     c = JobClient(agent.sock)
     line, _ = c.call(f"SIGN job-7 {result.hex()} -")
     words = line.split()
@@ -621,7 +628,10 @@ def test_many_clients_provision_at_once(agent, policy_sim, tmp_path):
 
 
 def test_many_job_connections_at_once(agent, policy_sim, tmp_path):
+    """One process may hold 8 connections at once (the per-peer limit), all served in
+    parallel."""
     assert provision(agent, policy_sim, {"shared": b"s3cret"}, tmp=tmp_path).returncode == 0
+    grant(agent.sock, ["shared"])
     errors = []
 
     def loop():
@@ -634,7 +644,7 @@ def test_many_job_connections_at_once(agent, policy_sim, tmp_path):
                 os.close(fd)
         c.close()
 
-    threads = [threading.Thread(target=loop) for _ in range(16)]
+    threads = [threading.Thread(target=loop) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
@@ -842,6 +852,9 @@ def test_job_result_request_codec():
 
 def test_job_result_needs_its_descriptors(agent):
     c = JobClient(agent.sock)
+    line, fds = c.call("RESULT job-1")  # not a process of job-1 yet
+    assert line.startswith("ERR denied ") and line.endswith("registered for job job-1")
+    grant(agent.sock, ["unused"], job_id="job-1")
     line, fds = c.call("RESULT job-1")
     assert line.startswith("ERR invalid RESULT needs two descriptors") and not fds
     with open(agent.log_path) as f:  # a regular file but no directory
@@ -935,9 +948,15 @@ def test_secret_for_a_job_binary_only_from_bptee(agent, policy_sim, tmp_path):
     cat = sha256_file("/bin/cat")
     assert provision(agent, policy_sim, {"only_cat": b"meow"}, "--allow-measurement", cat,
                      tmp=tmp_path).returncode == 0
-    assert as_bptee(agent.sock, f"SECRET only_cat {cat}") == b"OK 4 1\nmeow"
-    # the twins: bptee for itself is not cat; Python may not act for anyone
+    assert as_bptee(agent.sock, f"JOB j-1 {cat}\nSECRET only_cat {cat} job=j-1") == \
+        b"OK\nOK 4 1\nmeow"
+    # the twins: bptee for itself is not cat; without a JOB on its connection, nor for
+    # another job id than the one registered, it may not act for cat either
     assert as_bptee(agent.sock, "SECRET only_cat").startswith(b"ERR denied ")
+    reply = as_bptee(agent.sock, f"SECRET only_cat {cat} job=j-1")
+    assert reply.startswith(b"ERR denied ") and b"no job registered on this connection" in reply
+    reply = as_bptee(agent.sock, f"JOB j-1 {cat}\nSECRET only_cat {cat} job=j-2")
+    assert reply.startswith(b"OK\nERR denied ") and b"keeps job j-1" in reply
     line, data = JobClient(agent.sock).secret(f"only_cat {cat}")
     assert line.startswith("ERR denied only the agent's own binary") and data is None
     assert f"runs {python_measurement()}" in line

@@ -235,13 +235,10 @@ int grants_add(struct grants *g, const char *job_id, pid_t pid, const char *name
     prune_locked(g);
     struct grant *k = g->head;
     for (; k; k = k->next)
-        if (k->conn < 0 && k->root == pid && k->start == start)
+        if (k->conn < 0 && k->root == pid && k->start == start && !strcmp(k->job_id, job_id))
             break;
     int rc = 0;
-    if (k && strcmp(k->job_id, job_id) != 0) {
-        snprintf(why, cap, "pid %d is already the root of job %s", (int)pid, k->job_id);
-        rc = BPTEE_EINVAL;
-    } else if (!k && g->count >= GRANTS_MAX) {
+    if (!k && g->count >= GRANTS_MAX) {
         snprintf(why, cap, "too many grants (%d)", GRANTS_MAX);
         rc = BPTEE_ELIMIT;
     } else if (!k && !(k = grant_new(job_id, pid, start, pidfd))) {

@@ -32,6 +32,7 @@
 #define JOB_IDLE_MS 5000
 #define JOB_PER_PID 8
 #define JOB_BACKLOG 64
+#define JOB_REAP_MS 100
 /* Threads started with the socket, idle until a connection comes; more start on demand. */
 #define JOB_POOL_START 4
 
@@ -41,6 +42,8 @@ struct jobconn {
     struct jobsock *js;
     int fd;       /* the connection being served, -1 while idle */
     pid_t pid;    /* its peer's pid (SO_PEERCRED) */
+    long long deadline; /* CLOCK_MONOTONIC ms by which a request line must be in, 0: none */
+    bool expired; /* the reaper shut it down */
     pthread_t thread;
     bool started; /* the thread runs (idle or serving) */
     bool created; /* a thread was created in this slot: join it at close */
@@ -57,6 +60,8 @@ struct jobsock {
     bool stopping;
     int full_fd;   /* eventfd, readable while every thread is busy (jobsock_fd) */
     int stop_fd;   /* eventfd, readable once the socket closes: wakes idle threads */
+    pthread_t reaper; /* the idle timeout */
+    bool reaping;
     size_t idle;   /* started threads waiting for a connection */
     size_t started;
     struct jobconn conns[JOB_CONN_MAX];
@@ -81,25 +86,6 @@ static long long now_ms(void)
     return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* Wait until a whole line (or the end, or more than a line) is in the socket; false when
- * JOB_IDLE_MS pass first. A peer trickling bytes is looked at every 10 ms, not woken for. */
-static bool wait_line(int fd)
-{
-    char buf[BPTEE_JOB_LINE_MAX + 1];
-    long long deadline = now_ms() + JOB_IDLE_MS;
-    for (;;) {
-        ssize_t n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
-        if (n == 0 || (n > 0 && ((size_t)n == sizeof buf || memchr(buf, '\n', (size_t)n))) ||
-            (n < 0 && errno != EAGAIN && errno != EINTR))
-            return true; /* the reader takes it from here */
-        long long left = deadline - now_ms();
-        if (left <= 0)
-            return false;
-        struct pollfd p = {.fd = fd, .events = n > 0 ? POLLRDHUP : POLLIN | POLLRDHUP};
-        poll(&p, 1, n > 0 && left > 10 ? 10 : (int)left);
-    }
-}
-
 /* A keeper's WATCH connection: pushes are written and ACKs read by the thread that changes a
  * secret (watch.c); this one only waits for the hang-up (POLLRDHUP, never POLLIN, so it never
  * takes an ACK), the shutdown of a keeper cut off, or the agent's. */
@@ -122,19 +108,31 @@ static void hang_up(int fd)
         ;
 }
 
-static void serve_conn(struct jobsock *js, int fd)
+/* Until when c's peer may take to send its next line (0: no limit). The reaper shuts the
+ * connection down past it, which ends the read. */
+static void set_deadline(struct jobsock *js, struct jobconn *c, long long deadline)
+{
+    pthread_mutex_lock(&js->lock);
+    c->deadline = deadline;
+    pthread_mutex_unlock(&js->lock);
+}
+
+static void serve_conn(struct jobsock *js, struct jobconn *c)
 {
     char line[BPTEE_JOB_LINE_MAX + 1];
+    int fd = c->fd;
     struct job_session s = {.fd = fd};
     for (;;) {
         size_t len = 0;
         int fds[BPTEE_JOB_FDS_MAX];
-        if (!wait_line(fd)) {
-            agent_log("job socket: a connection sent no request for %d ms: closed",
-                      JOB_IDLE_MS);
+        set_deadline(js, c, now_ms() + JOB_IDLE_MS);
+        int rc = bptee_job_read_line_fds(fd, line, sizeof line, &len, fds);
+        set_deadline(js, c, 0);
+        if (__atomic_load_n(&c->expired, __ATOMIC_ACQUIRE)) {
+            agent_log("job socket: pid %d sent no complete request within %d ms: closed",
+                      (int)c->pid, JOB_IDLE_MS);
             break;
         }
-        int rc = bptee_job_read_line_fds(fd, line, sizeof line, &len, fds);
         if (rc == BPTEE_ELIMIT) /* out of step with the peer: say why, then hang up */
             jobsock_send_error(fd, 0, rc, bptee_last_error());
         if (rc < 0 || jobsock_serve_line(js->a, page_fd(js), &s, line, len, fds) < 0)
@@ -179,6 +177,8 @@ static bool took_locked(struct jobsock *js, struct jobconn *c, int fd, pid_t pid
         held += js->conns[i].fd >= 0 && js->conns[i].pid == pid;
     c->fd = fd;
     c->pid = pid;
+    c->deadline = 0;
+    c->expired = false;
     if (--js->idle > 0 || js->stopping) /* stopping: jobsock_close joins what exists now */
         return held < JOB_PER_PID;
     for (size_t i = 0; i < JOB_CONN_MAX; i++)
@@ -219,7 +219,7 @@ static void *conn_main(void *arg)
         bool ok = took_locked(js, c, fd, pid);
         pthread_mutex_unlock(&js->lock);
         if (ok) {
-            serve_conn(js, fd);
+            serve_conn(js, c);
         } else {
             char why[96];
             snprintf(why, sizeof why, "too many connections from pid %d", (int)pid);
@@ -238,6 +238,28 @@ static void *conn_main(void *arg)
         pthread_mutex_unlock(&js->lock);
     }
     close(ep);
+    return NULL;
+}
+
+/* The idle timeout: every JOB_REAP_MS, shut down the connections whose peer is late with its
+ * request line (a slow trickle of bytes included). Under the lock, so the descriptor is
+ * still the connection's (threads close theirs under it). */
+static void *reaper_main(void *arg)
+{
+    struct jobsock *js = arg;
+    struct pollfd p = {.fd = js->stop_fd, .events = POLLIN};
+    while (poll(&p, 1, JOB_REAP_MS) == 0 || !(p.revents & POLLIN)) {
+        long long now = now_ms();
+        pthread_mutex_lock(&js->lock);
+        for (size_t i = 0; i < JOB_CONN_MAX; i++) {
+            struct jobconn *c = &js->conns[i];
+            if (c->fd >= 0 && c->deadline && now > c->deadline && !c->expired) {
+                __atomic_store_n(&c->expired, true, __ATOMIC_RELEASE);
+                shutdown(c->fd, SHUT_RDWR);
+            }
+        }
+        pthread_mutex_unlock(&js->lock);
+    }
     return NULL;
 }
 
@@ -354,6 +376,9 @@ int jobsock_open(struct agent *a, const char *path, struct jobsock **out)
     for (size_t i = 0; i < JOB_POOL_START; i++)
         start_locked(js, &js->conns[i]); /* best effort: more start on demand */
     pthread_mutex_unlock(&js->lock);
+    js->reaping = pthread_create(&js->reaper, NULL, reaper_main, js) == 0;
+    if (!js->reaping)
+        agent_log("job socket: no idle timeout: %s", strerror(errno));
     *out = js;
     return 0;
 }
@@ -378,6 +403,8 @@ void jobsock_close(struct jobsock *js)
         if (js->conns[i].fd >= 0) /* wakes a thread blocked reading: it sees end of stream */
             shutdown(js->conns[i].fd, SHUT_RDWR);
     pthread_mutex_unlock(&js->lock);
+    if (js->reaping)
+        pthread_join(js->reaper, NULL);
     for (size_t i = 0; i < JOB_CONN_MAX; i++) {
         struct jobconn *c = &js->conns[i];
         if (c->created)

@@ -4,8 +4,10 @@
  * its own process and then execs CMD: the pid and the start time survive the exec, so the job
  * is the grant's root, and the grant ends when the job exits. With --pid it registers a running
  * process. Like env(1) and nice(1), it exits 125 when it fails itself, 126 when CMD cannot be
- * run and 127 when CMD is not found; otherwise CMD's status is the job's. */
+ * run and 127 when CMD is not found; otherwise CMD's status is the job's. CMD gets the
+ * environment bptee grant was started with, unchanged. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +104,54 @@ static int parse_args(int argc, char **argv, struct grant_args *o)
     return 0;
 }
 
+/* The environment this process was started with, as the kernel keeps it (/proc/self/environ);
+ * NULL when it cannot be read. The operator's LD_PRELOAD loads the interposer into this very
+ * process too, and the interposer takes LD_PRELOAD and the BPTEE_* variables out of environ at
+ * start (so that what it runs does not inherit them): the job must get them as the operator
+ * set them. */
+static char **start_environment(void)
+{
+    size_t len = 0, cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+    for (ssize_t r = 1; buf && fd >= 0 && r > 0;) {
+        if (len + 1 >= cap) {
+            char *more = realloc(buf, cap *= 2);
+            if (!more) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = more;
+        }
+        r = read(fd, buf + len, cap - len - 1);
+        if (r < 0 && errno == EINTR)
+            r = 1;
+        else if (r > 0)
+            len += (size_t)r;
+        else if (r < 0)
+            len = 0, r = 0;
+    }
+    if (fd >= 0)
+        close(fd);
+    if (!buf || len == 0) {
+        free(buf);
+        return NULL;
+    }
+    buf[len] = '\0';
+    for (size_t i = 0; i < len; i++)
+        n += buf[i] == '\0';
+    char **env = calloc(n + 2, sizeof *env);
+    if (!env) {
+        free(buf);
+        return NULL;
+    }
+    n = 0;
+    for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
+        env[n++] = buf + i; /* kept until exec */
+    return env;
+}
+
 int cmd_grant(int argc, char **argv)
 {
     struct grant_args o = {0};
@@ -122,7 +172,8 @@ int cmd_grant(int argc, char **argv)
     }
     if (o.pid)
         return 0;
-    execvp(o.cmd[0], o.cmd);
+    char **env = start_environment();
+    execvpe(o.cmd[0], o.cmd, env ? env : environ);
     int e = errno;
     fprintf(stderr, "bptee: grant: %s: %s\n", o.cmd[0], strerror(e));
     return e == ENOENT ? 127 : 126;
