@@ -458,8 +458,9 @@ static int grant_line(int sock, struct bptee_job_request *req, const char *const
     for (; *at < n; (*at)++) {
         const char *nm = names[*at];
         size_t l = nm ? strlen(nm) : 0;
-        if (l == 0 || l > BPTEE_SECRET_NAME_MAX)
-            return fail(BPTEE_EINVAL, "job socket: GRANT: missing or overlong secret name");
+        if (!nm || agent_name_check(nm, l, "job socket: GRANT") < 0)
+            return fail(BPTEE_EINVAL, "job socket: GRANT: not a secret name: \"%.130s\"",
+                        nm ? nm : "");
         if (used + (used ? 1 : 0) + l > room)
             break;
         if (used)

@@ -289,6 +289,7 @@ void jobsock_accept(struct jobsock *js)
     int fd = full ? accept4(js->fd, NULL, NULL, SOCK_CLOEXEC) : -1;
     if (fd < 0)
         return; /* a thread is free again and takes it */
+    agent_log("job socket: refused a connection: too many job connections (%d)", JOB_CONN_MAX);
     jobsock_send_error(fd, 0, BPTEE_ELIMIT, "too many job connections; try again");
     close(fd);
 }

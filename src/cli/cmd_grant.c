@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,29 @@ static char **start_environment(void)
     return env;
 }
 
+/* GRANT, tried again for up to GRANT_RETRY_MS while the agent turns connections away (its
+ * pool full of others' connections, which its idle timeout frees), as the interposer does. */
+#define GRANT_RETRY_MS 6000
+#define GRANT_RETRY_STEP_MS 100
+
+static int grant_retrying(const struct grant_args *o, pid_t pid)
+{
+    for (int waited = 0;; waited += GRANT_RETRY_STEP_MS) {
+        int sock = -1;
+        int rc = bptee_job_connect(o->socket, &sock);
+        bool connected = rc == 0;
+        if (rc == 0)
+            rc = bptee_job_grant(sock, o->job_id, pid, o->names, o->n);
+        if (sock >= 0)
+            close(sock); /* close-on-exec besides: the job never holds our connection */
+        bool turned_away = connected && (rc == BPTEE_ELIMIT || rc == BPTEE_EIO ||
+                                         rc == BPTEE_ENOTFOUND);
+        if (rc == 0 || !turned_away || waited >= GRANT_RETRY_MS)
+            return rc;
+        usleep(GRANT_RETRY_STEP_MS * 1000);
+    }
+}
+
 int cmd_grant(int argc, char **argv)
 {
     struct grant_args o = {0};
@@ -159,12 +183,7 @@ int cmd_grant(int argc, char **argv)
     if (rc != 0)
         return rc == 1 ? 0 : rc;
     pid_t pid = o.pid ? (pid_t)o.pid : getpid();
-    int sock = -1;
-    rc = bptee_job_connect(o.socket, &sock);
-    if (rc == 0)
-        rc = bptee_job_grant(sock, o.job_id, pid, o.names, o.n);
-    if (sock >= 0)
-        close(sock); /* close-on-exec besides: the job never holds our connection */
+    rc = grant_retrying(&o, pid);
     if (rc < 0) {
         fprintf(stderr, "bptee: grant: job %s, pid %d: %s\n", o.job_id, (int)pid,
                 bptee_last_error());
