@@ -217,7 +217,7 @@ def test_grant_cli_errors(agent, tmp_path):
         (("--socket", agent.sock, "--job-id", "j", "--secret", "a b", "--pid", "1"),
          b"not a secret name"),
         (("--socket", agent.sock, "--job-id", "j", "--secret", "db", "--pid", "1"),
-         b"pid 1 is an ancestor of the agent"),
+         b"pid 1 is init or the agent"),
         (("--socket", str(tmp_path / "none"), "--job-id", "j", "--secret", "db", "--", "true"),
          b"connect"),
         (("--socket", agent.sock, "--job-id", "j", "--secret", "db", "--pid", "999999"),

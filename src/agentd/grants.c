@@ -221,20 +221,10 @@ static struct grant *grant_new(const char *job_id, pid_t root, unsigned long lon
     return k;
 }
 
-/* A root above the agent (init, the shell that started it) would grant nearly every process
- * on the machine. */
-static bool above_agent(pid_t pid)
+/* init as a root would grant every process on the machine; the agent is no job. */
+static bool above_jobs(pid_t pid)
 {
-    pid_t cur = getpid(), ppid;
-    unsigned long long start;
-    for (int i = 0; i < WALK_MAX && cur > 0; i++) {
-        if (cur == pid)
-            return true;
-        if (cur == 1 || proc_stat(cur, &ppid, &start) < 0)
-            break;
-        cur = ppid;
-    }
-    return pid == 1;
+    return pid == 1 || pid == getpid();
 }
 
 int grants_add(struct grants *g, const char *job_id, pid_t pid, const char *names, char *why,
@@ -243,9 +233,9 @@ int grants_add(struct grants *g, const char *job_id, pid_t pid, const char *name
     pid_t ppid;
     unsigned long long start;
     int pidfd;
-    if (above_agent(pid)) {
-        snprintf(why, cap, "pid %d is an ancestor of the agent: it would grant nearly every "
-                 "process", (int)pid);
+    if (above_jobs(pid)) {
+        snprintf(why, cap, "pid %d is init or the agent: it would grant every process",
+                 (int)pid);
         return BPTEE_EINVAL;
     }
     if (proc_stat(pid, &ppid, &start) < 0 || (pidfd = pin(pid, start)) < 0) {
