@@ -742,7 +742,9 @@ class JobRequest(ctypes.Structure):
     _fields_ = [("cmd", c_int), ("name", ctypes.c_char * 129), ("job_id", ctypes.c_char * 129),
                 ("result_sha256", ctypes.c_uint8 * 32), ("has_argv_sha256", ctypes.c_bool),
                 ("argv_sha256", ctypes.c_uint8 * 32), ("has_for_measurement", ctypes.c_bool),
-                ("for_measurement", ctypes.c_uint8 * 32), ("want_slot", ctypes.c_bool)]
+                ("for_measurement", ctypes.c_uint8 * 32), ("want_slot", ctypes.c_bool),
+                ("pid", ctypes.c_int32), ("n_names", c_size_t), ("names", ctypes.c_char * 512),
+                ("version", ctypes.c_uint64)]
 
 
 class JobReply(ctypes.Structure):
@@ -835,6 +837,54 @@ def test_job_secret_slot_word_round_trips():
     assert out.raw[:n.value] == line
     for bad in (b"OK 7 3 4096\n", b"OK 7 3 x\n", b"OK 7 3 1 2\n"):
         assert rep_parse(CMD["SECRET"], bad, len(bad), ctypes.byref(rep)) < 0, bad
+
+
+def test_job_grant_lines_codec():
+    m = "ab" * 32
+    for line in (f"JOB run-9 {m}\n".encode(), b"WATCH\n", b"GRANT hand-1 5000 db api.key\n",
+                 b"ACK db 2\n", b"ACK db 0\n"):
+        assert format_request(parse_request(line)) == line
+    r = parse_request(b"GRANT hand-1 5000 db api.key\n")
+    assert (r.cmd, r.job_id, r.pid, r.n_names, r.names) == (10, b"hand-1", 5000, 2, b"db api.key")
+    r = parse_request(f"JOB run-9 {m}\n".encode())
+    assert r.cmd == 8 and r.has_for_measurement and bytes(r.for_measurement).hex() == m
+    for bad in (b"GRANT j 5000\n", b"GRANT j 0 db\n", b"GRANT j 05 db\n", b"GRANT j 5 a/b\n",
+                b"GRANT j/k 5 db\n", b"JOB j\n", b"JOB j " + b"a" * 63 + b"\n", b"WATCH x\n",
+                b"ACK db\n", b"ACK db -1\n", b"GRANT j 4294967296 db\n"):
+        r = JobRequest()
+        assert req_parse(bad, len(bad), ctypes.byref(r)) < 0, bad
+    rep = JobReply()
+    for cmd in (8, 9, 10):
+        check(rep_parse(cmd, b"OK\n", 3, ctypes.byref(rep)))
+        assert rep_parse(cmd, b"OK 1\n", 5, ctypes.byref(rep)) < 0
+
+
+class JobPush(ctypes.Structure):
+    _fields_ = [("kind", c_int), ("name", ctypes.c_char * 129), ("size", ctypes.c_uint64),
+                ("version", ctypes.c_uint64), ("error", c_int), ("reason", ctypes.c_char * 512)]
+
+
+push_parse = B.fn("bptee_job_push_parse", c_int, c_char_p, c_size_t, POINTER(JobPush))
+push_format = B.fn("bptee_job_push_format", c_int, POINTER(JobPush), c_char_p, c_size_t,
+                   POINTER(c_size_t))
+
+
+def test_job_push_codec():
+    out, n = ctypes.create_string_buffer(600), c_size_t()
+    for line in (b"CHANGED db 9 2\n", b"REVOKED db denied secret revoked: db\n",
+                 b"REVOKED db notfound\n"):
+        p = JobPush()
+        check(push_parse(line, len(line), ctypes.byref(p)))
+        check(push_format(ctypes.byref(p), out, 600, ctypes.byref(n)))
+        assert out.raw[:n.value] == line
+    p = JobPush()
+    line = b"REVOKED db denied secret revoked: db\n"
+    check(push_parse(line, len(line), ctypes.byref(p)))
+    assert (p.kind, p.name, p.error, p.reason) == (2, b"db", B.CODES["EDENIED"],
+                                                   b"secret revoked: db")
+    for bad in (b"CHANGED db 9\n", b"CHANGED a/b 1 1\n", b"REVOKED db\n", b"REVOKED  x y\n",
+                b"GONE db\n", b"CHANGED db 9 2"):
+        assert push_parse(bad, len(bad), ctypes.byref(p)) < 0, bad
 
 
 def test_job_result_request_codec():
