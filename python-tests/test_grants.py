@@ -440,3 +440,25 @@ def test_64_processes_holding_idle_connections(agent, db):
     finally:
         holders.stdin.close()
         holders.wait(timeout=60)
+
+
+def test_change_between_secret_and_watch_is_pushed_at_watch(agent, db, policy_sim, tmp_path):
+    k = Keeper(agent.sock)
+    assert k.call(f"JOB job-late {CAT}") == ("OK", [])
+    line, fds = k.call(f"SECRET db {CAT} job=job-late")
+    assert line == "OK 14 1"
+    os.close(fds[0])
+    new = tmp_path / "new"
+    new.write_bytes(b"v2")
+    assert provision(agent, policy_sim, {"db": b"v2"}, "--rotate", tmp=tmp_path).returncode == 0
+    assert k.call("WATCH") == ("OK", [])
+    line, fds = k.read_line(timeout=5)  # the rotation it missed, right away
+    assert line == "CHANGED db 2 2" and len(fds) == 1
+    os.close(fds[0])
+    k.send("ACK db 2")
+    k.close()
+    # the twin: a keeper whose copy is current hears nothing at WATCH
+    k = keep(agent, job="job-current")
+    with pytest.raises(TimeoutError):
+        k.read_line(timeout=1)
+    k.close()

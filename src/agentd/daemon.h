@@ -145,6 +145,7 @@ struct grant {
     unsigned long long start; /* ... its start time (field 22 of /proc/PID/stat) ... */
     int pidfd;                /* ... and a pidfd of it: readable once it exited */
     char **names;             /* the secrets granted */
+    uint64_t *versions;       /* JOB: the version the keeper holds of each (0: unknown) */
     size_t n, cap;
     /* JOB: the keeper's connection, the job binary's measurement and the keeper's uid, by
      * which pushes are judged */
@@ -171,7 +172,12 @@ int grants_add(struct grants *g, const char *job_id, pid_t pid, const char *name
 struct grant *grants_keeper(struct grants *g, int conn, const char *job_id,
                             const uint8_t measurement[32], const struct bptee_peer *p,
                             char *why, size_t cap);
-int grants_keeper_add(struct grants *g, struct grant *k, const char *name);
+/* The keeper holds version of name (added to the job's set, or its version updated). */
+int grants_keeper_add(struct grants *g, struct grant *k, const char *name, uint64_t version);
+/* A copy of the keeper's names and the versions it holds (at most cap). */
+size_t grants_keeper_names(struct grants *g, struct grant *k,
+                           char (*names)[BPTEE_SECRET_NAME_MAX + 1], uint64_t *versions,
+                           size_t cap);
 bool grants_keeper_holds(struct grants *g, struct grant *k, const char *name);
 void grants_keeper_drop(struct grants *g, struct grant *k, const char *name);
 /* WATCH: true the first time. */
@@ -192,6 +198,9 @@ int grants_check(struct grants *g, int conn, pid_t pid, const char *name, const 
  * has WATCH_ACK_MS to answer; one that does not is cut off. */
 #define WATCH_ACK_MS 2000
 void watch_notify(struct agent *a, const char *name);
+/* Right after WATCH: push what changed between the keeper's SECRET and its WATCH (a rotation
+ * in between found no watcher). Pushes and ACKs as watch_notify, on this keeper only. */
+void watch_catch_up(struct agent *a, struct grant *k);
 
 /* ---- result.c: RESULT, a job's result file (fds[0]) in its directory (fds[1]) attested
  * for peer p. 0, or a BPTEE_E* code with why set. */

@@ -133,6 +133,7 @@ static void grant_free(struct grant *k)
     for (size_t i = 0; i < k->n; i++)
         free(k->names[i]);
     free(k->names);
+    free(k->versions);
     if (k->pidfd >= 0)
         close(k->pidfd);
     pthread_mutex_destroy(&k->io);
@@ -161,23 +162,29 @@ static bool holds_locked(const struct grant *k, const char *name)
     return false;
 }
 
-static int add_name_locked(struct grant *k, const char *name)
+static int add_name_locked(struct grant *k, const char *name, uint64_t version)
 {
-    if (holds_locked(k, name))
-        return 0;
+    for (size_t i = 0; i < k->n; i++)
+        if (!strcmp(k->names[i], name)) {
+            k->versions[i] = version;
+            return 0;
+        }
     if (k->n == GRANT_NAMES_MAX)
         return -1;
     if (k->n == k->cap) {
         size_t cap = k->cap ? 2 * k->cap : 8;
         char **names = realloc(k->names, cap * sizeof *names);
-        if (!names)
+        if (names)
+            k->names = names;
+        uint64_t *versions = names ? realloc(k->versions, cap * sizeof *versions) : NULL;
+        if (!versions)
             return -1;
-        k->names = names;
+        k->versions = versions;
         k->cap = cap;
     }
     if (!(k->names[k->n] = strdup(name)))
         return -1;
-    k->n++;
+    k->versions[k->n++] = version;
     return 0;
 }
 
@@ -266,7 +273,7 @@ int grants_add(struct grants *g, const char *job_id, pid_t pid, const char *name
         char name[BPTEE_SECRET_NAME_MAX + 1];
         size_t n = strcspn(p, " ");
         snprintf(name, sizeof name, "%.*s", (int)n, p);
-        if (add_name_locked(k, name) < 0) {
+        if (add_name_locked(k, name, 0) < 0) {
             snprintf(why, cap, "too many names for job %s (%d)", job_id, GRANT_NAMES_MAX);
             rc = BPTEE_ELIMIT;
         }
@@ -315,12 +322,26 @@ struct grant *grants_keeper(struct grants *g, int conn, const char *job_id,
     return k;
 }
 
-int grants_keeper_add(struct grants *g, struct grant *k, const char *name)
+int grants_keeper_add(struct grants *g, struct grant *k, const char *name, uint64_t version)
 {
     pthread_mutex_lock(&g->lock);
-    int rc = add_name_locked(k, name);
+    int rc = add_name_locked(k, name, version);
     pthread_mutex_unlock(&g->lock);
     return rc;
+}
+
+size_t grants_keeper_names(struct grants *g, struct grant *k,
+                           char (*names)[BPTEE_SECRET_NAME_MAX + 1], uint64_t *versions,
+                           size_t cap)
+{
+    pthread_mutex_lock(&g->lock);
+    size_t n = k->n < cap ? k->n : cap;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(names[i], sizeof names[i], "%s", k->names[i]);
+        versions[i] = k->versions[i];
+    }
+    pthread_mutex_unlock(&g->lock);
+    return n;
 }
 
 bool grants_keeper_holds(struct grants *g, struct grant *k, const char *name)
@@ -338,6 +359,7 @@ void grants_keeper_drop(struct grants *g, struct grant *k, const char *name)
         if (!strcmp(k->names[i], name)) {
             free(k->names[i]);
             k->names[i] = k->names[--k->n];
+            k->versions[i] = k->versions[k->n];
             break;
         }
     pthread_mutex_unlock(&g->lock);

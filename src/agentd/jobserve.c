@@ -199,7 +199,8 @@ static int serve_secret(struct agent *a, int page, struct job_session *s,
     if (rc == 0)
         rc = bptee_job_send_fds(fd, line, len, fds, rep.has_slot ? 2 : 1);
     close(d.fd); /* the peer holds its own reference now */
-    if (rc == 0 && req->has_for_measurement && grants_keeper_add(a->grants, s->job, req->name) < 0)
+    if (rc == 0 && req->has_for_measurement && grants_keeper_add(a->grants, s->job, req->name,
+                                                                 d.version) < 0)
         agent_log("job socket: job %s holds too many secrets to hear of %s's changes",
                   s->job->job_id, req->name);
     if (rc == 0)
@@ -381,6 +382,8 @@ static int serve_watch(struct agent *a, struct job_session *s, const struct bpte
     pthread_mutex_unlock(&s->job->io);
     s->watch = rc == 0;
     agent_log("job socket: the keeper of job %s watches its secrets", s->job->job_id);
+    if (rc == 0)
+        watch_catch_up(a, s->job);
     return rc;
 }
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -129,7 +130,39 @@ void watch_notify(struct agent *a, const char *name)
             cut_off(a, w[i], name, why);
         else if (sent[i] && version[i] == 0) /* revoked for this job: the grant is over */
             grants_keeper_drop(a->grants, w[i], name);
+        else if (sent[i])
+            grants_keeper_add(a->grants, w[i], name, version[i]);
         pthread_mutex_unlock(&w[i]->io);
         grants_release(a->grants, w[i]);
     }
+}
+
+void watch_catch_up(struct agent *a, struct grant *k)
+{
+    char (*names)[BPTEE_SECRET_NAME_MAX + 1] = malloc(WATCHERS_MAX * sizeof *names);
+    uint64_t held[WATCHERS_MAX];
+    char why[200];
+    if (!names)
+        return;
+    size_t n = grants_keeper_names(a->grants, k, names, held, WATCHERS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        struct bptee_secret_info info;
+        uint64_t version = 0;
+        if (bptee_secret_store_info(a->store, names[i], &info) == 0 && !info.revoked &&
+            info.version == held[i])
+            continue; /* unchanged since the keeper fetched it */
+        pthread_mutex_lock(&k->io);
+        bool ok = push(a, k, names[i], &version) == 0 &&
+                  acked(k, names[i], version, now_ms() + WATCH_ACK_MS, why, sizeof why);
+        if (!ok)
+            cut_off(a, k, names[i], "no ACK for a change before WATCH");
+        else if (version == 0)
+            grants_keeper_drop(a->grants, k, names[i]);
+        else
+            grants_keeper_add(a->grants, k, names[i], version);
+        pthread_mutex_unlock(&k->io);
+        if (!ok)
+            break;
+    }
+    free(names);
 }
