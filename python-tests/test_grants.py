@@ -462,3 +462,34 @@ def test_change_between_secret_and_watch_is_pushed_at_watch(agent, db, policy_si
     with pytest.raises(TimeoutError):
         k.read_line(timeout=1)
     k.close()
+
+
+def test_keeper_c_api(agent, db, policy_sim, tmp_path):
+    """What `bptee run` calls: bptee_job_register, _secret_for_job, _watch, _push_read, _ack."""
+    import ctypes
+    from ctypes import POINTER, byref, c_char_p, c_int, c_uint64
+    from test_agent import JobPush
+    register = B.fn("bptee_job_register", c_int, c_int, c_char_p, c_char_p)
+    secret = B.fn("bptee_job_secret_for_job", c_int, c_int, c_char_p, c_char_p, c_char_p,
+                  POINTER(c_int), POINTER(c_uint64), POINTER(c_uint64))
+    watch = B.fn("bptee_job_watch", c_int, c_int)
+    push_read = B.fn("bptee_job_push_read", c_int, c_int, POINTER(JobPush), POINTER(c_int))
+    ack = B.fn("bptee_job_ack", c_int, c_int, c_char_p, c_uint64)
+    k = Keeper(agent.sock)
+    k.s.setblocking(True)  # a Python timeout makes the descriptor non-blocking
+    fd, m = k.s.fileno(), bytes.fromhex(CAT)
+    mfd, size, version = c_int(-1), c_uint64(), c_uint64()
+    rc = secret(fd, b"db", m, b"job-c", byref(mfd), byref(size), byref(version))
+    assert B.NAMES[rc] == "EDENIED" and "no job registered" in B.last_error()  # JOB first
+    B.check(register(fd, b"job-c", m))
+    B.check(secret(fd, b"db", m, b"job-c", byref(mfd), byref(size), byref(version)))
+    assert os.pread(mfd.value, 64, 0) == SECRET and version.value == 1
+    os.close(mfd.value)
+    B.check(watch(fd))
+    owner = in_background([B.CLI, "revoke", "--agent", agent.url, "db"])
+    p, got = JobPush(), c_int(-1)
+    B.check(push_read(fd, byref(p), byref(got)))
+    assert (p.kind, p.name, got.value, p.reason) == (2, b"db", -1, b"secret revoked: db")
+    B.check(ack(fd, b"db", 0))
+    assert owner.wait(timeout=30) == 0
+    k.close()
