@@ -3,7 +3,8 @@
  * listener, periodic session cleanup); http.c serves the HTTP JSON API over
  * libmicrohttpd and api.c implements its endpoints (secrets.c the secrets ones,
  * owners.c who may write them and the access log); jobsock.c serves jobs on the
- * local unix socket (docs/protocol.md); offers.c remembers which evidence each offered
+ * local unix socket (docs/protocol.md), grants.c which processes belong to a registered job,
+ * watch.c pushes changes to the jobs' keepers; offers.c remembers which evidence each offered
  * session carried. docs/agent.md describes the service. */
 #ifndef BPTEE_AGENTD_DAEMON_H
 #define BPTEE_AGENTD_DAEMON_H
