@@ -23,6 +23,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 import bptee as B
+from grants_util import grant
 from bptee import CLI, POINTER, c_char_p, c_int, c_size_t, c_void_p, check
 
 POLICY_SIM = {"sev_snp": {"allow_simulation": True}}
@@ -146,6 +147,9 @@ class JobClient:
 
 
 def fetch_secret(path, name):
+    """(reply line, bytes or None) of SECRET name from this process, registered for it first
+    (the agent serves only a job's processes)."""
+    grant(path, [name])
     c = JobClient(path)
     try:
         line, fd = c.secret(name)
@@ -452,6 +456,7 @@ def test_provision_two_secrets_and_fetch_sealed_memfds(agent, policy_sim, tmp_pa
     r = provision(agent, policy_sim, secrets, tmp=tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("provisioned ") == 2
+    grant(agent.sock, list(secrets))
     for name, value in secrets.items():
         c = JobClient(agent.sock)
         line, fd = c.secret(name)
@@ -516,6 +521,8 @@ def test_sign_verifies_over_documented_layout(agent):
     _, _, sk = agent.request("GET", "/v1/signing-key")
     pub = Ed25519PublicKey.from_public_bytes(bytes.fromhex(sk["public_key_hex"]))
     result = hashlib.sha256(b'{"answer": 42}').digest()
+    grant(agent.sock, ["unused"], job_id="job-7")
+    grant(agent.sock, ["unused"], job_id="job-8")
     c = JobClient(agent.sock)
     line, _ = c.call(f"SIGN job-7 {result.hex()} -")
     words = line.split()
@@ -621,7 +628,10 @@ def test_many_clients_provision_at_once(agent, policy_sim, tmp_path):
 
 
 def test_many_job_connections_at_once(agent, policy_sim, tmp_path):
+    """One process may hold 8 connections at once (the per-peer limit), all served in
+    parallel."""
     assert provision(agent, policy_sim, {"shared": b"s3cret"}, tmp=tmp_path).returncode == 0
+    grant(agent.sock, ["shared"])
     errors = []
 
     def loop():
@@ -634,7 +644,7 @@ def test_many_job_connections_at_once(agent, policy_sim, tmp_path):
                 os.close(fd)
         c.close()
 
-    threads = [threading.Thread(target=loop) for _ in range(16)]
+    threads = [threading.Thread(target=loop) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
@@ -732,7 +742,9 @@ class JobRequest(ctypes.Structure):
     _fields_ = [("cmd", c_int), ("name", ctypes.c_char * 129), ("job_id", ctypes.c_char * 129),
                 ("result_sha256", ctypes.c_uint8 * 32), ("has_argv_sha256", ctypes.c_bool),
                 ("argv_sha256", ctypes.c_uint8 * 32), ("has_for_measurement", ctypes.c_bool),
-                ("for_measurement", ctypes.c_uint8 * 32), ("want_slot", ctypes.c_bool)]
+                ("for_measurement", ctypes.c_uint8 * 32), ("want_slot", ctypes.c_bool),
+                ("pid", ctypes.c_int32), ("n_names", c_size_t), ("names", ctypes.c_char * 512),
+                ("version", ctypes.c_uint64)]
 
 
 class JobReply(ctypes.Structure):
@@ -827,6 +839,54 @@ def test_job_secret_slot_word_round_trips():
         assert rep_parse(CMD["SECRET"], bad, len(bad), ctypes.byref(rep)) < 0, bad
 
 
+def test_job_grant_lines_codec():
+    m = "ab" * 32
+    for line in (f"JOB run-9 {m}\n".encode(), b"WATCH\n", b"GRANT hand-1 5000 db api.key\n",
+                 b"ACK db 2\n", b"ACK db 0\n"):
+        assert format_request(parse_request(line)) == line
+    r = parse_request(b"GRANT hand-1 5000 db api.key\n")
+    assert (r.cmd, r.job_id, r.pid, r.n_names, r.names) == (10, b"hand-1", 5000, 2, b"db api.key")
+    r = parse_request(f"JOB run-9 {m}\n".encode())
+    assert r.cmd == 8 and r.has_for_measurement and bytes(r.for_measurement).hex() == m
+    for bad in (b"GRANT j 5000\n", b"GRANT j 0 db\n", b"GRANT j 05 db\n", b"GRANT j 5 a/b\n",
+                b"GRANT j/k 5 db\n", b"JOB j\n", b"JOB j " + b"a" * 63 + b"\n", b"WATCH x\n",
+                b"ACK db\n", b"ACK db -1\n", b"GRANT j 4294967296 db\n"):
+        r = JobRequest()
+        assert req_parse(bad, len(bad), ctypes.byref(r)) < 0, bad
+    rep = JobReply()
+    for cmd in (8, 9, 10):
+        check(rep_parse(cmd, b"OK\n", 3, ctypes.byref(rep)))
+        assert rep_parse(cmd, b"OK 1\n", 5, ctypes.byref(rep)) < 0
+
+
+class JobPush(ctypes.Structure):
+    _fields_ = [("kind", c_int), ("name", ctypes.c_char * 129), ("size", ctypes.c_uint64),
+                ("version", ctypes.c_uint64), ("error", c_int), ("reason", ctypes.c_char * 512)]
+
+
+push_parse = B.fn("bptee_job_push_parse", c_int, c_char_p, c_size_t, POINTER(JobPush))
+push_format = B.fn("bptee_job_push_format", c_int, POINTER(JobPush), c_char_p, c_size_t,
+                   POINTER(c_size_t))
+
+
+def test_job_push_codec():
+    out, n = ctypes.create_string_buffer(600), c_size_t()
+    for line in (b"CHANGED db 9 2\n", b"REVOKED db denied secret revoked: db\n",
+                 b"REVOKED db notfound\n"):
+        p = JobPush()
+        check(push_parse(line, len(line), ctypes.byref(p)))
+        check(push_format(ctypes.byref(p), out, 600, ctypes.byref(n)))
+        assert out.raw[:n.value] == line
+    p = JobPush()
+    line = b"REVOKED db denied secret revoked: db\n"
+    check(push_parse(line, len(line), ctypes.byref(p)))
+    assert (p.kind, p.name, p.error, p.reason) == (2, b"db", B.CODES["EDENIED"],
+                                                   b"secret revoked: db")
+    for bad in (b"CHANGED db 9\n", b"CHANGED a/b 1 1\n", b"REVOKED db\n", b"REVOKED  x y\n",
+                b"GONE db\n", b"CHANGED db 9 2"):
+        assert push_parse(bad, len(bad), ctypes.byref(p)) < 0, bad
+
+
 def test_job_result_request_codec():
     r = JobRequest()
     line = b"RESULT job-7\n"
@@ -842,6 +902,9 @@ def test_job_result_request_codec():
 
 def test_job_result_needs_its_descriptors(agent):
     c = JobClient(agent.sock)
+    line, fds = c.call("RESULT job-1")  # not a process of job-1 yet
+    assert line.startswith("ERR denied ") and line.endswith("registered for job job-1")
+    grant(agent.sock, ["unused"], job_id="job-1")
     line, fds = c.call("RESULT job-1")
     assert line.startswith("ERR invalid RESULT needs two descriptors") and not fds
     with open(agent.log_path) as f:  # a regular file but no directory
@@ -935,9 +998,15 @@ def test_secret_for_a_job_binary_only_from_bptee(agent, policy_sim, tmp_path):
     cat = sha256_file("/bin/cat")
     assert provision(agent, policy_sim, {"only_cat": b"meow"}, "--allow-measurement", cat,
                      tmp=tmp_path).returncode == 0
-    assert as_bptee(agent.sock, f"SECRET only_cat {cat}") == b"OK 4 1\nmeow"
-    # the twins: bptee for itself is not cat; Python may not act for anyone
+    assert as_bptee(agent.sock, f"JOB j-1 {cat}\nSECRET only_cat {cat} job=j-1") == \
+        b"OK\nOK 4 1\nmeow"
+    # the twins: bptee for itself is not cat; without a JOB on its connection, nor for
+    # another job id than the one registered, it may not act for cat either
     assert as_bptee(agent.sock, "SECRET only_cat").startswith(b"ERR denied ")
+    reply = as_bptee(agent.sock, f"SECRET only_cat {cat} job=j-1")
+    assert reply.startswith(b"ERR denied ") and b"no job registered on this connection" in reply
+    reply = as_bptee(agent.sock, f"JOB j-1 {cat}\nSECRET only_cat {cat} job=j-2")
+    assert reply.startswith(b"OK\nERR denied ") and b"keeps job j-1" in reply
     line, data = JobClient(agent.sock).secret(f"only_cat {cat}")
     assert line.startswith("ERR denied only the agent's own binary") and data is None
     assert f"runs {python_measurement()}" in line

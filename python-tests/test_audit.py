@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 import bptee as B
 from bptee import BpteeError, check, fn
 from owners_util import Owner, owner_agent
+from grants_util import granted
 from test_agent import JobClient, fetch_secret, provision, write_json
 from test_agent import policy_sim, sim_dir  # noqa: F401  (fixtures)
 
@@ -74,7 +75,8 @@ def logged(tmp_path_factory, sim_dir):
         path = tmp / "secrets" / "db"
         env = preload_env([("db", path)], types.SimpleNamespace(path=a.sock))
         env["BPTEE_JOB_ID"] = "job-42"
-        assert run(["/bin/cat", path], env).stdout == SECRET
+        assert run(granted(a.sock, ["db"], ["/bin/cat", path], job_id="job-42"),
+                   env).stdout == SECRET
         assert fetch_secret(a.sock, "nothing")[0].startswith("ERR notfound")
         r = subprocess.run([B.CLI, "revoke", "--agent", a.url, "--policy", policy,
                             *alice.args(), "db"], capture_output=True, text=True)

@@ -12,6 +12,7 @@ import subprocess
 import pytest
 
 import bptee
+from grants_util import granted
 from test_agent import Agent, POLICY_SIM
 from test_result import argv_sha256
 from test_agent import sim_dir  # noqa: F401  (fixture)
@@ -43,8 +44,13 @@ def job_env(agent, result, job_id="hand-1"):
     return env
 
 
-def run_job(code, env, *args):
-    return subprocess.run([PY, "-c", code, *args], env=env, capture_output=True, timeout=60)
+def run_job(code, env, *args, grant=True):
+    """Run the job, registered for its job id first (`bptee grant -- ...`) unless grant is
+    False."""
+    argv = [PY, "-c", code, *args]
+    if grant:
+        argv = granted(env["BPTEE_AGENT_SOCKET"], ["none"], argv, job_id=env["BPTEE_JOB_ID"])
+    return subprocess.run(argv, env=env, capture_output=True, timeout=60)
 
 
 WRITE = "import sys; open(sys.argv[1], 'wb').write(sys.argv[2].encode()); sys.exit(int(sys.argv[3]))"
@@ -114,7 +120,23 @@ def test_result_without_agent_says_so_and_keeps_the_status(tmp_path, agent):
     out = tmp_path / "out.json"
     env = job_env(agent, out)
     env["BPTEE_AGENT_SOCKET"] = str(tmp_path / "nobody.sock")
-    r = run_job(WRITE, env, str(out), '{"answer": 42}', "0")
+    r = run_job(WRITE, env, str(out), '{"answer": 42}', "0", grant=False)
     assert r.returncode == 0
     assert r.stderr.decode().startswith(f"bptee: result '{out}' of job hand-1 not attested: ")
     assert "tee" not in json.loads(out.read_text())
+
+
+def test_unregistered_job_result_is_refused(tmp_path, agent):
+    """The twin of the tests above: the same job, not registered for hand-1 (or registered
+    for another job id), gets no attestation, and the agent says why."""
+    out = tmp_path / "out.json"
+    for grant in (False, "hand-2"):
+        env = job_env(agent, out)
+        argv = [PY, "-c", WRITE, str(out), '{"answer": 42}', "0"]
+        if grant:
+            argv = granted(agent.sock, ["none"], argv, job_id=grant)
+        r = subprocess.run(argv, env=env, capture_output=True, timeout=60)
+        assert r.returncode == 0
+        assert b"not attested" in r.stderr and b"not a process of a job registered for job " \
+            b"hand-1" in r.stderr, r.stderr
+        assert "tee" not in json.loads(out.read_text())

@@ -48,8 +48,12 @@ say("C", attempt(lambda: open(p, "rb").read()), attempt(lambda: os.stat(p) and b
 
 
 class Job:
-    def __init__(self, path, env):
-        self.p = subprocess.Popen([PY, "-c", JOB, str(path)], env=env, stdin=subprocess.PIPE,
+    def __init__(self, path, env, grant_on=None):
+        """grant_on: a real agent's socket, where the job is registered for "db" first."""
+        argv = [PY, "-c", JOB, str(path)]
+        if grant_on:
+            argv = granted(grant_on, ["db"], argv)
+        self.p = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def step(self):
@@ -78,7 +82,8 @@ def test_running_job_sees_rotation_then_revocation(tmp_path, sim_dir, policy_sim
         assert provision(a, policy_sim, {"db": b"old-password"}, *alice.args(),
                          tmp=tmp_path).returncode == 0
         path = tmp_path / "run" / "secrets" / "db"
-        job = Job(path, preload_env([("db", path)], types.SimpleNamespace(path=a.sock)))
+        job = Job(path, preload_env([("db", path)], types.SimpleNamespace(path=a.sock)),
+                  grant_on=a.sock)
         assert job.step() == ["A", b"old-password".hex()]
         r = provision(a, policy_sim, {"db": b"new-password!"}, *alice.args(), "--rotate",
                       tmp=tmp_path)
@@ -214,6 +219,7 @@ def test_job_id_travels_with_secret_requests(tmp_path, fake):
 
 # ---- the job socket: VERSION and the job id on SECRET (docs/protocol.md)
 
+from grants_util import grant, granted  # noqa: E402
 from test_agent import JobClient, JobReply, JobRequest, format_request, parse_request  # noqa
 from test_agent import rep_format, rep_parse, req_parse  # noqa: E402
 
@@ -256,6 +262,9 @@ def test_agent_answers_version(tmp_path, sim_dir, policy_sim):
     a = owner_agent(tmp_path, sim_dir, [alice], {"*": ["alice"]})
     try:
         c = JobClient(a.sock)
+        line, _ = c.call("VERSION db")  # the twin: not a process of a job granted db
+        assert line.startswith("ERR denied ") and line.endswith("registered for secret db")
+        grant(a.sock, ["db", "only"])
         assert c.call("VERSION db") == ("ERR notfound secret not found: db", [])
         assert provision(a, policy_sim, {"db": b"1"}, *alice.args(), tmp=tmp_path).returncode == 0
         assert c.call("VERSION db") == ("OK 1", [])
@@ -313,6 +322,7 @@ def test_version_page_is_read_only_and_tracks_the_secret(tmp_path, sim_dir, poli
     a = owner_agent(tmp_path, sim_dir, [alice], {"*": ["alice"]})
     try:
         assert provision(a, policy_sim, {"db": b"1"}, *alice.args(), tmp=tmp_path).returncode == 0
+        grant(a.sock, ["db"])
         c = JobClient(a.sock)
         line, fds = c.call("SECRET db slot")
         assert line.startswith("OK 1 1 ") and len(fds) == 2, line

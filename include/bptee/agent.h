@@ -13,6 +13,7 @@
 #define BPTEE_AGENT_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include <bptee/common.h>
 #include <bptee/evidence.h>
@@ -105,6 +106,10 @@ enum bptee_job_cmd {
     BPTEE_JOB_REFRESH = 5, /* "REFRESH": re-attest the signing key, reply as ATTEST */
     BPTEE_JOB_VERSION = 6, /* "VERSION <name> [<for>]" -> "OK <version>" (no descriptor) */
     BPTEE_JOB_RESULT = 7,  /* "RESULT <job-id>" + result file and directory fds -> "OK" */
+    BPTEE_JOB_REGISTER = 8, /* "JOB <job-id> <measurement>": this connection keeps the job */
+    BPTEE_JOB_WATCH = 9,   /* "WATCH" -> "OK", then only pushes (CHANGED, REVOKED) and ACKs */
+    BPTEE_JOB_GRANT = 10,  /* "GRANT <job-id> <pid> <name>..." -> "OK" */
+    BPTEE_JOB_ACK = 11,    /* "ACK <name> <version>": a keeper's answer to a push (no reply) */
 };
 #define BPTEE_JOB_PROTOCOL_VERSION 1
 
@@ -122,6 +127,12 @@ struct bptee_job_request {
     uint8_t for_measurement[32];
     /* SECRET: the optional last word "slot": also send the version page and the name's slot */
     bool want_slot;
+    /* JOB: job_id and (has_for_measurement) for_measurement. GRANT: job_id, the root pid and
+     * the names, as they stood on the line (single spaces, NUL-terminated). */
+    int32_t pid;
+    size_t n_names;
+    char names[BPTEE_JOB_LINE_MAX];
+    uint64_t version; /* ACK (and name): the version acknowledged, 0 for a REVOKED */
 };
 
 struct bptee_job_reply {
@@ -152,6 +163,24 @@ BPTEE_API int bptee_job_reply_format(const struct bptee_job_reply *r, char *out,
  * map to BPTEE_EIO). */
 BPTEE_API const char *bptee_job_error_kind(int code);
 BPTEE_API int bptee_job_error_code(const char *kind);
+
+/* Pushes, agent -> keeper, on a connection that sent JOB then WATCH (docs/protocol.md):
+ * "CHANGED <name> <size> <version>" + the new memfd, or "REVOKED <name> <kind> <reason>". */
+enum bptee_job_push_kind {
+    BPTEE_JOB_PUSH_CHANGED = 1,
+    BPTEE_JOB_PUSH_REVOKED = 2,
+};
+
+struct bptee_job_push {
+    int kind; /* enum bptee_job_push_kind */
+    char name[BPTEE_SECRET_NAME_MAX + 1];
+    uint64_t size, version;          /* CHANGED */
+    int error;                       /* REVOKED: the BPTEE_E* code of <kind> */
+    char reason[BPTEE_JOB_LINE_MAX]; /* REVOKED: printable ASCII, one line */
+};
+
+BPTEE_API int bptee_job_push_parse(const char *line, size_t len, struct bptee_job_push *out);
+BPTEE_API int bptee_job_push_format(const struct bptee_job_push *p, char *out, size_t cap, size_t *len);
 
 /* Socket I/O. Lines are read without reading past their "\n" (so JSON that follows stays in
  * the socket); *passed_fd (may be NULL: any fd received is closed) gets a descriptor that came
@@ -188,6 +217,23 @@ BPTEE_API int bptee_job_sign_for(int fd, const char *job_id, const uint8_t resul
  * holds a copy asks whether it is still the current one). BPTEE_EDENIED "secret revoked: NAME"
  * once revoked. */
 BPTEE_API int bptee_job_version(int fd, const char *name, uint64_t *version);
+/* JOB: make this connection the keeper of job job_id, whose binary has measurement (from a
+ * peer running the agent's own binary). SECRET for the job's secrets then follow on it
+ * (bptee_job_secret_for_job with the same id and measurement). */
+BPTEE_API int bptee_job_register(int fd, const char *job_id, const uint8_t measurement[32]);
+/* WATCH, after bptee_job_register: from now on the connection carries pushes only. */
+BPTEE_API int bptee_job_watch(int fd);
+/* Wait for the next push (no timeout: the agent closing the connection is BPTEE_ENOTFOUND).
+ * *memfd gets CHANGED's new memfd (-1 for REVOKED). Answer each with bptee_job_ack once the
+ * job's view holds the change. */
+BPTEE_API int bptee_job_push_read(int fd, struct bptee_job_push *out, int *memfd);
+/* "ACK <name> <version>" (version 0 for a REVOKED). */
+BPTEE_API int bptee_job_ack(int fd, const char *name, uint64_t version);
+/* GRANT: register the process tree rooted at pid as job job_id, for the n names (sent in as
+ * many GRANT lines as they need; a peer running the agent's own binary only). The grant ends
+ * when that process exits. */
+BPTEE_API int bptee_job_grant(int sock, const char *job_id, pid_t pid, const char *const *names, size_t n);
+
 /* ATTEST (refresh 0) or REFRESH: the signing key's evidence JSON (bptee_free) and its key. */
 BPTEE_API int bptee_job_attest(int fd, int refresh, char **json, size_t *len, uint8_t public_key[32]);
 

@@ -392,3 +392,97 @@ int bptee_job_attest(int fd, int refresh, char **json, size_t *len, uint8_t publ
         memcpy(public_key, rep.public_key, 32);
     return 0;
 }
+
+/* ---- keepers and grants (docs/protocol.md, "Jobs and their grants") */
+
+int bptee_job_register(int fd, const char *job_id, const uint8_t measurement[32])
+{
+    struct bptee_job_request req = {.cmd = BPTEE_JOB_REGISTER, .has_for_measurement = true};
+    struct bptee_job_reply rep;
+    if (!measurement || bptee_job_id_check(job_id) < 0)
+        return fail(BPTEE_EINVAL, "job socket: JOB: needs a valid job id and a measurement");
+    memcpy(req.job_id, job_id, strlen(job_id) + 1); /* bptee_job_id_check bounds it */
+    memcpy(req.for_measurement, measurement, 32);
+    return roundtrip(fd, &req, &rep, NULL);
+}
+
+int bptee_job_watch(int fd)
+{
+    struct bptee_job_request req = {.cmd = BPTEE_JOB_WATCH};
+    struct bptee_job_reply rep;
+    return roundtrip(fd, &req, &rep, NULL);
+}
+
+int bptee_job_push_read(int fd, struct bptee_job_push *out, int *memfd)
+{
+    char line[BPTEE_JOB_LINE_MAX + 1];
+    size_t len = 0;
+    int got = -1;
+    if (!out || !memfd)
+        return fail(BPTEE_EINVAL, "job socket: push: missing output");
+    *memfd = -1;
+    int rc = bptee_job_read_line(fd, line, sizeof line, &len, &got);
+    if (rc == 0)
+        rc = bptee_job_push_parse(line, len, out);
+    if (rc == 0 && out->kind == BPTEE_JOB_PUSH_CHANGED && got < 0)
+        rc = fail(BPTEE_EPARSE, "job socket: CHANGED %s came without its memfd", out->name);
+    if (rc < 0 || out->kind != BPTEE_JOB_PUSH_CHANGED) {
+        safe_close(got);
+        return rc;
+    }
+    *memfd = got;
+    return 0;
+}
+
+int bptee_job_ack(int fd, const char *name, uint64_t version)
+{
+    struct bptee_job_request req = {.cmd = BPTEE_JOB_ACK, .version = version};
+    char line[BPTEE_JOB_LINE_MAX + 1];
+    size_t len = 0;
+    if (!name || strlen(name) > BPTEE_SECRET_NAME_MAX)
+        return fail(BPTEE_EINVAL, "job socket: ACK: missing or overlong name");
+    memcpy(req.name, name, strlen(name) + 1); /* length checked above */
+    int rc = bptee_job_request_format(&req, line, sizeof line, &len);
+    return rc < 0 ? rc : bptee_job_send(fd, line, len, -1);
+}
+
+/* One GRANT line with names[*at..] that fit; *at moves past them. */
+static int grant_line(int sock, struct bptee_job_request *req, const char *const *names,
+                      size_t n, size_t *at)
+{
+    struct bptee_job_reply rep;
+    /* "GRANT " id " " pid " " names "\n": room for the names, within the line limit */
+    size_t room = BPTEE_JOB_LINE_MAX - 6 - strlen(req->job_id) - 1 - 10 - 1 - 1, used = 0;
+    req->n_names = 0;
+    req->names[0] = '\0';
+    for (; *at < n; (*at)++) {
+        const char *nm = names[*at];
+        size_t l = nm ? strlen(nm) : 0;
+        if (!nm || agent_name_check(nm, l, "job socket: GRANT") < 0)
+            return fail(BPTEE_EINVAL, "job socket: GRANT: not a secret name: \"%.130s\"",
+                        nm ? nm : "");
+        if (used + (used ? 1 : 0) + l > room)
+            break;
+        if (used)
+            req->names[used++] = ' ';
+        memcpy(req->names + used, nm, l + 1);
+        used += l;
+        req->n_names++;
+    }
+    return roundtrip(sock, req, &rep, NULL);
+}
+
+int bptee_job_grant(int sock, const char *job_id, pid_t pid, const char *const *names, size_t n)
+{
+    struct bptee_job_request req = {.cmd = BPTEE_JOB_GRANT, .pid = (int32_t)pid};
+    if (bptee_job_id_check(job_id) < 0 || pid <= 0 || !names || n == 0)
+        return fail(BPTEE_EINVAL, "job socket: GRANT: needs a valid job id, a pid and at least "
+                                  "one secret name");
+    memcpy(req.job_id, job_id, strlen(job_id) + 1); /* bptee_job_id_check bounds it */
+    for (size_t at = 0; at < n;) {
+        int rc = grant_line(sock, &req, names, n, &at);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}

@@ -12,7 +12,8 @@
 #include "util/codec.h"
 #include "util/error.h"
 
-#define MAX_WORDS 6
+/* A line of 512 bytes holds at most 256 words (GRANT names many). */
+#define MAX_WORDS 256
 
 struct words {
     const char *w[MAX_WORDS];
@@ -200,6 +201,52 @@ static int parse_sign(const struct words *w, struct bptee_job_request *r)
     return rc < 0 ? rc : for_word(w, 4, r, "SIGN: measurement");
 }
 
+/* JOB <job-id> <measurement-hex> */
+static int parse_register(const struct words *w, struct bptee_job_request *r)
+{
+    int rc = want_words(w, 3, "JOB", "JOB <job-id> <measurement-hex>");
+    if (rc == 0)
+        rc = job_id_word(w, 1, 0, r->job_id, "JOB");
+    r->has_for_measurement = true;
+    return rc < 0 ? rc : hex_word(w, 2, r->for_measurement, 32, "JOB: measurement");
+}
+
+/* GRANT <job-id> <pid> <name>[ <name>...] */
+static int parse_grant(const struct words *w, struct bptee_job_request *r)
+{
+    uint64_t pid = 0;
+    if (w->n < 4)
+        return fail(BPTEE_EPARSE, "GRANT: expected \"GRANT <job-id> <pid> <name>[ <name>...]\"");
+    int rc = job_id_word(w, 1, 0, r->job_id, "GRANT");
+    if (rc == 0)
+        rc = dec_word(w, 2, &pid, "GRANT: pid");
+    if (rc == 0 && (pid == 0 || pid > INT32_MAX))
+        return fail(BPTEE_EPARSE, "GRANT: pid must be 1 to %d", INT32_MAX);
+    r->pid = (int32_t)pid;
+    size_t at = 0;
+    for (size_t i = 3; rc == 0 && i < w->n; i++) {
+        rc = agent_name_check(w->w[i], w->len[i], "GRANT: name");
+        if (rc == 0) { /* the words came from one line: they fit in one */
+            if (at)
+                r->names[at++] = ' ';
+            memcpy(r->names + at, w->w[i], w->len[i]);
+            at += w->len[i];
+            r->n_names++;
+        }
+    }
+    r->names[at] = '\0';
+    return rc;
+}
+
+/* ACK <name> <version> */
+static int parse_ack(const struct words *w, struct bptee_job_request *r)
+{
+    int rc = want_words(w, 3, "ACK", "ACK <name> <version>");
+    if (rc == 0)
+        rc = name_word(w, 1, r->name, "ACK: name");
+    return rc < 0 ? rc : dec_word(w, 2, &r->version, "ACK: version");
+}
+
 int bptee_job_request_parse(const char *line, size_t len, struct bptee_job_request *out)
 {
     struct words w;
@@ -232,8 +279,24 @@ int bptee_job_request_parse(const char *line, size_t len, struct bptee_job_reque
         rc = want_words(&w, 2, "RESULT", "RESULT <job-id>");
         return rc < 0 ? rc : job_id_word(&w, 1, 0, out->job_id, "RESULT");
     }
+    if (word_is(&w, 0, "JOB")) {
+        out->cmd = BPTEE_JOB_REGISTER;
+        return parse_register(&w, out);
+    }
+    if (word_is(&w, 0, "WATCH")) {
+        out->cmd = BPTEE_JOB_WATCH;
+        return want_words(&w, 1, "WATCH", "WATCH");
+    }
+    if (word_is(&w, 0, "GRANT")) {
+        out->cmd = BPTEE_JOB_GRANT;
+        return parse_grant(&w, out);
+    }
+    if (word_is(&w, 0, "ACK")) {
+        out->cmd = BPTEE_JOB_ACK;
+        return parse_ack(&w, out);
+    }
     return fail(BPTEE_EUNSUPPORTED, "job request: unknown command (PING, SECRET, VERSION, SIGN, "
-                                    "ATTEST, REFRESH, RESULT)");
+                                    "ATTEST, REFRESH, RESULT, JOB, WATCH, GRANT, ACK)");
 }
 
 /* After snprintf: check the line fits both the buffer and the protocol's limit. */
@@ -278,6 +341,19 @@ int bptee_job_request_format(const struct bptee_job_request *req, char *out, siz
         break;
     case BPTEE_JOB_RESULT:
         n = snprintf(out, cap, "RESULT %s\n", req->job_id);
+        break;
+    case BPTEE_JOB_REGISTER:
+        n = snprintf(out, cap, "JOB %s%s\n", req->job_id, m);
+        break;
+    case BPTEE_JOB_WATCH:
+        n = snprintf(out, cap, "WATCH\n");
+        break;
+    case BPTEE_JOB_GRANT:
+        n = snprintf(out, cap, "GRANT %s %ld %.*s\n", req->job_id, (long)req->pid,
+                     (int)sizeof req->names, req->names);
+        break;
+    case BPTEE_JOB_ACK:
+        n = snprintf(out, cap, "ACK %s %llu\n", req->name, (unsigned long long)req->version);
         break;
     case BPTEE_JOB_SIGN:
         sodium_bin2hex(res, sizeof res, req->result_sha256, 32);
@@ -378,7 +454,10 @@ static int parse_ok(const struct words *w, struct bptee_job_reply *r)
         rc = want_words(w, 2, "VERSION reply", "OK <version>");
         return rc < 0 ? rc : dec_word(w, 1, &r->version, "VERSION reply: version");
     case BPTEE_JOB_RESULT:
-        return want_words(w, 1, "RESULT reply", "OK");
+    case BPTEE_JOB_REGISTER:
+    case BPTEE_JOB_WATCH:
+    case BPTEE_JOB_GRANT:
+        return want_words(w, 1, "job reply", "OK");
     case BPTEE_JOB_SIGN:
         rc = want_words(w, 5, "SIGN reply", "OK <sig> <measurement> <result> <argv>");
         if (rc == 0)
@@ -447,6 +526,9 @@ static int format_ok(const struct bptee_job_reply *r, char *out, size_t cap)
     case BPTEE_JOB_VERSION:
         return snprintf(out, cap, "OK %llu\n", (unsigned long long)r->version);
     case BPTEE_JOB_RESULT:
+    case BPTEE_JOB_REGISTER:
+    case BPTEE_JOB_WATCH:
+    case BPTEE_JOB_GRANT:
         return snprintf(out, cap, "OK\n");
     case BPTEE_JOB_SIGN:
         sodium_bin2hex(sig, sizeof sig, r->signature, 64);
@@ -478,4 +560,74 @@ int bptee_job_reply_format(const struct bptee_job_reply *r, char *out, size_t ca
         n = format_ok(r, out, cap);
     }
     return emit(cap, len, n, "job reply");
+}
+
+/* ---- pushes: "CHANGED <name> <size> <version>", "REVOKED <name> <kind> <reason>" */
+
+int bptee_job_push_parse(const char *line, size_t len, struct bptee_job_push *out)
+{
+    struct words w;
+    if (!out)
+        return fail(BPTEE_EINVAL, "job push: missing output");
+    memset(out, 0, sizeof *out);
+    int rc = check_framing(line, len, "job push");
+    if (rc < 0)
+        return rc;
+    if (len > 8 && !memcmp(line, "REVOKED ", 8)) {
+        /* the name and kind are words; the reason is free text, as ERR's */
+        const char *name = line + 8, *end = line + len - 1;
+        const char *sp = memchr(name, ' ', (size_t)(end - name));
+        if (!sp)
+            return fail(BPTEE_EPARSE, "job push: expected \"REVOKED <name> <kind> <reason>\"");
+        out->kind = BPTEE_JOB_PUSH_REVOKED;
+        rc = agent_name_check(name, (size_t)(sp - name), "REVOKED: name");
+        if (rc < 0)
+            return rc;
+        memcpy(out->name, name, (size_t)(sp - name));
+        struct bptee_job_reply r = {0};
+        char err[BPTEE_JOB_LINE_MAX + 1];
+        size_t elen = (size_t)(end - sp) + 4; /* "ERR" + " <kind> <reason>" + "\n" */
+        memcpy(err, "ERR", 3);
+        memcpy(err + 3, sp, elen - 3);
+        if ((rc = parse_err(err, elen, &r)) < 0)
+            return fail(BPTEE_EPARSE, "job push: expected \"REVOKED <name> <kind> <reason>\"");
+        out->error = r.error;
+        memcpy(out->reason, r.reason, sizeof out->reason);
+        return 0;
+    }
+    rc = split(line, len, "job push", &w);
+    if (rc < 0)
+        return rc;
+    if (!word_is(&w, 0, "CHANGED"))
+        return fail(BPTEE_EPARSE, "job push: expected CHANGED or REVOKED");
+    out->kind = BPTEE_JOB_PUSH_CHANGED;
+    rc = want_words(&w, 4, "CHANGED", "CHANGED <name> <size> <version>");
+    if (rc == 0)
+        rc = name_word(&w, 1, out->name, "CHANGED: name");
+    if (rc == 0)
+        rc = dec_word(&w, 2, &out->size, "CHANGED: size");
+    return rc < 0 ? rc : dec_word(&w, 3, &out->version, "CHANGED: version");
+}
+
+int bptee_job_push_format(const struct bptee_job_push *p, char *out, size_t cap, size_t *len)
+{
+    char reason[BPTEE_JOB_LINE_MAX];
+    struct bptee_job_push check;
+    if (!p || !out || !len)
+        return fail(BPTEE_EINVAL, "job push: missing argument");
+    int n;
+    if (p->kind == BPTEE_JOB_PUSH_CHANGED) {
+        n = snprintf(out, cap, "CHANGED %s %llu %llu\n", p->name, (unsigned long long)p->size,
+                     (unsigned long long)p->version);
+    } else if (p->kind == BPTEE_JOB_PUSH_REVOKED) {
+        const char *kind = bptee_job_error_kind(p->error ? p->error : BPTEE_EDENIED);
+        size_t room = BPTEE_JOB_LINE_MAX - 11 - strnlen(p->name, sizeof p->name) - strlen(kind);
+        clean_reason(p->reason, reason, room < sizeof reason ? room : sizeof reason);
+        n = snprintf(out, cap, "REVOKED %s %s%s%s\n", p->name, kind, reason[0] ? " " : "",
+                     reason);
+    } else {
+        return fail(BPTEE_EINVAL, "job push: unknown kind %d", p->kind);
+    }
+    int rc = emit(cap, len, n, "job push");
+    return rc < 0 ? rc : bptee_job_push_parse(out, *len, &check);
 }

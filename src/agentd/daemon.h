@@ -3,7 +3,8 @@
  * listener, periodic session cleanup); http.c serves the HTTP JSON API over
  * libmicrohttpd and api.c implements its endpoints (secrets.c the secrets ones,
  * owners.c who may write them and the access log); jobsock.c serves jobs on the
- * local unix socket (docs/protocol.md); offers.c remembers which evidence each offered
+ * local unix socket (docs/protocol.md), grants.c which processes belong to a registered job,
+ * watch.c pushes changes to the jobs' keepers; offers.c remembers which evidence each offered
  * session carried. docs/agent.md describes the service. */
 #ifndef BPTEE_AGENTD_DAEMON_H
 #define BPTEE_AGENTD_DAEMON_H
@@ -11,11 +12,13 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <bptee.h>
 
 struct agent_offers; /* session id -> evidence digest of its offer */
 struct jobsock;      /* the job socket server */
+struct grants;       /* the jobs registered for secrets (grants.c) */
 
 struct agent {
     struct bptee_config *cfg;
@@ -35,6 +38,7 @@ struct agent {
     uint8_t self_measurement[32];
     /* One guest attestation at a time: hardware serializes them anyway (and throttles). */
     pthread_mutex_t attest_lock;
+    struct grants *grants;
 };
 
 /* One log line on stderr, "bptee agent: ...". Never pass a secret or key material. */
@@ -119,13 +123,85 @@ int jobsock_fd(const struct jobsock *js);
 void jobsock_accept(struct jobsock *js);
 /* Stop every connection, close the listener and remove the socket file. */
 void jobsock_close(struct jobsock *js);
-/* ---- jobserve.c: one request line from fd, its descriptors in fds (closed here);
- * page is the version page's read-only descriptor (-1: none). A negative return ends the
- * connection. */
-int jobsock_serve_line(struct agent *a, int page, int fd, const char *line, size_t len,
-                       int fds[BPTEE_JOB_FDS_MAX]);
+/* ---- jobserve.c: one request line from a connection, its descriptors in fds (closed
+ * here); page is the version page's read-only descriptor (-1: none). A negative return ends
+ * the connection; after WATCH, s->watch is set and the connection only waits for hang-up. */
+struct job_session {
+    int fd;
+    struct grant *job; /* the JOB this connection keeps, NULL before one */
+    bool watch;
+};
+int jobsock_serve_line(struct agent *a, int page, struct job_session *s, const char *line,
+                       size_t len, int fds[BPTEE_JOB_FDS_MAX]);
 /* "ERR <kind> <reason>" for code. */
 int jobsock_send_error(int fd, int cmd, int code, const char *reason);
+
+/* ---- grants.c: which processes belong to a job registered for which secrets */
+
+/* One grant: a GRANT (conn -1) or a keeper's JOB registration (conn: its connection). */
+struct grant {
+    struct grant *next;
+    char job_id[BPTEE_JOB_ID_MAX + 1];
+    pid_t root;               /* the root process ... */
+    unsigned long long start; /* ... its start time (field 22 of /proc/PID/stat) ... */
+    int pidfd;                /* ... and a pidfd of it: readable once it exited */
+    char **names;             /* the secrets granted */
+    uint64_t *versions;       /* JOB: the version the keeper holds of each (0: unknown) */
+    size_t n, cap;
+    /* JOB: the keeper's connection, the job binary's measurement and the keeper's uid, by
+     * which pushes are judged */
+    int conn;
+    uint8_t measurement[32];
+    uint32_t uid;
+    bool watching; /* WATCH said: pushes go to conn */
+    bool gone;     /* unlinked: no new pushes */
+    unsigned refs; /* pushes in flight (grants_watchers) */
+    pthread_mutex_t io; /* one push on conn at a time: its line out, its ACK in */
+};
+
+int grants_new(struct grants **out);
+void grants_free(struct grants *g);
+/* field 4 (ppid) and 22 (start time) of /proc/PID/stat. */
+int proc_stat(pid_t pid, pid_t *ppid, unsigned long long *start);
+/* A pidfd for the peer of sock: the kernel's from connect time (SO_PEERPIDFD), else by pid. */
+int peer_pidfd(int sock, pid_t pid);
+/* GRANT: the tree rooted at pid is job job_id, holding names (single-space separated). A
+ * BPTEE_E* code with why set on refusal. */
+int grants_add(struct grants *g, const char *job_id, pid_t pid, const char *names, char *why,
+               size_t cap);
+/* JOB: the peer p on conn keeps job job_id (binary measurement); NULL with why set. */
+struct grant *grants_keeper(struct grants *g, int conn, const char *job_id,
+                            const uint8_t measurement[32], const struct bptee_peer *p,
+                            char *why, size_t cap);
+/* The keeper holds version of name (added to the job's set, or its version updated). */
+int grants_keeper_add(struct grants *g, struct grant *k, const char *name, uint64_t version);
+/* A copy of the keeper's names and the versions it holds (at most cap). */
+size_t grants_keeper_names(struct grants *g, struct grant *k,
+                           char (*names)[BPTEE_SECRET_NAME_MAX + 1], uint64_t *versions,
+                           size_t cap);
+bool grants_keeper_holds(struct grants *g, struct grant *k, const char *name);
+void grants_keeper_drop(struct grants *g, struct grant *k, const char *name);
+/* WATCH: true the first time. */
+bool grants_set_watch(struct grants *g, struct grant *k);
+/* The keeper's connection ends: unlink k, wait for pushes in flight, free it. */
+void grants_end(struct grants *g, struct grant *k);
+/* The watching keepers holding name, each held (grants_release) until its push is done. */
+size_t grants_watchers(struct grants *g, const char *name, struct grant **out, size_t cap);
+void grants_release(struct grants *g, struct grant *k);
+/* May the peer pid on conn have name (SECRET, VERSION; job_id NULL) or act as job job_id
+ * (SIGN, RESULT; name NULL)? 0, or BPTEE_EDENIED. job_out (may be NULL) gets the admitting
+ * grant's job id. */
+int grants_check(struct grants *g, int conn, pid_t pid, const char *name, const char *job_id,
+                 char *job_out, size_t cap);
+
+/* ---- watch.c: pushes to keepers. Called by the request that changed (rotated, revoked)
+ * name, before it returns: every watching keeper holding name gets CHANGED or REVOKED and
+ * has WATCH_ACK_MS to answer; one that does not is cut off. */
+#define WATCH_ACK_MS 2000
+void watch_notify(struct agent *a, const char *name);
+/* Right after WATCH: push what changed between the keeper's SECRET and its WATCH (a rotation
+ * in between found no watcher). Pushes and ACKs as watch_notify, on this keeper only. */
+void watch_catch_up(struct agent *a, struct grant *k);
 
 /* ---- result.c: RESULT, a job's result file (fds[0]) in its directory (fds[1]) attested
  * for peer p. 0, or a BPTEE_E* code with why set. */

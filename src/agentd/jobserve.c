@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The job socket's requests (docs/protocol.md), one line at a time: SECRET, VERSION, SIGN,
- * ATTEST and REFRESH, RESULT (result.c), PING. The peer is identified for every request
- * (SO_PEERCRED and the measurement of /proc/PID/exe), so a process that execs another binary
- * is judged as what it is now. jobsock.c owns the socket and its threads. */
+ * ATTEST and REFRESH, RESULT (result.c), PING, and the grants: JOB, WATCH, GRANT. The peer is
+ * identified for every request (SO_PEERCRED and the measurement of /proc/PID/exe), so a
+ * process that execs another binary is judged as what it is now. SECRET, VERSION, SIGN and
+ * RESULT are served only to processes of a registered job (grants.c), or to the agent's own
+ * binary, which registers them. jobsock.c owns the socket and its threads. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -63,6 +65,13 @@ static int acting_for(const struct agent *a, const struct bptee_job_request *req
     return 0;
 }
 
+/* Is the peer running the agent's own binary (`bptee run`, `bptee grant`)? */
+static bool is_self(const struct agent *a, const struct bptee_peer *p)
+{
+    return p->measured && a->self_measured &&
+           sodium_memcmp(p->measurement, a->self_measurement, 32) == 0;
+}
+
 /* An access on record: a delivery, or a refusal (detail says why). */
 static int audit_access(struct agent *a, int event, const struct bptee_job_request *req,
                         const struct bptee_peer *p, uint64_t version, const char *detail,
@@ -84,6 +93,50 @@ static int audit_access(struct agent *a, int event, const struct bptee_job_reque
     return agent_audit(a, &e);
 }
 
+/* Is the peer a process of a job granted req's secret (SECRET, VERSION) or req's job id
+ * (SIGN, RESULT)? The agent's own binary is exempt: it registers jobs. A refusal is logged,
+ * put on record and its reason written to reason. */
+static int granted(struct agent *a, int fd, const struct bptee_job_request *req,
+                   const struct bptee_peer *p, char *reason, size_t cap)
+{
+    bool by_name = req->cmd == BPTEE_JOB_SECRET || req->cmd == BPTEE_JOB_VERSION;
+    if (is_self(a, p) || grants_check(a->grants, fd, p->pid, by_name ? req->name : NULL,
+                                      by_name ? NULL : req->job_id, NULL, 0) == 0)
+        return 0;
+    snprintf(reason, cap,
+             "pid %d (uid %u, binary %s) is not a process of a job registered for %s %s",
+             (int)p->pid, (unsigned)p->uid, p->measured ? p->measurement_hex : "unmeasured",
+             by_name ? "secret" : "job", by_name ? req->name : req->job_id);
+    agent_log("job socket: refused: %s", reason);
+    struct bptee_job_request named = *req; /* SIGN, RESULT name no secret: "-" on record */
+    if (!named.name[0])
+        memcpy(named.name, "-", 2);
+    audit_access(a, BPTEE_AUDIT_DENY, &named, p, 0, reason, false);
+    return BPTEE_EDENIED;
+}
+
+/* A delegated SECRET or VERSION (the measurement word) comes from the keeper of that job:
+ * the JOB on this connection names the same binary (and, for SECRET, the same job id). */
+static int keeper_of(struct agent *a, const struct job_session *s,
+                     const struct bptee_job_request *req, const struct bptee_peer *p,
+                     char *reason, size_t cap)
+{
+    const struct grant *k = s->job;
+    if (k && sodium_memcmp(k->measurement, req->for_measurement, 32) == 0 &&
+        (req->cmd != BPTEE_JOB_SECRET || !strcmp(k->job_id, req->job_id)))
+        return 0;
+    if (k)
+        snprintf(reason, cap, "secret %s for job %s: this connection keeps job %s (another "
+                 "binary or job id)", req->name, req->job_id[0] ? req->job_id : "(none)",
+                 k->job_id);
+    else
+        snprintf(reason, cap, "secret %s for job %s: no job registered on this connection",
+                 req->name, req->job_id[0] ? req->job_id : "(none)");
+    agent_log("job socket: refused to pid %d: %s", (int)p->pid, reason);
+    audit_access(a, BPTEE_AUDIT_DENY, req, p, 0, reason, true);
+    return BPTEE_EDENIED;
+}
+
 static int refuse_secret(struct agent *a, int fd, const struct bptee_job_request *req,
                          const struct bptee_peer *p, int rc, const char *why)
 {
@@ -96,16 +149,32 @@ static int refuse_secret(struct agent *a, int fd, const struct bptee_job_request
     return jobsock_send_error(fd, req->cmd, rc, reason);
 }
 
-static int serve_secret(struct agent *a, int page, int fd, const struct bptee_job_request *req)
+/* Who may ask for req at all: a delegated request from the keeper of its job, any other
+ * from a process of a job granted it. */
+static int admit(struct agent *a, const struct job_session *s, const struct bptee_job_request *req,
+                 struct bptee_peer *p, char *reason, size_t cap)
+{
+    bool delegated = req->has_for_measurement;
+    int rc = acting_for(a, req, p, reason, cap);
+    if (rc == 0 && delegated && req->cmd != BPTEE_JOB_SIGN)
+        rc = keeper_of(a, s, req, p, reason, cap);
+    else if (rc == 0 && !delegated)
+        rc = granted(a, s->fd, req, p, reason, cap);
+    return rc;
+}
+
+static int serve_secret(struct agent *a, int page, struct job_session *s,
+                        const struct bptee_job_request *req)
 {
     struct bptee_peer p;
     struct bptee_secret_delivery d;
     char why[256];
     char reason[512];
+    int fd = s->fd;
     int rc = identify(fd, &p, why, sizeof why);
     if (rc < 0)
         return jobsock_send_error(fd, req->cmd, rc, bptee_last_error());
-    if ((rc = acting_for(a, req, &p, reason, sizeof reason)) < 0)
+    if ((rc = admit(a, s, req, &p, reason, sizeof reason)) < 0)
         return jobsock_send_error(fd, req->cmd, rc, reason);
     /* The memfd, its version and slot come from one look at the store: a rotation cannot
      * come between them. */
@@ -130,6 +199,10 @@ static int serve_secret(struct agent *a, int page, int fd, const struct bptee_jo
     if (rc == 0)
         rc = bptee_job_send_fds(fd, line, len, fds, rep.has_slot ? 2 : 1);
     close(d.fd); /* the peer holds its own reference now */
+    if (rc == 0 && req->has_for_measurement && grants_keeper_add(a->grants, s->job, req->name,
+                                                                 d.version) < 0)
+        agent_log("job socket: job %s holds too many secrets to hear of %s's changes",
+                  s->job->job_id, req->name);
     if (rc == 0)
         agent_log("job socket: secret %s version %llu delivered to pid %d uid %u binary %.16s",
                   req->name, (unsigned long long)d.version, (int)p.pid, (unsigned)p.uid,
@@ -139,15 +212,17 @@ static int serve_secret(struct agent *a, int page, int fd, const struct bptee_jo
 
 /* VERSION: is the copy a job holds still the current one? The same peer checks as SECRET
  * (allow list, revoked), but no bytes leave, so only a refusal goes on record. */
-static int serve_version(struct agent *a, int fd, const struct bptee_job_request *req)
+static int serve_version(struct agent *a, const struct job_session *s,
+                         const struct bptee_job_request *req)
 {
     struct bptee_peer p;
     struct bptee_secret_info info;
     char why[256], reason[512];
+    int fd = s->fd;
     int rc = identify(fd, &p, why, sizeof why);
     if (rc < 0)
         return jobsock_send_error(fd, req->cmd, rc, bptee_last_error());
-    if ((rc = acting_for(a, req, &p, reason, sizeof reason)) < 0)
+    if ((rc = admit(a, s, req, &p, reason, sizeof reason)) < 0)
         return jobsock_send_error(fd, req->cmd, rc, reason);
     rc = bptee_secret_store_check_peer(a->store, req->name, p.measured ? p.measurement_hex : NULL,
                                        p.uid);
@@ -159,11 +234,13 @@ static int serve_version(struct agent *a, int fd, const struct bptee_job_request
     return send_reply(fd, &rep, -1);
 }
 
-static int serve_sign(struct agent *a, int fd, const struct bptee_job_request *req)
+static int serve_sign(struct agent *a, const struct job_session *s,
+                      const struct bptee_job_request *req)
 {
     struct bptee_peer p;
     char why[256], reason[512];
     struct bptee_job_reply rep = {.cmd = req->cmd};
+    int fd = s->fd;
     int rc = identify(fd, &p, why, sizeof why);
     if (rc < 0)
         return jobsock_send_error(fd, req->cmd, rc, bptee_last_error());
@@ -171,7 +248,7 @@ static int serve_sign(struct agent *a, int fd, const struct bptee_job_request *r
         return jobsock_send_error(fd, req->cmd, BPTEE_EINVAL,
                           "a SIGN for another binary needs its "
                           "argv digest");
-    if ((rc = acting_for(a, req, &p, reason, sizeof reason)) < 0)
+    if ((rc = admit(a, s, req, &p, reason, sizeof reason)) < 0)
         return jobsock_send_error(fd, req->cmd, rc, reason);
     if (!p.measured) {
         snprintf(reason, sizeof reason, "cannot measure the peer's binary: %s", why);
@@ -216,14 +293,17 @@ static int serve_attest(struct agent *a, int fd, const struct bptee_job_request 
 }
 
 /* RESULT: attest the job's result file (docs/protocol.md); its descriptors are closed here. */
-static int serve_result(struct agent *a, int fd, const struct bptee_job_request *req,
-                        const int fds[2])
+static int serve_result(struct agent *a, const struct job_session *s,
+                        const struct bptee_job_request *req, const int fds[2])
 {
     struct bptee_peer p = {0};
     char why[256], reason[512] = "";
+    int fd = s->fd;
     int rc = identify(fd, &p, why, sizeof why);
     if (rc < 0) {
         snprintf(reason, sizeof reason, "%s", bptee_last_error());
+    } else if ((rc = granted(a, fd, req, &p, reason, sizeof reason)) < 0) {
+        /* reason set, on record */
     } else if (fds[0] < 0 || fds[1] < 0) {
         rc = BPTEE_EINVAL;
         snprintf(reason, sizeof reason, "RESULT needs two descriptors: the result file and its "
@@ -238,6 +318,14 @@ static int serve_result(struct agent *a, int fd, const struct bptee_job_request 
     return rc < 0 ? jobsock_send_error(fd, req->cmd, rc, reason) : send_reply(fd, &rep, -1);
 }
 
+/* The first 16 hex digits of a measurement, for log lines. */
+static const char *line_hex(const uint8_t m[32])
+{
+    static __thread char hex[17];
+    sodium_bin2hex(hex, sizeof hex, m, 8);
+    return hex;
+}
+
 static void close_fds(int fds[BPTEE_JOB_FDS_MAX])
 {
     for (size_t i = 0; i < BPTEE_JOB_FDS_MAX; i++)
@@ -245,13 +333,86 @@ static void close_fds(int fds[BPTEE_JOB_FDS_MAX])
             close(fds[i]);
 }
 
-int jobsock_serve_line(struct agent *a, int page, int fd, const char *line, size_t len,
-                       int fds[BPTEE_JOB_FDS_MAX])
+/* JOB and GRANT come only from the agent's own binary: `bptee run`, `bptee grant`. */
+static int from_self(struct agent *a, int fd, const struct bptee_job_request *req,
+                     struct bptee_peer *p)
+{
+    char why[256], reason[512];
+    int rc = identify(fd, p, why, sizeof why);
+    if (rc < 0)
+        return jobsock_send_error(fd, req->cmd, rc, bptee_last_error()) < 0 ? -1 : 1;
+    if (is_self(a, p))
+        return 0;
+    snprintf(reason, sizeof reason, "only the agent's own binary may register a job (pid %d "
+             "runs %s)", (int)p->pid, p->measured ? p->measurement_hex : "an unmeasured one");
+    agent_log("job socket: refused: %s", reason);
+    return jobsock_send_error(fd, req->cmd, BPTEE_EDENIED, reason) < 0 ? -1 : 1;
+}
+
+static int serve_job(struct agent *a, struct job_session *s, const struct bptee_job_request *req)
+{
+    struct bptee_peer p;
+    char why[256];
+    int rc = from_self(a, s->fd, req, &p);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    if (s->job) {
+        snprintf(why, sizeof why, "this connection already keeps job %s", s->job->job_id);
+        return jobsock_send_error(s->fd, req->cmd, BPTEE_EINVAL, why);
+    }
+    if (!(s->job = grants_keeper(a->grants, s->fd, req->job_id, req->for_measurement, &p, why,
+                                 sizeof why)))
+        return jobsock_send_error(s->fd, req->cmd, BPTEE_EDENIED, why);
+    agent_log("job socket: pid %d keeps job %s (binary %.16s...)", (int)p.pid, req->job_id,
+              line_hex(req->for_measurement));
+    struct bptee_job_reply rep = {.cmd = req->cmd};
+    return send_reply(s->fd, &rep, -1);
+}
+
+/* WATCH: the OK goes out under the io lock, so no push can come before it. */
+static int serve_watch(struct agent *a, struct job_session *s, const struct bptee_job_request *req)
+{
+    if (!s->job)
+        return jobsock_send_error(s->fd, req->cmd, BPTEE_EINVAL,
+                                  "WATCH needs a JOB on this connection first");
+    struct bptee_job_reply rep = {.cmd = req->cmd};
+    pthread_mutex_lock(&s->job->io);
+    grants_set_watch(a->grants, s->job);
+    int rc = send_reply(s->fd, &rep, -1);
+    pthread_mutex_unlock(&s->job->io);
+    s->watch = rc == 0;
+    agent_log("job socket: the keeper of job %s watches its secrets", s->job->job_id);
+    if (rc == 0)
+        watch_catch_up(a, s->job);
+    return rc;
+}
+
+static int serve_grant(struct agent *a, struct job_session *s, const struct bptee_job_request *req)
+{
+    struct bptee_peer p;
+    char why[256];
+    int rc = from_self(a, s->fd, req, &p);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    rc = grants_add(a->grants, req->job_id, req->pid, req->names, why, sizeof why);
+    if (rc < 0) {
+        agent_log("job socket: GRANT for job %s refused: %s", req->job_id, why);
+        return jobsock_send_error(s->fd, req->cmd, rc, why);
+    }
+    agent_log("job socket: job %s (root pid %d) granted %s, by pid %d", req->job_id,
+              (int)req->pid, req->names, (int)p.pid);
+    struct bptee_job_reply rep = {.cmd = req->cmd};
+    return send_reply(s->fd, &rep, -1);
+}
+
+int jobsock_serve_line(struct agent *a, int page, struct job_session *s, const char *line,
+                       size_t len, int fds[BPTEE_JOB_FDS_MAX])
 {
     struct bptee_job_request req;
+    int fd = s->fd;
     int rc = bptee_job_request_parse(line, len, &req);
     if (rc == 0 && req.cmd == BPTEE_JOB_RESULT) {
-        rc = serve_result(a, fd, &req, fds);
+        rc = serve_result(a, s, &req, fds);
         close_fds(fds);
         return rc;
     }
@@ -264,11 +425,19 @@ int jobsock_serve_line(struct agent *a, int page, int fd, const char *line, size
         return send_reply(fd, &rep, -1);
     }
     case BPTEE_JOB_SECRET:
-        return serve_secret(a, page, fd, &req);
+        return serve_secret(a, page, s, &req);
     case BPTEE_JOB_VERSION:
-        return serve_version(a, fd, &req);
+        return serve_version(a, s, &req);
     case BPTEE_JOB_SIGN:
-        return serve_sign(a, fd, &req);
+        return serve_sign(a, s, &req);
+    case BPTEE_JOB_REGISTER:
+        return serve_job(a, s, &req);
+    case BPTEE_JOB_WATCH:
+        return serve_watch(a, s, &req);
+    case BPTEE_JOB_GRANT:
+        return serve_grant(a, s, &req);
+    case BPTEE_JOB_ACK:
+        return jobsock_send_error(fd, req.cmd, BPTEE_EINVAL, "ACK without a push (after WATCH)");
     default:
         return serve_attest(a, fd, &req);
     }

@@ -5,7 +5,13 @@
  * served by a thread of its own, from a pool of threads that outlive their connections and
  * accept them themselves (starting a thread, or handing a connection from the accepting thread
  * to another, costs more than the rest of a secret's delivery); the poll loop of `bptee agent`
- * only hears when all JOB_CONN_MAX are busy, and then refuses the next connection. */
+ * only hears when all JOB_CONN_MAX are busy, and then refuses the next connection.
+ *
+ * Under load: a connection that sends no complete request line within JOB_IDLE_MS is closed
+ * (a keeper's WATCH connection excepted: it waits for pushes); one peer process holds at most
+ * JOB_PER_PID connections (the next is answered "ERR limit" and closed); the listen backlog is
+ * JOB_BACKLOG. So idle or greedy clients hold the pool for seconds at most, and a job that
+ * finds it full retries (the interposer does) rather than waiting behind them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,11 +23,16 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agentd/daemon.h"
 
 #define JOB_CONN_MAX 64
+#define JOB_IDLE_MS 5000
+#define JOB_PER_PID 8
+#define JOB_BACKLOG 64
+#define JOB_REAP_MS 100
 /* Threads started with the socket, idle until a connection comes; more start on demand. */
 #define JOB_POOL_START 4
 
@@ -30,6 +41,9 @@ struct jobsock;
 struct jobconn {
     struct jobsock *js;
     int fd;       /* the connection being served, -1 while idle */
+    pid_t pid;    /* its peer's pid (SO_PEERCRED) */
+    long long deadline; /* CLOCK_MONOTONIC ms by which a request line must be in, 0: none */
+    bool expired; /* the reaper shut it down */
     pthread_t thread;
     bool started; /* the thread runs (idle or serving) */
     bool created; /* a thread was created in this slot: join it at close */
@@ -46,6 +60,8 @@ struct jobsock {
     bool stopping;
     int full_fd;   /* eventfd, readable while every thread is busy (jobsock_fd) */
     int stop_fd;   /* eventfd, readable once the socket closes: wakes idle threads */
+    pthread_t reaper; /* the idle timeout */
+    bool reaping;
     size_t idle;   /* started threads waiting for a connection */
     size_t started;
     struct jobconn conns[JOB_CONN_MAX];
@@ -63,23 +79,73 @@ static int page_fd(struct jobsock *js)
     return fd;
 }
 
-static void serve_conn(struct jobsock *js, int fd)
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A keeper's WATCH connection: pushes are written and ACKs read by the thread that changes a
+ * secret (watch.c); this one only waits for the hang-up (POLLRDHUP, never POLLIN, so it never
+ * takes an ACK), the shutdown of a keeper cut off, or the agent's. */
+static void wait_hangup(int fd)
+{
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+        if (poll(&p, 1, -1) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)))
+            return;
+    }
+}
+
+/* The peer sees the end now. What it sent and we did not read is dropped first: closing a
+ * unix socket with unread bytes resets the peer, which may not have read our reply yet. */
+static void hang_up(int fd)
+{
+    char buf[BPTEE_JOB_LINE_MAX + 1];
+    shutdown(fd, SHUT_RDWR);
+    for (int i = 0; i < 64 && recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0; i++)
+        ;
+}
+
+/* Until when c's peer may take to send its next line (0: no limit). The reaper shuts the
+ * connection down past it, which ends the read. */
+static void set_deadline(struct jobsock *js, struct jobconn *c, long long deadline)
+{
+    pthread_mutex_lock(&js->lock);
+    c->deadline = deadline;
+    pthread_mutex_unlock(&js->lock);
+}
+
+static void serve_conn(struct jobsock *js, struct jobconn *c)
 {
     char line[BPTEE_JOB_LINE_MAX + 1];
+    int fd = c->fd;
+    struct job_session s = {.fd = fd};
     for (;;) {
         size_t len = 0;
         int fds[BPTEE_JOB_FDS_MAX];
+        set_deadline(js, c, now_ms() + JOB_IDLE_MS);
         int rc = bptee_job_read_line_fds(fd, line, sizeof line, &len, fds);
+        set_deadline(js, c, 0);
+        if (__atomic_load_n(&c->expired, __ATOMIC_ACQUIRE)) {
+            agent_log("job socket: pid %d sent no complete request within %d ms: closed",
+                      (int)c->pid, JOB_IDLE_MS);
+            break;
+        }
         if (rc == BPTEE_ELIMIT) /* out of step with the peer: say why, then hang up */
             jobsock_send_error(fd, 0, rc, bptee_last_error());
-        if (rc < 0 || jobsock_serve_line(js->a, page_fd(js), fd, line, len, fds) < 0)
+        if (rc < 0 || jobsock_serve_line(js->a, page_fd(js), &s, line, len, fds) < 0)
             break;
+        if (s.watch) {
+            wait_hangup(fd);
+            agent_log("job socket: the keeper of job %s hung up: its grant ends",
+                      s.job->job_id);
+            break;
+        }
     }
-    /* The peer sees the end now. What it sent and we did not read is dropped first: closing a
-     * unix socket with unread bytes resets the peer, which may not have read our reply yet. */
-    shutdown(fd, SHUT_RDWR);
-    for (int i = 0; i < 64 && recv(fd, line, sizeof line, MSG_DONTWAIT) > 0; i++)
-        ;
+    grants_end(js->a->grants, s.job); /* waits for a push in flight on fd */
+    hang_up(fd);
 }
 
 static bool start_locked(struct jobsock *js, struct jobconn *c);
@@ -102,16 +168,31 @@ static int next_conn(struct jobsock *js, int ep)
 }
 
 /* A connection taken: one fewer idle thread. The last idle one starts another, up to the
- * limit; at the limit the poll loop is told, so that it refuses what comes next. */
-static void took_locked(struct jobsock *js, struct jobconn *c, int fd)
+ * limit; at the limit the poll loop is told, so that it refuses what comes next. False when
+ * the peer already holds JOB_PER_PID connections. */
+static bool took_locked(struct jobsock *js, struct jobconn *c, int fd, pid_t pid)
 {
+    size_t held = 0;
+    for (size_t i = 0; i < JOB_CONN_MAX; i++)
+        held += js->conns[i].fd >= 0 && js->conns[i].pid == pid;
     c->fd = fd;
+    c->pid = pid;
+    c->deadline = 0;
+    c->expired = false;
     if (--js->idle > 0 || js->stopping) /* stopping: jobsock_close joins what exists now */
-        return;
+        return held < JOB_PER_PID;
     for (size_t i = 0; i < JOB_CONN_MAX; i++)
         if (!js->conns[i].created && start_locked(js, &js->conns[i]))
-            return;
+            return held < JOB_PER_PID;
     eventfd_write(js->full_fd, 1);
+    return held < JOB_PER_PID;
+}
+
+static pid_t peer_pid(int fd)
+{
+    struct ucred cred = {0};
+    socklen_t len = sizeof cred;
+    return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.pid : 0;
 }
 
 /* A pool thread: accept a connection, serve it, wait for the next. */
@@ -133,10 +214,19 @@ static void *conn_main(void *arg)
         return NULL;
     }
     for (int fd; (fd = next_conn(js, ep)) >= 0;) {
+        pid_t pid = peer_pid(fd);
         pthread_mutex_lock(&js->lock);
-        took_locked(js, c, fd);
+        bool ok = took_locked(js, c, fd, pid);
         pthread_mutex_unlock(&js->lock);
-        serve_conn(js, fd);
+        if (ok) {
+            serve_conn(js, c);
+        } else {
+            char why[96];
+            snprintf(why, sizeof why, "too many connections from pid %d", (int)pid);
+            agent_log("job socket: refused: %s", why);
+            jobsock_send_error(fd, 0, BPTEE_ELIMIT, why);
+            hang_up(fd);
+        }
         pthread_mutex_lock(&js->lock);
         /* Under the lock: jobsock_close shuts down only descriptors still being served. */
         close(fd);
@@ -148,6 +238,28 @@ static void *conn_main(void *arg)
         pthread_mutex_unlock(&js->lock);
     }
     close(ep);
+    return NULL;
+}
+
+/* The idle timeout: every JOB_REAP_MS, shut down the connections whose peer is late with its
+ * request line (a slow trickle of bytes included). Under the lock, so the descriptor is
+ * still the connection's (threads close theirs under it). */
+static void *reaper_main(void *arg)
+{
+    struct jobsock *js = arg;
+    struct pollfd p = {.fd = js->stop_fd, .events = POLLIN};
+    while (poll(&p, 1, JOB_REAP_MS) == 0 || !(p.revents & POLLIN)) {
+        long long now = now_ms();
+        pthread_mutex_lock(&js->lock);
+        for (size_t i = 0; i < JOB_CONN_MAX; i++) {
+            struct jobconn *c = &js->conns[i];
+            if (c->fd >= 0 && c->deadline && now > c->deadline && !c->expired) {
+                __atomic_store_n(&c->expired, true, __ATOMIC_RELEASE);
+                shutdown(c->fd, SHUT_RDWR);
+            }
+        }
+        pthread_mutex_unlock(&js->lock);
+    }
     return NULL;
 }
 
@@ -177,6 +289,7 @@ void jobsock_accept(struct jobsock *js)
     int fd = full ? accept4(js->fd, NULL, NULL, SOCK_CLOEXEC) : -1;
     if (fd < 0)
         return; /* a thread is free again and takes it */
+    agent_log("job socket: refused a connection: too many job connections (%d)", JOB_CONN_MAX);
     jobsock_send_error(fd, 0, BPTEE_ELIMIT, "too many job connections; try again");
     close(fd);
 }
@@ -210,7 +323,7 @@ static int listen_at(struct sockaddr_un *sa)
     mode_t old = umask(0177); /* born 0600: no window in which others may connect */
     int rc = bind(fd, (struct sockaddr *)sa, sizeof *sa);
     umask(old);
-    if (rc != 0 || chmod(sa->sun_path, 0600) != 0 || listen(fd, 64) != 0) {
+    if (rc != 0 || chmod(sa->sun_path, 0600) != 0 || listen(fd, JOB_BACKLOG) != 0) {
         int e = errno;
         close(fd);
         errno = e;
@@ -264,6 +377,9 @@ int jobsock_open(struct agent *a, const char *path, struct jobsock **out)
     for (size_t i = 0; i < JOB_POOL_START; i++)
         start_locked(js, &js->conns[i]); /* best effort: more start on demand */
     pthread_mutex_unlock(&js->lock);
+    js->reaping = pthread_create(&js->reaper, NULL, reaper_main, js) == 0;
+    if (!js->reaping)
+        agent_log("job socket: no idle timeout: %s", strerror(errno));
     *out = js;
     return 0;
 }
@@ -288,6 +404,8 @@ void jobsock_close(struct jobsock *js)
         if (js->conns[i].fd >= 0) /* wakes a thread blocked reading: it sees end of stream */
             shutdown(js->conns[i].fd, SHUT_RDWR);
     pthread_mutex_unlock(&js->lock);
+    if (js->reaping)
+        pthread_join(js->reaper, NULL);
     for (size_t i = 0; i < JOB_CONN_MAX; i++) {
         struct jobconn *c = &js->conns[i];
         if (c->created)

@@ -232,7 +232,7 @@ static int setup(struct agent *a, const struct agent_args *o)
         (rc = bptee_secret_store_new(&a->store)) < 0 || (rc = bptee_signing_key_new(&a->key)) < 0)
         return cli_error("agent", rc);
     if (agent_offers_new(kx.session_ttl_secs, kx.max_sessions, &a->offers) < 0 ||
-        pthread_mutex_init(&a->attest_lock, NULL) != 0)
+        grants_new(&a->grants) < 0 || pthread_mutex_init(&a->attest_lock, NULL) != 0)
         return cli_error("agent", BPTEE_ENOMEM);
     if ((rc = bptee_signing_key_attest(a->key, &a->guest, NULL)) < 0)
         return cli_error("agent: signing key", rc);
@@ -253,6 +253,7 @@ static void teardown(struct agent *a)
     bptee_owners_free(a->owners);
     bptee_audit_log_free(a->audit);
     agent_offers_free(a->offers);
+    grants_free(a->grants);
     bptee_config_free(a->cfg);
 }
 

@@ -61,6 +61,8 @@ static int store_secret(struct agent *a, const struct bptee_provision_request *r
               (unsigned long long)o.version, req->owner ? ", owner " : "",
               req->owner ? req->owner : "",
               req->n_allow_measurements || req->n_allow_uids ? ", allow list" : "");
+    if (existed)
+        watch_notify(a, req->name); /* keepers of jobs holding it update their views first */
     return 0;
 }
 
@@ -171,6 +173,7 @@ static void serve_revoke(struct agent *a, const char *name, const char *body, si
         agent_log("secret %s revoked (version %llu%s%s); its bytes are wiped", name,
                   (unsigned long long)info.version, req->owner ? ", owner " : "",
                   req->owner ? req->owner : "");
+        watch_notify(a, name); /* before the owner hears it is done */
         revoke_reply(out, name, info.version);
     }
     bptee_revoke_request_free(req);

@@ -9,6 +9,7 @@ int cmd_agent(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_grant(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_owner(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
@@ -24,6 +25,7 @@ CLI_COMMAND("agent", cmd_agent, "run the in-TEE agent: key exchange API, job soc
 CLI_COMMAND("attest", cmd_attest, "obtain SEV-SNP evidence from this machine (or the simulator)")
 CLI_COMMAND("audit", cmd_audit, "verify the agent's signed access log offline, or fetch it")
 CLI_COMMAND("config", cmd_config, "check a TEE config file or print the defaults")
+CLI_COMMAND("grant", cmd_grant, "register a job started by hand with the agent, for its secrets")
 CLI_COMMAND("inspect", cmd_inspect, "print every field of an attestation report")
 CLI_COMMAND("owner", cmd_owner, "make a secret owner's key pair for the agent's owners config")
 CLI_COMMAND("provision", cmd_provision, "verify an agent's attestation and provision secrets to it over HTTP")

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-/* libFuzzer target for the job socket protocol (docs/protocol.md): request lines and the
- * reply lines to every command either fail cleanly or parse. A parsed request formats back to
+/* libFuzzer target for the job socket protocol (docs/protocol.md): request lines (JOB, WATCH,
+ * GRANT and ACK included), the reply lines to every command and the pushes a keeper reads
+ * (CHANGED, REVOKED) either fail cleanly or parse. A parsed request formats back to
  * the same bytes (the grammar has one spelling per value; hex case is folded) and parses again
  * to the same fields; a parsed reply formats and parses again to the same fields. */
 #include <ctype.h>
@@ -67,10 +68,32 @@ static void reply(int cmd, const char *line, size_t len)
         die("reply round trip changed a field");
 }
 
+/* A parsed push formats, and parses again to the same fields (an unknown REVOKED kind reads
+ * back as "io"; a reason may come back cut to fit the line). */
+static void push(const char *line, size_t len)
+{
+    struct bptee_job_push p, again;
+    char out[BPTEE_JOB_LINE_MAX + 1];
+    size_t n = 0;
+    if (bptee_job_push_parse(line, len, &p) < 0)
+        return;
+    if (bptee_job_push_format(&p, out, sizeof out, &n) < 0)
+        die("a parsed push does not format");
+    if (bptee_job_push_parse(out, n, &again) < 0)
+        die("a formatted push does not parse");
+    if (again.kind != p.kind || strcmp(again.name, p.name) != 0 || again.size != p.size ||
+        again.version != p.version || again.error != p.error ||
+        strncmp(again.reason, p.reason, strlen(again.reason)) != 0)
+        die("push round trip changed a field");
+    if (p.kind == BPTEE_JOB_PUSH_CHANGED && !same_folded(line, len, out, n))
+        die("CHANGED round trip changed the line");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     request((const char *)data, size);
-    for (int cmd = BPTEE_JOB_PING; cmd <= BPTEE_JOB_REFRESH; cmd++)
+    for (int cmd = BPTEE_JOB_PING; cmd <= BPTEE_JOB_GRANT; cmd++)
         reply(cmd, (const char *)data, size);
+    push((const char *)data, size);
     return 0;
 }
