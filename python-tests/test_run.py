@@ -1017,6 +1017,8 @@ def test_c_api_inside_a_tee_job(tmp_path, sim_dir, real_agent):
     result = tmp_path / "api-result.json"
     job = Job(tmp_path, sim_dir, mode="direct", socket_path=real_agent.sock,
               spec={"job_id": "api-1", "fresh_attestation": True,
+                    # the agent serves a job only what it declares (docs/protocol.md, grants)
+                    "secrets": {"db": "/run/secrets/db"},
                     "sidecar": str(tmp_path / "ctx.tee.json")})
     r = job.run(sys.executable, "-c", JOB_API, bptee.LIBPATH, str(result))
     assert r.returncode == 0, r.stderr

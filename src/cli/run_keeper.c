@@ -54,7 +54,7 @@ static int expect_ok(int fd, const char *what)
         fprintf(stderr, "bptee: run: agent: %s: %s\n", what, bptee_last_error());
         return -1;
     }
-    line[len] = '\0';
+    line[len && line[len - 1] == '\n' ? len - 1 : len] = '\0';
     if (strcmp(line, "OK") && strncmp(line, "OK ", 3)) {
         fprintf(stderr, "bptee: run: agent refused %s: %s\n", what, line);
         return -1;
