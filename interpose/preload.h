@@ -113,6 +113,7 @@ struct bp_secret {
     int reported;      /* the fail-closed line was written */
     uint32_t slot;     /* the name's word in the version page (valid when page_gen matches) */
     unsigned page_gen; /* the page mapping slot refers to; 0: none, ask VERSION */
+    unsigned agent_gen; /* the agent instance that vouches for fd; 0: none pinned yet */
 };
 
 struct bp_config {
@@ -194,6 +195,8 @@ struct bp_fetched {
     uint64_t size, version;
     uint32_t slot;  /* BP_NO_SLOT: the agent gave no version page */
     int page_fd;    /* the version page (read-only, O_CLOEXEC), -1 without */
+    int pidfd;      /* the answering agent (SO_PEERCRED), alive after its reply */
+    pid_t pid;      /* its pid */
 };
 /* SECRET name over the socket (asking for the version page too), or -1 with a reason. */
 int bp_agent_fetch(const char *socket_path, const char *name, struct bp_fetched *out,
@@ -204,6 +207,12 @@ int bp_agent_fetch(const char *socket_path, const char *name, struct bp_fetched 
 #define BP_AGENT_OLD 1
 int bp_agent_version(const char *socket_path, const char *name, uint64_t *version, char *reason,
                      size_t cap);
+
+/* Connect only, to pin the agent that listens now (for descriptors handed down without one):
+ * 0 and its pidfd, or -1 with a reason. */
+int bp_agent_probe(const char *socket_path, int *pidfd, pid_t *pid, char *reason, size_t cap);
+/* Does the process behind pidfd still live? One poll(2) with no wait. */
+int bp_agent_alive(int pidfd);
 
 /* RESULT job-id with the result file and its directory by SCM_RIGHTS: 0 when the agent
  * attested it, -1 with a reason. */
