@@ -127,6 +127,7 @@ struct bp_config {
     char job_id[BP_JOB_ID_MAX + 1]; /* BPTEE_JOB_ID, for the agent's access log ("": none) */
     int inherit;
     int debug;
+    int view; /* BPTEE_SECRET_VIEW=1: the kernel serves the paths (view.c) */
 };
 extern struct bp_config bp_cfg;
 
@@ -222,6 +223,16 @@ int bp_agent_result(const char *socket_path, const char *job_id, int file, int d
 /* ---- results of jobs started by hand (result.c) */
 /* Read BPTEE_RESULT_FILE and register the exit handler; at initialisation. */
 void bp_result_init(void);
+
+/* ---- view mode (view.c) */
+/* After a call on declared path idx went to libc: on EACCES or ENOENT, the one line (once per
+ * secret per process); errno and rc untouched. Returns rc. */
+int bp_view_note(size_t idx, int rc);
+FILE *bp_view_note_file(size_t idx, FILE *f);
+
+/* ---- the main binary (goexe.c) */
+/* 1 when the ELF file at exe was written by the Go linker, 0 otherwise (or unreadable). */
+int bp_exe_is_go(const char *exe);
 
 /* ---- raw fallbacks while initialising */
 int bp_raw_openat(int dirfd, const char *path, int flags, mode_t mode);
