@@ -323,10 +323,15 @@ static int exchange_fds(const char *socket_path, const char *req, size_t n, cons
             return busy ? busy_fail(reason, cap) : -1;
         if (pidfd)
             agent = peer_pidfd(sock, pid);
-        if ((fds ? send_with_fds(sock, req, n, fds) : send_all(sock, req, n)) < 0)
-            reasonf(reason, cap, "agent socket write", errno);
+        int sent = fds ? send_with_fds(sock, req, n, fds) : send_all(sock, req, n), err = errno;
+        /* An agent at its connection limit answers at once and closes: the write then fails
+         * (EPIPE), and its "ERR limit" line waits to be read. */
+        if (sent < 0 && err != EPIPE && err != ECONNRESET)
+            reasonf(reason, cap, "agent socket write", err);
         else if (read_reply(sock, line, lcap, passed, reason, cap) >= 0)
             rc = 0;
+        else if (sent < 0)
+            reasonf(reason, cap, "agent socket write", err);
         close(sock);
         if (rc == 0 && is_limit(line)) {
             close_passed(passed);
