@@ -163,6 +163,7 @@ int bp_path_match(int dirfd, const char *path);
 struct bp_ref {
     int fd;    /* the memfd */
     int owned; /* 1: not cached (fetched in a vfork child), the release closes it */
+    int foreign; /* 1: used in a vfork child (our memory, its own descriptor table) */
     dev_t dev; /* its identity, to check what a path through /proc/self/fd reached */
     ino_t ino;
     char proc[32]; /* "/proc/self/fd/N" */

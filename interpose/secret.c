@@ -125,11 +125,11 @@ static void set_pid_prefix(void)
 }
 
 /* "/proc/self/fd/N" (or "/proc/PID/fd/N" in the cache's own process) without snprintf: this
- * is on every open of a secret. A vfork child shares our memory, not our descriptors: getpid
- * tells it apart. */
+ * is on every open of a secret. A vfork child shares our memory, not our descriptors:
+ * acquire told it apart (ref->foreign), with the one getpid of the open. */
 static void set_proc(struct bp_ref *ref)
 {
-    const char *prefix = pid_prefix[0] && getpid() == cache_pid ? pid_prefix : "/proc/self/fd/";
+    const char *prefix = pid_prefix[0] && !ref->foreign ? pid_prefix : "/proc/self/fd/";
     size_t len = strlen(prefix);
     memcpy(ref->proc, prefix, len);
     ref->proc[len + put_decimal(ref->proc + len, (unsigned int)ref->fd)] = '\0';
@@ -277,12 +277,12 @@ static int acquire_locked(size_t idx, struct bp_ref *ref, char *reason, size_t c
         return -1;
     }
     if (s->fd >= 0 && current == 0) {
-        *ref = (struct bp_ref){.fd = s->fd, .dev = s->dev, .ino = s->ino};
+        *ref = (struct bp_ref){.fd = s->fd, .dev = s->dev, .ino = s->ino, .foreign = !own};
         return 0;
     }
     if (fetch(idx, ref, &got, reason, cap) < 0)
         return -1; /* a newer version that cannot be had is not served stale */
-    ref->owned = !own;
+    ref->owned = ref->foreign = !own;
     if (ref->owned) { /* a vfork child: our memory, not our descriptors */
         close(got.pidfd);
         if (got.page_fd >= 0)
