@@ -242,6 +242,13 @@ static int vouched(struct bp_secret *s)
     return s->agent_gen != 0 && s->agent_gen == agent_gen;
 }
 
+/* The same question in a vfork child, which must leave the parent's cache as it is: a copy
+ * nobody live vouches for is fetched for the child alone. */
+static int vouched_here(const struct bp_secret *s)
+{
+    return s->agent_gen != 0 && s->agent_gen == agent_gen && bp_agent_alive(agent_pidfd);
+}
+
 /* Is the cached copy still the agent's current version? 0 yes (or the agent cannot say), 1 a
  * newer one exists, -1 the secret is no longer to be had (revoked, refused; reason set). */
 static int check_current(struct bp_secret *s, char *reason, size_t cap)
@@ -271,7 +278,7 @@ static int acquire_locked(size_t idx, struct bp_ref *ref, char *reason, size_t c
         s->fd = -1; /* not ours any more: forget, never close the job's file */
     int current = 0;
     if (s->fd >= 0 && bp_cfg.socket[0])
-        current = own && !vouched(s) ? 1 : check_current(s, reason, cap);
+        current = !(own ? vouched(s) : vouched_here(s)) ? 1 : check_current(s, reason, cap);
     if (current < 0) {
         drop_cached(s);
         return -1;
