@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The open family. Each wrapper: initialise (one load once done), ask whether the path names a
  * secret (a string scan when it does not), and otherwise call the original with the caller's
- * arguments untouched (in view mode a declared path too, noted when it fails). open's variadic mode exists only with O_CREAT or O_TMPFILE; reading it
- * otherwise would read a register or stack slot the caller never set. */
+ * arguments untouched (in view mode a declared path too, noted when it fails). open's variadic mode
+ * exists only with O_CREAT or O_TMPFILE; reading it otherwise would read a register or stack slot
+ * the caller never set. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
