@@ -550,8 +550,8 @@ def pipe_core_pattern(tmp_path):
     cores = tmp_path / "cores"
     cores.mkdir()
     handler = tmp_path / "core-handler.sh"
-    handler.write_text(f'#!/bin/sh\n/bin/cat > "{cores}/core.$1.part" && '
-                       f'/bin/mv "{cores}/core.$1.part" "{cores}/core.$1"\n')
+    handler.write_text(f'#!/bin/sh\n/bin/cat > "{cores}/core.$1.$2.part" && '
+                       f'/bin/mv "{cores}/core.$1.$2.part" "{cores}/core.$1.$2"\n')
     handler.chmod(0o755)
     with open(CORE_LOCK, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -560,7 +560,7 @@ def pipe_core_pattern(tmp_path):
             with open(suid, "w") as f:  # the default: 2 would dump non-dumpable ones too
                 f.write("0\n")
             with open(pattern, "w") as f:
-                f.write(f"|{handler} %p\n")
+                f.write(f"|{handler} %p %e\n")  # core.PID.COMM
             yield cores
         finally:
             with open(pattern, "w") as f:
@@ -572,9 +572,9 @@ def pipe_core_pattern(tmp_path):
 def core_of(cores, pid, timeout):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        p = cores / f"core.{pid}"
-        if p.exists():
-            return p.read_bytes()
+        found = [c for c in cores.glob(f"core.{pid}.*") if not c.name.endswith(".part")]
+        if found:
+            return found[0].read_bytes()
         time.sleep(0.05)
     return None
 
