@@ -10,14 +10,21 @@
  *            without "slot")
  *         or "ERR <kind> <reason>\n"
  *   request  "VERSION <name>\n"
- *   reply    "OK <version>\n" or "ERR <kind> <reason>\n" */
+ *   reply    "OK <version>\n" or "ERR <kind> <reason>\n"
+ * A busy agent (connection refused, a full backlog, "ERR limit ...") is asked again with a short
+ * backoff for up to RETRY_SECONDS before the request fails; any other failure is final at once.
+ * A fetch also pins the agent that answered: the pid behind the connection (SO_PEERCRED) as a
+ * pidfd, so the cache can tell later, without a round trip, whether that agent still lives. */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "preload.h"
@@ -26,6 +33,10 @@
 #define LINE_MAX_BYTES 512
 /* An agent that does not answer must not hang the job forever. */
 #define AGENT_TIMEOUT_SECONDS 10
+/* How long a busy agent is asked again, and the first and longest pause between attempts. */
+#define RETRY_SECONDS 6
+#define BACKOFF_FIRST_MS 10
+#define BACKOFF_MAX_MS 500
 
 static int failf(char *reason, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -43,11 +54,40 @@ static int reasonf(char *reason, size_t cap, const char *what, int err)
     return failf(reason, cap, "%s: %s", what, bp_errname(err));
 }
 
-static int agent_connect(const char *path, char *reason, size_t cap)
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleep the next backoff step if the deadline leaves room: 1, or 0 when time is up. */
+static int backoff(int64_t deadline, int64_t *delay_ms)
+{
+    int64_t left = deadline - now_ms();
+    if (left <= 0)
+        return 0;
+    int64_t ms = *delay_ms < left ? *delay_ms : left;
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+    *delay_ms = *delay_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : *delay_ms * 2;
+    return 1;
+}
+
+static void set_timeout(int fd, int optname, int64_t ms)
+{
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, optname, &tv, sizeof tv);
+}
+
+/* Connect, waiting for room in a full backlog until the deadline. *busy is set when the
+ * failure is the agent's being busy (refused, backlog full): worth another attempt. */
+static int agent_connect(const char *path, int64_t deadline, int *busy, char *reason, size_t cap)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     size_t len = strlen(path);
-    struct timeval tv = {.tv_sec = AGENT_TIMEOUT_SECONDS};
+    *busy = 0;
     if (len >= sizeof addr.sun_path)
         return reasonf(reason, cap, "agent socket path too long", ENAMETOOLONG);
     memcpy(addr.sun_path, path, len);
@@ -57,15 +97,42 @@ static int agent_connect(const char *path, char *reason, size_t cap)
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return reasonf(reason, cap, "socket", errno);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    /* A blocking connect to a full backlog waits up to the send timeout, then EAGAIN. */
+    int64_t left = deadline - now_ms();
+    set_timeout(fd, SO_SNDTIMEO, left > 1 ? left : 1);
     socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
-    if (connect(fd, (struct sockaddr *)&addr, alen) < 0) {
+    int rc;
+    while ((rc = connect(fd, (struct sockaddr *)&addr, alen)) < 0 && errno == EINTR)
+        ;
+    if (rc < 0) {
         int err = errno;
         close(fd);
+        *busy = err == ECONNREFUSED || err == EAGAIN;
         return failf(reason, cap, "agent socket %s: %s", path, bp_errname(err));
     }
+    set_timeout(fd, SO_SNDTIMEO, AGENT_TIMEOUT_SECONDS * 1000);
+    set_timeout(fd, SO_RCVTIMEO, AGENT_TIMEOUT_SECONDS * 1000);
     return fd;
+}
+
+int bp_agent_alive(int pidfd)
+{
+    struct pollfd p = {.fd = pidfd, .events = POLLIN};
+    /* A pidfd turns readable when its process has exited; POLLNVAL: not open any more. */
+    return pidfd >= 0 && poll(&p, 1, 0) == 0;
+}
+
+/* A pidfd (close-on-exec, as pidfd_open always makes it) on the process that listens at the
+ * other end of sock, and its pid; -1 when there is none (an agent in a pid namespace we
+ * cannot see has pid 0 here). */
+static int peer_pidfd(int sock, pid_t *pid)
+{
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0)
+        return -1;
+    *pid = cred.pid;
+    return (int)syscall(SYS_pidfd_open, cred.pid, 0);
 }
 
 static int send_all(int fd, const char *buf, size_t len)
@@ -218,34 +285,79 @@ static int send_with_fds(int sock, const char *buf, size_t len, const int fds[2]
     return n == 1 ? send_all(sock, buf + 1, len - 1) : -1;
 }
 
-/* Send one request line (with two descriptors when fds is not NULL) and read the reply line
- * (and any descriptor). */
-static int exchange_fds(const char *socket_path, const char *req, size_t n, const int *fds,
-                        char *line, size_t lcap, int passed[2], char *reason, size_t cap)
-{
-    int sock = agent_connect(socket_path, reason, cap);
-    if (sock < 0)
-        return -1;
-    int rc = -1;
-    if ((fds ? send_with_fds(sock, req, n, fds) : send_all(sock, req, n)) < 0)
-        reasonf(reason, cap, "agent socket write", errno);
-    else if (read_reply(sock, line, lcap, passed, reason, cap) >= 0)
-        rc = 0;
-    close(sock);
-    return rc;
-}
-
-static int exchange(const char *socket_path, const char *req, size_t n, char *line, size_t lcap,
-                    int passed[2], char *reason, size_t cap)
-{
-    return exchange_fds(socket_path, req, n, NULL, line, lcap, passed, reason, cap);
-}
-
 static void close_passed(int passed[2])
 {
     for (int i = 0; i < 2; i++)
         if (passed[i] >= 0)
             close(passed[i]);
+}
+
+/* The last attempt's reason, marked as the end of the retries. */
+static int busy_fail(char *reason, size_t cap)
+{
+    char last[256];
+    snprintf(last, sizeof last, "%s", reason);
+    return failf(reason, cap, "%s (still busy after %d s)", last, RETRY_SECONDS);
+}
+
+static int is_limit(const char *line)
+{
+    return strncmp(line, "ERR limit", 9) == 0 && (line[9] == ' ' || line[9] == '\0');
+}
+
+/* Send one request line (with two descriptors when fds is not NULL) and read the reply line
+ * (and any descriptor). A busy agent is asked again until RETRY_SECONDS have passed. With
+ * pidfd, the answering agent's pidfd goes there (-1 if it cannot be had): taken before the
+ * request, and kept only when the agent still lives after its reply. */
+static int exchange_fds(const char *socket_path, const char *req, size_t n, const int *fds,
+                        char *line, size_t lcap, int passed[2], int *pidfd, pid_t *pid,
+                        char *reason, size_t cap)
+{
+    int64_t deadline = now_ms() + RETRY_SECONDS * 1000, delay = BACKOFF_FIRST_MS;
+    for (;;) {
+        int busy, rc = -1, agent = -1;
+        int sock = agent_connect(socket_path, deadline, &busy, reason, cap);
+        if (sock < 0 && busy && backoff(deadline, &delay))
+            continue;
+        if (sock < 0)
+            return busy ? busy_fail(reason, cap) : -1;
+        if (pidfd)
+            agent = peer_pidfd(sock, pid);
+        int sent = fds ? send_with_fds(sock, req, n, fds) : send_all(sock, req, n), err = errno;
+        /* An agent at its connection limit answers at once and closes: the write then fails
+         * (EPIPE), and its "ERR limit" line waits to be read. */
+        if (sent < 0 && err != EPIPE && err != ECONNRESET)
+            reasonf(reason, cap, "agent socket write", err);
+        else if (read_reply(sock, line, lcap, passed, reason, cap) >= 0)
+            rc = 0;
+        else if (sent < 0)
+            reasonf(reason, cap, "agent socket write", err);
+        close(sock);
+        if (rc == 0 && is_limit(line)) {
+            close_passed(passed);
+            passed[0] = passed[1] = -1;
+            if (agent >= 0)
+                close(agent);
+            if (backoff(deadline, &delay))
+                continue;
+            agent_refusal(line + 4, reason, cap);
+            return busy_fail(reason, cap);
+        }
+        if (pidfd) {
+            if (agent >= 0 && !bp_agent_alive(agent)) {
+                close(agent);
+                agent = -1;
+            }
+            *pidfd = agent;
+        }
+        return rc;
+    }
+}
+
+static int exchange(const char *socket_path, const char *req, size_t n, char *line, size_t lcap,
+                    int passed[2], char *reason, size_t cap)
+{
+    return exchange_fds(socket_path, req, n, NULL, line, lcap, passed, NULL, NULL, reason, cap);
 }
 
 int bp_agent_version(const char *socket_path, const char *name, uint64_t *version, char *reason,
@@ -275,7 +387,11 @@ static int fetch_once(const char *socket_path, const char *name, struct bp_fetch
     int want = !__atomic_load_n(&no_slot_word, __ATOMIC_RELAXED);
     int n = snprintf(req, sizeof req, "SECRET %s%s%s%s\n", name, bp_cfg.job_id[0] ? " job=" : "",
                      bp_cfg.job_id, want ? " slot" : "");
-    if (exchange(socket_path, req, (size_t)n, line, LINE_MAX_BYTES + 1, passed, reason, cap) < 0)
+    if (out->pidfd >= 0)
+        close(out->pidfd);
+    out->pidfd = -1;
+    if (exchange_fds(socket_path, req, (size_t)n, NULL, line, LINE_MAX_BYTES + 1, passed,
+                     &out->pidfd, &out->pid, reason, cap) < 0)
         return -1;
     if (want && !strncmp(line, "ERR parse", 9)) {
         close_passed(passed);
@@ -291,15 +407,21 @@ int bp_agent_fetch(const char *socket_path, const char *name, struct bp_fetched 
 {
     char line[LINE_MAX_BYTES + 1];
     int passed[2] = {-1, -1}, saved = errno;
+    out->pidfd = -1;
     int rc = fetch_once(socket_path, name, out, passed, line, reason, cap);
     if (rc == 1)
         rc = fetch_once(socket_path, name, out, passed, line, reason, cap);
     if (rc == 0 && passed[0] < 0)
         rc = failf(reason, cap, "agent answered OK without a descriptor");
+    if (rc == 0 && out->pidfd < 0)
+        rc = failf(reason, cap, "cannot tell whether the agent lives (no pidfd on its pid)");
     if (rc == 0 && out->slot != BP_NO_SLOT && passed[1] < 0)
         out->slot = BP_NO_SLOT; /* a slot without its page is of no use */
     if (rc < 0) {
         close_passed(passed);
+        if (out->pidfd >= 0)
+            close(out->pidfd);
+        out->pidfd = -1;
     } else {
         out->fd = passed[0];
         out->page_fd = out->slot != BP_NO_SLOT ? passed[1] : -1;
@@ -316,8 +438,8 @@ int bp_agent_result(const char *socket_path, const char *job_id, int file, int d
     char req[BP_JOB_ID_MAX + 16], line[LINE_MAX_BYTES + 1];
     int passed[2] = {-1, -1}, fds[2] = {file, dir}, saved = errno;
     int n = snprintf(req, sizeof req, "RESULT %s\n", job_id);
-    int rc = exchange_fds(socket_path, req, (size_t)n, fds, line, sizeof line, passed, reason,
-                          cap);
+    int rc = exchange_fds(socket_path, req, (size_t)n, fds, line, sizeof line, passed, NULL,
+                          NULL, reason, cap);
     close_passed(passed); /* RESULT's reply carries no descriptor */
     if (rc == 0 && is_err(line)) {
         agent_refusal(line[3] ? line + 4 : "", reason, cap);
@@ -327,4 +449,25 @@ int bp_agent_result(const char *socket_path, const char *job_id, int file, int d
     }
     errno = saved;
     return rc;
+}
+
+int bp_agent_probe(const char *socket_path, int *pidfd, pid_t *pid, char *reason, size_t cap)
+{
+    int64_t deadline = now_ms() + RETRY_SECONDS * 1000, delay = BACKOFF_FIRST_MS;
+    int busy, saved = errno, sock;
+    while ((sock = agent_connect(socket_path, deadline, &busy, reason, cap)) < 0 && busy &&
+           backoff(deadline, &delay))
+        ;
+    if (sock < 0) {
+        if (busy)
+            busy_fail(reason, cap);
+        errno = saved;
+        return -1;
+    }
+    *pidfd = peer_pidfd(sock, pid);
+    if (*pidfd < 0)
+        failf(reason, cap, "cannot tell whether the agent lives (no pidfd on its pid)");
+    close(sock);
+    errno = saved;
+    return *pidfd < 0 ? -1 : 0;
 }

@@ -82,6 +82,8 @@ BP_EXPORT FILE *fopen(const char *path, const char *mode)
     int idx = bp_path_match(AT_FDCWD, path);
     if (idx < 0)
         return bp_real.fopen(path, mode);
+    if (bp_cfg.view)
+        return bp_view_note_file((size_t)idx, bp_real.fopen(path, mode));
     return secret_fopen((size_t)idx, mode);
 }
 
@@ -91,6 +93,8 @@ BP_EXPORT FILE *fopen64(const char *path, const char *mode)
     int idx = bp_path_match(AT_FDCWD, path);
     if (idx < 0)
         return bp_real.fopen64(path, mode);
+    if (bp_cfg.view)
+        return bp_view_note_file((size_t)idx, bp_real.fopen64(path, mode));
     return secret_fopen((size_t)idx, mode);
 }
 
@@ -100,6 +104,8 @@ BP_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
     int idx = bp_path_match(AT_FDCWD, path);
     if (idx < 0)
         return bp_real.freopen(path, mode, stream);
+    if (bp_cfg.view)
+        return bp_view_note_file((size_t)idx, bp_real.freopen(path, mode, stream));
     return secret_freopen((size_t)idx, mode, stream, bp_real.freopen);
 }
 
@@ -109,5 +115,7 @@ BP_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
     int idx = bp_path_match(AT_FDCWD, path);
     if (idx < 0)
         return bp_real.freopen64(path, mode, stream);
+    if (bp_cfg.view)
+        return bp_view_note_file((size_t)idx, bp_real.freopen64(path, mode, stream));
     return secret_freopen((size_t)idx, mode, stream, bp_real.freopen64);
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Initialisation, once per process, from our constructor or from the first wrapper that runs
  * (a library initialised before us may open files): resolve the originals, read the hand-down
- * variables, take the handed-down descriptors, and, unless children inherit the preload, scrub
- * LD_PRELOAD and the BPTEE_* variables from the environment so exec'd programs run plainly. */
+ * variables, make a process that declares secrets non-dumpable, refuse a Go program we could
+ * not serve, take the handed-down descriptors, and, unless children inherit the preload (or
+ * the kernel serves a view), scrub LD_PRELOAD and the BPTEE_* variables from the environment
+ * so exec'd programs run plainly. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -23,7 +26,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static const char *const handdown_vars[] = {
     "BPTEE_SECRETS",         "BPTEE_SECRET_FDS",    "BPTEE_SECRET_PAGE",
     "BPTEE_AGENT_SOCKET",
-    "BPTEE_PRELOAD_INHERIT", "BPTEE_PRELOAD_DEBUG",
+    "BPTEE_PRELOAD_INHERIT", "BPTEE_PRELOAD_DEBUG", "BPTEE_SECRET_VIEW",
 };
 
 void bp_write_line(const char *fmt, ...)
@@ -121,20 +124,54 @@ static void scrub_environment(void)
         unsetenv(handdown_vars[i]);
 }
 
+/* A process that holds secrets must not hand them to a core dump (a pipe core_pattern ignores
+ * RLIMIT_CORE) or to another process of its user (/proc/PID/fd, /proc/PID/mem, ptrace):
+ * the kernel refuses both for a non-dumpable process, and execve makes every new program
+ * dumpable again, so each one that loads us sets it. Its own /proc/self/fd stays open to it. */
+static void make_undumpable(void)
+{
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        config_fail("prctl(PR_SET_DUMPABLE)", bp_errname(errno));
+}
+
+/* A Go program reads files with raw system calls that none of our wrappers sees: it would read
+ * whatever lies on disk at a declared path. Only the kernel's view can serve it. */
+static void refuse_go(void)
+{
+    char exe[1024];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (!bp_exe_is_go("/proc/self/exe"))
+        return;
+    if (n <= 0)
+        n = (ssize_t)sizeof "the program" - 1, memcpy(exe, "the program", (size_t)n);
+    exe[n] = '\0';
+    bp_write_line("bptee: preload: %s is a Go program: it reads files with raw system calls the "
+                  "interposer cannot see; run it under bptee run (which serves secrets through "
+                  "the kernel) instead",
+                  exe);
+    _exit(127);
+}
+
 static void read_config(void)
 {
     char err[256];
     bp_cfg.debug = is_on(secure_getenv("BPTEE_PRELOAD_DEBUG"));
     bp_cfg.inherit = is_on(secure_getenv("BPTEE_PRELOAD_INHERIT"));
+    bp_cfg.view = is_on(secure_getenv("BPTEE_SECRET_VIEW"));
     const char *secrets = secure_getenv("BPTEE_SECRETS");
-    const char *fds = secure_getenv("BPTEE_SECRET_FDS");
-    const char *page = secure_getenv("BPTEE_SECRET_PAGE");
+    /* In view mode nothing is served from descriptors: the kernel has the files. */
+    const char *fds = bp_cfg.view ? NULL : secure_getenv("BPTEE_SECRET_FDS");
+    const char *page = bp_cfg.view ? NULL : secure_getenv("BPTEE_SECRET_PAGE");
     unsigned page_gen = 0;
     int page_fd = -1;
     const char *sock = secure_getenv("BPTEE_AGENT_SOCKET");
     bp_spec_job_id(secure_getenv("BPTEE_JOB_ID"));
     if (secrets && bp_spec_parse_secrets(secrets, err, sizeof err) < 0)
         config_fail("BPTEE_SECRETS", err);
+    if (bp_cfg.n || bp_cfg.view)
+        make_undumpable();
+    if (bp_cfg.n && !bp_cfg.view)
+        refuse_go();
     if (sock && *sock) {
         if (strlen(sock) >= sizeof bp_cfg.socket)
             config_fail("BPTEE_AGENT_SOCKET", "path longer than a unix socket address holds");
@@ -154,12 +191,18 @@ static void init_once(void)
     int saved = errno;
     bp_resolve();
     read_config();
-    if (!bp_cfg.inherit)
+    if (bp_cfg.view) { /* every descendant keeps the view's variables and is non-dumpable too */
+        unsetenv("BPTEE_SECRET_FDS");
+        unsetenv("BPTEE_SECRET_PAGE");
+    } else if (!bp_cfg.inherit) {
         scrub_environment();
+    }
     bp_secret_cache_init();
     pthread_atfork(bp_secret_atfork_prepare, bp_secret_atfork_parent, bp_secret_atfork_child);
-    bp_debug("preload: %zu secret(s), agent socket %s, children %s the preload", bp_cfg.n,
-             bp_cfg.socket[0] ? bp_cfg.socket : "(none)", bp_cfg.inherit ? "keep" : "lose");
+    bp_debug("preload: %zu secret(s)%s, agent socket %s, children %s the preload", bp_cfg.n,
+             bp_cfg.view ? " served by the kernel's view" : "",
+             bp_cfg.socket[0] ? bp_cfg.socket : "(none)",
+             bp_cfg.inherit || bp_cfg.view ? "keep" : "lose");
     __atomic_store_n(&bp_ready, 1, __ATOMIC_RELEASE);
     errno = saved;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The open family. Each wrapper: initialise (one load once done), ask whether the path names a
  * secret (a string scan when it does not), and otherwise call the original with the caller's
- * arguments untouched. open's variadic mode exists only with O_CREAT or O_TMPFILE; reading it
- * otherwise would read a register or stack slot the caller never set. */
+ * arguments untouched (in view mode a declared path too, noted when it fails). open's variadic mode
+ * exists only with O_CREAT or O_TMPFILE; reading it otherwise would read a register or stack slot
+ * the caller never set. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -35,6 +36,8 @@ BP_EXPORT int open(const char *path, int flags, ...)
     int idx = bp_path_match(AT_FDCWD, path);
     if (idx < 0)
         return bp_real.open(path, flags, mode);
+    if (bp_cfg.view)
+        return bp_view_note((size_t)idx, bp_real.open(path, flags, mode));
     return bp_secret_open((size_t)idx, flags);
 }
 
@@ -45,6 +48,8 @@ BP_EXPORT int open64(const char *path, int flags, ...)
     int idx = bp_path_match(AT_FDCWD, path);
     if (idx < 0)
         return bp_real.open64(path, flags, mode);
+    if (bp_cfg.view)
+        return bp_view_note((size_t)idx, bp_real.open64(path, flags, mode));
     return bp_secret_open((size_t)idx, flags);
 }
 
@@ -55,6 +60,8 @@ BP_EXPORT int openat(int dirfd, const char *path, int flags, ...)
     int idx = bp_path_match(dirfd, path);
     if (idx < 0)
         return bp_real.openat(dirfd, path, flags, mode);
+    if (bp_cfg.view)
+        return bp_view_note((size_t)idx, bp_real.openat(dirfd, path, flags, mode));
     return bp_secret_open((size_t)idx, flags);
 }
 
@@ -65,6 +72,8 @@ BP_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
     int idx = bp_path_match(dirfd, path);
     if (idx < 0)
         return bp_real.openat64(dirfd, path, flags, mode);
+    if (bp_cfg.view)
+        return bp_view_note((size_t)idx, bp_real.openat64(dirfd, path, flags, mode));
     return bp_secret_open((size_t)idx, flags);
 }
 
@@ -76,6 +85,8 @@ BP_EXPORT int __open_2(const char *path, int flags)
     int idx = bp_path_match(AT_FDCWD, path);
     if (idx < 0)
         return bp_real.open_2(path, flags);
+    if (bp_cfg.view)
+        return bp_view_note((size_t)idx, bp_real.open_2(path, flags));
     return bp_secret_open((size_t)idx, flags);
 }
 
@@ -85,6 +96,8 @@ BP_EXPORT int __open64_2(const char *path, int flags)
     int idx = bp_path_match(AT_FDCWD, path);
     if (idx < 0)
         return bp_real.open64_2(path, flags);
+    if (bp_cfg.view)
+        return bp_view_note((size_t)idx, bp_real.open64_2(path, flags));
     return bp_secret_open((size_t)idx, flags);
 }
 
@@ -94,6 +107,8 @@ BP_EXPORT int __openat_2(int dirfd, const char *path, int flags)
     int idx = bp_path_match(dirfd, path);
     if (idx < 0)
         return bp_real.openat_2(dirfd, path, flags);
+    if (bp_cfg.view)
+        return bp_view_note((size_t)idx, bp_real.openat_2(dirfd, path, flags));
     return bp_secret_open((size_t)idx, flags);
 }
 
@@ -103,6 +118,8 @@ BP_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
     int idx = bp_path_match(dirfd, path);
     if (idx < 0)
         return bp_real.openat64_2(dirfd, path, flags);
+    if (bp_cfg.view)
+        return bp_view_note((size_t)idx, bp_real.openat64_2(dirfd, path, flags));
     return bp_secret_open((size_t)idx, flags);
 }
 
@@ -111,7 +128,7 @@ BP_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 BP_EXPORT int creat(const char *path, mode_t mode)
 {
     EARLY_OPEN(AT_FDCWD, path, CREAT_FLAGS, mode);
-    if (bp_path_match(AT_FDCWD, path) < 0)
+    if (bp_path_match(AT_FDCWD, path) < 0 || bp_cfg.view)
         return bp_real.creat(path, mode);
     errno = EROFS;
     return -1;
@@ -120,7 +137,7 @@ BP_EXPORT int creat(const char *path, mode_t mode)
 BP_EXPORT int creat64(const char *path, mode_t mode)
 {
     EARLY_OPEN(AT_FDCWD, path, CREAT_FLAGS | O_LARGEFILE, mode);
-    if (bp_path_match(AT_FDCWD, path) < 0)
+    if (bp_path_match(AT_FDCWD, path) < 0 || bp_cfg.view)
         return bp_real.creat64(path, mode);
     errno = EROFS;
     return -1;

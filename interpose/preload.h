@@ -113,6 +113,7 @@ struct bp_secret {
     int reported;      /* the fail-closed line was written */
     uint32_t slot;     /* the name's word in the version page (valid when page_gen matches) */
     unsigned page_gen; /* the page mapping slot refers to; 0: none, ask VERSION */
+    unsigned agent_gen; /* the agent instance that vouches for fd; 0: none pinned yet */
 };
 
 struct bp_config {
@@ -126,6 +127,7 @@ struct bp_config {
     char job_id[BP_JOB_ID_MAX + 1]; /* BPTEE_JOB_ID, for the agent's access log ("": none) */
     int inherit;
     int debug;
+    int view; /* BPTEE_SECRET_VIEW=1: the kernel serves the paths (view.c) */
 };
 extern struct bp_config bp_cfg;
 
@@ -161,6 +163,7 @@ int bp_path_match(int dirfd, const char *path);
 struct bp_ref {
     int fd;    /* the memfd */
     int owned; /* 1: not cached (fetched in a vfork child), the release closes it */
+    int foreign; /* 1: used in a vfork child (our memory, its own descriptor table) */
     dev_t dev; /* its identity, to check what a path through /proc/self/fd reached */
     ino_t ino;
     char proc[32]; /* "/proc/self/fd/N" */
@@ -194,6 +197,8 @@ struct bp_fetched {
     uint64_t size, version;
     uint32_t slot;  /* BP_NO_SLOT: the agent gave no version page */
     int page_fd;    /* the version page (read-only, O_CLOEXEC), -1 without */
+    int pidfd;      /* the answering agent (SO_PEERCRED), alive after its reply */
+    pid_t pid;      /* its pid */
 };
 /* SECRET name over the socket (asking for the version page too), or -1 with a reason. */
 int bp_agent_fetch(const char *socket_path, const char *name, struct bp_fetched *out,
@@ -205,6 +210,12 @@ int bp_agent_fetch(const char *socket_path, const char *name, struct bp_fetched 
 int bp_agent_version(const char *socket_path, const char *name, uint64_t *version, char *reason,
                      size_t cap);
 
+/* Connect only, to pin the agent that listens now (for descriptors handed down without one):
+ * 0 and its pidfd, or -1 with a reason. */
+int bp_agent_probe(const char *socket_path, int *pidfd, pid_t *pid, char *reason, size_t cap);
+/* Does the process behind pidfd still live? One poll(2) with no wait. */
+int bp_agent_alive(int pidfd);
+
 /* RESULT job-id with the result file and its directory by SCM_RIGHTS: 0 when the agent
  * attested it, -1 with a reason. */
 int bp_agent_result(const char *socket_path, const char *job_id, int file, int dir,
@@ -213,6 +224,16 @@ int bp_agent_result(const char *socket_path, const char *job_id, int file, int d
 /* ---- results of jobs started by hand (result.c) */
 /* Read BPTEE_RESULT_FILE and register the exit handler; at initialisation. */
 void bp_result_init(void);
+
+/* ---- view mode (view.c) */
+/* After a call on declared path idx went to libc: on EACCES or ENOENT, the one line (once per
+ * secret per process); errno and rc untouched. Returns rc. */
+int bp_view_note(size_t idx, int rc);
+FILE *bp_view_note_file(size_t idx, FILE *f);
+
+/* ---- the main binary (goexe.c) */
+/* 1 when the ELF file at exe was written by the Go linker, 0 otherwise (or unreadable). */
+int bp_exe_is_go(const char *exe);
 
 /* ---- raw fallbacks while initialising */
 int bp_raw_openat(int dirfd, const char *path, int flags, mode_t mode);

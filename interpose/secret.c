@@ -9,9 +9,14 @@
  * Each open of a secret reopens /proc/self/fd/N, which gives a new open file description with
  * its own offset, as a file would (dup and SCM_RIGHTS would share one). The lock is taken only
  * here, on the secret path; failing to provide a secret fails closed (EACCES) with one stderr
- * line. */
+ * line.
+ * A copy is only as good as the agent that vouches for it: each fetch pins the answering agent
+ * (a pidfd), and every use first asks that pidfd whether the agent still lives (one poll). An
+ * agent that is gone voids its page and every copy it gave: they are dropped and fetched again
+ * from whatever agent listens now, or the use fails closed. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +36,11 @@ static const uint64_t *page;
 static dev_t page_dev;
 static ino_t page_ino;
 static unsigned page_gen;
+/* The agent instance the cache trusts: its pidfd, and a generation that changes with it (a
+ * secret pinned to another generation came from an agent that is not the current one). */
+static int agent_pidfd = -1;
+static pid_t agent_pid;
+static unsigned agent_gen;
 
 #define PAGE_BYTES (BP_PAGE_SLOTS * sizeof(uint64_t))
 
@@ -115,11 +125,11 @@ static void set_pid_prefix(void)
 }
 
 /* "/proc/self/fd/N" (or "/proc/PID/fd/N" in the cache's own process) without snprintf: this
- * is on every open of a secret. A vfork child shares our memory, not our descriptors: getpid
- * tells it apart. */
+ * is on every open of a secret. A vfork child shares our memory, not our descriptors:
+ * acquire told it apart (ref->foreign), with the one getpid of the open. */
 static void set_proc(struct bp_ref *ref)
 {
-    const char *prefix = pid_prefix[0] && getpid() == cache_pid ? pid_prefix : "/proc/self/fd/";
+    const char *prefix = pid_prefix[0] && !ref->foreign ? pid_prefix : "/proc/self/fd/";
     size_t len = strlen(prefix);
     memcpy(ref->proc, prefix, len);
     ref->proc[len + put_decimal(ref->proc + len, (unsigned int)ref->fd)] = '\0';
@@ -158,6 +168,7 @@ static int fetch(size_t idx, struct bp_ref *ref, struct bp_fetched *got, char *r
         close(ref->fd);
         if (got->page_fd >= 0)
             close(got->page_fd);
+        close(got->pidfd);
         return -1;
     }
     bp_debug("secret '%s' version %llu fetched from the agent (%llu bytes, slot %ld)", s->name,
@@ -173,6 +184,69 @@ static void drop_cached(struct bp_secret *s)
         return;
     close(s->fd);
     s->fd = -1;
+}
+
+/* The trusted agent is gone: nothing it handed out or published is vouched for any more. */
+static void void_agent(void)
+{
+    for (size_t i = 0; i < bp_cfg.n; i++) {
+        drop_cached(&bp_cfg.secrets[i]);
+        bp_cfg.secrets[i].page_gen = 0;
+        bp_cfg.secrets[i].agent_gen = 0;
+    }
+    if (page)
+        munmap((void *)page, PAGE_BYTES);
+    page = NULL;
+    page_gen++;
+    close(agent_pidfd);
+    agent_pidfd = -1;
+    agent_gen++;
+    bp_debug("agent is gone: its page and every copy it gave are void");
+}
+
+/* Make fd (a pidfd of the agent that just answered, pid) the trusted one, closing it if it is
+ * that one already: the generation to pin the fetched copy to. While the trusted agent lives
+ * no other process can have its pid. Caller holds the lock. */
+static unsigned adopt_agent(int fd, pid_t pid)
+{
+    if (agent_pidfd >= 0 && pid == agent_pid && bp_agent_alive(agent_pidfd)) {
+        close(fd);
+        return agent_gen;
+    }
+    if (agent_pidfd >= 0)
+        close(agent_pidfd);
+    agent_pidfd = fd;
+    agent_pid = pid;
+    return ++agent_gen ? agent_gen : ++agent_gen;
+}
+
+/* Does a live agent still vouch for the cached copy? 1 yes, 0 no (fetch again). A copy that
+ * was handed down without an agent pinned gets the one listening now. Caller holds the lock,
+ * in the cache's own process. */
+static int vouched(struct bp_secret *s)
+{
+    if (agent_pidfd >= 0 && !bp_agent_alive(agent_pidfd)) {
+        void_agent();
+        return 0;
+    }
+    if (s->agent_gen == 0 && s->handed_down) {
+        char reason[320];
+        int fd;
+        pid_t pid;
+        if (bp_agent_probe(bp_cfg.socket, &fd, &pid, reason, sizeof reason) < 0) {
+            bp_debug("secret '%s': %s", s->name, reason);
+            return 0;
+        }
+        s->agent_gen = adopt_agent(fd, pid);
+    }
+    return s->agent_gen != 0 && s->agent_gen == agent_gen;
+}
+
+/* The same question in a vfork child, which must leave the parent's cache as it is: a copy
+ * nobody live vouches for is fetched for the child alone. */
+static int vouched_here(const struct bp_secret *s)
+{
+    return s->agent_gen != 0 && s->agent_gen == agent_gen && bp_agent_alive(agent_pidfd);
 }
 
 /* Is the cached copy still the agent's current version? 0 yes (or the agent cannot say), 1 a
@@ -198,24 +272,33 @@ static int check_current(struct bp_secret *s, char *reason, size_t cap)
 static int acquire_locked(size_t idx, struct bp_ref *ref, char *reason, size_t cap)
 {
     struct bp_secret *s = &bp_cfg.secrets[idx];
-    struct bp_fetched got = {.fd = -1, .page_fd = -1, .slot = BP_NO_SLOT};
+    struct bp_fetched got = {.fd = -1, .page_fd = -1, .pidfd = -1, .slot = BP_NO_SLOT};
+    int own = getpid() == cache_pid;
     if (s->fd >= 0 && !cached_valid(s))
         s->fd = -1; /* not ours any more: forget, never close the job's file */
-    int current = s->fd >= 0 && bp_cfg.socket[0] ? check_current(s, reason, cap) : 0;
+    int current = 0;
+    if (s->fd >= 0 && bp_cfg.socket[0])
+        current = !(own ? vouched(s) : vouched_here(s)) ? 1 : check_current(s, reason, cap);
     if (current < 0) {
         drop_cached(s);
         return -1;
     }
     if (s->fd >= 0 && current == 0) {
-        *ref = (struct bp_ref){.fd = s->fd, .dev = s->dev, .ino = s->ino};
+        *ref = (struct bp_ref){.fd = s->fd, .dev = s->dev, .ino = s->ino, .foreign = !own};
         return 0;
     }
     if (fetch(idx, ref, &got, reason, cap) < 0)
         return -1; /* a newer version that cannot be had is not served stale */
-    /* A vfork child shares our memory: the mapping is both of ours, so it may update it. */
+    ref->owned = ref->foreign = !own;
+    if (ref->owned) { /* a vfork child: our memory, not our descriptors */
+        close(got.pidfd);
+        if (got.page_fd >= 0)
+            close(got.page_fd);
+        return 0;
+    }
     unsigned gen = got.page_fd >= 0 ? adopt_page(got.page_fd) : 0;
-    ref->owned = getpid() != cache_pid;
-    if (!ref->owned) {
+    unsigned agent = adopt_agent(got.pidfd, got.pid);
+    {
         drop_cached(s); /* the old version: descriptors opened on it keep it */
         s->fd = ref->fd;
         s->dev = ref->dev;
@@ -224,6 +307,7 @@ static int acquire_locked(size_t idx, struct bp_ref *ref, char *reason, size_t c
         s->version_known = 1;
         s->slot = got.slot;
         s->page_gen = gen;
+        s->agent_gen = agent;
     }
     return 0;
 }

@@ -136,6 +136,8 @@ static int secret_access(size_t idx, int mode)
     int idx = bp_path_match(dirfd, path);                                                          \
     if (idx < 0)                                                                                   \
         return bp_real.fn ? bp_real.fn(__VA_ARGS__) : enosys();                                    \
+    if (bp_cfg.view)                                                                               \
+        return bp_view_note((size_t)idx, bp_real.fn ? bp_real.fn(__VA_ARGS__) : enosys());         \
     struct query q = {.kind = KIND, .ver = VER, .buf = st};                                        \
     return secret_stat((size_t)idx, &q)
 
@@ -205,6 +207,9 @@ BP_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask, s
     int idx = bp_path_match(dirfd, path);
     if (idx < 0)
         return bp_real.statx ? bp_real.statx(dirfd, path, flags, mask, st) : enosys();
+    if (bp_cfg.view)
+        return bp_view_note((size_t)idx,
+                            bp_real.statx ? bp_real.statx(dirfd, path, flags, mask, st) : enosys());
     struct query q = {.kind = K_STATX,
                       .flags = flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH),
                       .mask = mask,
@@ -217,6 +222,8 @@ BP_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask, s
     int idx = bp_path_match(dirfd, path);                                                          \
     if (idx < 0)                                                                                   \
         return bp_real.fn ? bp_real.fn(__VA_ARGS__) : enosys();                                    \
+    if (bp_cfg.view)                                                                               \
+        return bp_view_note((size_t)idx, bp_real.fn ? bp_real.fn(__VA_ARGS__) : enosys());         \
     return secret_access((size_t)idx, mode)
 
 BP_EXPORT int access(const char *path, int mode)

@@ -34,7 +34,7 @@ static ssize_t secret_xattr(size_t idx, int listing)
     if (bp_unlikely(!bp_init()))                                                                   \
         return bp_real.fn ? bp_real.fn(__VA_ARGS__) : enosys();                                    \
     int idx = bp_path_match(AT_FDCWD, path);                                                       \
-    if (idx < 0)                                                                                   \
+    if (idx < 0 || bp_cfg.view)                                                                    \
         return bp_real.fn ? bp_real.fn(__VA_ARGS__) : enosys();                                    \
     return secret_xattr((size_t)idx, listing)
 
