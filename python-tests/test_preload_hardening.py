@@ -26,6 +26,7 @@ import types
 import pytest
 
 import bptee as B
+from grants_util import grant
 from owners_util import Owner, owner_agent
 from test_agent import policy_sim, provision, sim_dir  # noqa: F401  (fixtures)
 
@@ -418,11 +419,14 @@ def test_killed_and_restarted_real_agent(tmp_path, sim_dir, policy_sim):
                          tmp=tmp_path).returncode == 0
         env = preload_env([("db", path)], types.SimpleNamespace(path=a.sock))
         job = LoopJob(path, env, tmp_path)
+        grant(a.sock, ["db"], pid=job.p.pid)  # the operator registers the job it started
         job.wait_for(b"old-password".hex(), count=5)
         a.stop(signal.SIGKILL)
         t_kill = time.monotonic()
         b = owner_agent(tmp_path, sim_dir, [alice], {"db": ["alice"]})
         assert b.sock == a.sock
+        # a new agent knows no job: the operator registers the running one with it
+        grant(b.sock, ["db"], pid=job.p.pid)
         r = provision(b, policy_sim, {"db": b"new-password"}, *alice.args(), tmp=tmp_path)
         assert r.returncode == 0, r.stderr
         job.wait_for(b"new-password".hex(), after=time.monotonic(), count=5)
