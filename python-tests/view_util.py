@@ -209,7 +209,7 @@ class View:
         """The job spec: every name declared at its path; a sidecar (stdout need not be JSON)."""
         spec = {"job_id": job_id or f"view-{self.label}",
                 "secrets": {self.agent_names[n]: self.path(n) for n in self.names},
-                "sidecar": os.path.join(self.root, "stdout.tee.json")}
+                "sidecar": os.path.join(self.out, "stdout.tee.json")}
         spec.update(extra)
         return spec
 
@@ -273,17 +273,19 @@ def run_args(view, spec, cmd):
     """The `bptee run` command line for cmd with spec (its config and spec files written),
     against view's agent and its simulated platform."""
     tag = time.monotonic_ns()
-    config = write_json(os.path.join(view.root, f"tee-{tag}.json"), tee_config(view.agent.sim_dir))
-    specf = write_json(os.path.join(d, f"job-{tag}.json"), spec)
+    config = write_json(os.path.join(view.root, f"tee-{tag}.json"),
+                        tee_config(view.agent.sim_dir))
+    specf = write_json(os.path.join(view.root, f"job-{tag}.json"), spec)
     return [CLI, "run", "--config", config, "--spec", specf, "--agent-socket",
             view.agent.sock, "--", *map(str, cmd)]
 
 
-def run_job(view, cmd, spec=None, uid=None, env=None, timeout=60, cwd=None, **kw):
+def run_job(view, cmd, spec=None, uid=None, env=None, timeout=60, cwd=None, wrap=(), **kw):
     """Run cmd under `bptee run` with view's secrets declared (spec: view.spec() unless given);
-    the decoys are planted afresh first. Returns the CompletedProcess (bytes)."""
+    the decoys are planted afresh first. wrap: a command `bptee run` itself is started through
+    (e.g. progs/nouserns.py). Returns the CompletedProcess (bytes)."""
     view.plant()
-    args = run_args(view, spec or view.spec(), cmd)
+    args = [*wrap, *run_args(view, spec or view.spec(), cmd)]
     return subprocess.run(args, capture_output=True, timeout=timeout,
                           env=env or job_env(view.root), cwd=cwd or view.root, **demote(uid),
                           **kw)
@@ -337,8 +339,10 @@ def check_path_lines(view, r, what):
         assert data == view.secret(n), \
             f"{what} read {view.describe(data)} from {p} {where}, not the secret {outcome(r)}"
         if size is not None:
-            assert size == len(view.secret(n)), \
-                f"{what}: {p} has size {size}, the secret has {len(view.secret(n))} bytes"
+            whose = (" (the DECOY's size)" if n in view.decoys and size == len(view.decoy(n))
+                     else "")
+            assert size == len(view.secret(n)), (f"{what}: stat of {p} gives size {size}{whose}"
+                                                 f", the secret has {len(view.secret(n))} bytes")
     assert r.returncode == 0, f"{what} read every secret but {outcome(r)}"
 
 
@@ -415,7 +419,7 @@ def build_progs(dest):
                               os.path.join(src, "loopread.c")])
     shutil.rmtree(gohome, ignore_errors=True)
     for script in ("children.sh", "children.py", "fsview.sh", "mutate.sh", "loop.sh",
-                   "inotify.py", "writeproof.py", "read.js"):
+                   "inotify.py", "writeproof.py", "read.js", "nouserns.py"):
         out[script] = os.path.join(src, script)
     for root, dirs, files in os.walk(dest):
         for name in dirs + files:

@@ -7,12 +7,10 @@ import json
 import subprocess
 import sys
 
+READ = "import sys; sys.stdout.buffer.write(open(sys.argv[1], 'rb').read())"
 out = {}
 for p in sys.argv[1:]:
-    for way, argv in (("cat", ["cat", p]),
-                      ("python", [sys.executable, "-c",
-                                  "import sys; sys.stdout.buffer.write(open(sys.argv[1], 'rb').read())",
-                                  p])):
+    for way, argv in (("cat", ["cat", p]), ("python", [sys.executable, "-c", READ, p])):
         r = subprocess.run(argv, capture_output=True)
         out[f"{way} {p}"] = {"rc": r.returncode, "out": r.stdout.hex(),
                             "err": r.stderr.decode(errors="replace")}
