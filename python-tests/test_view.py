@@ -18,7 +18,6 @@ import json
 import os
 import re
 import subprocess
-import time
 
 import pytest
 
