@@ -50,7 +50,7 @@ def view_sim(tmp_path_factory):
 def agent(view_sim):
     a = Agent(view_sim)
     yield a
-    a.stop()
+    a.cleanup()
 
 
 def label_of(request):
@@ -376,8 +376,9 @@ def test_rotation_reaches_the_next_open_never_a_mix(progs, agent, request, loop)
     view = View(agent, label_of(request), names=("db",))
     cmd, hexed = LOOPS[loop]
     old, new = view.secret(), view.secret() + b"-rotated-v2"
-    job = Loop(view, cmd(progs))
+    job = None
     try:
+        job = Loop(view, cmd(progs))
         view.assert_disk_untouched()  # during the run, too
         before = job.count()
         view.rotate("db", new)
@@ -401,15 +402,17 @@ def test_rotation_reaches_the_next_open_never_a_mix(progs, agent, request, loop)
             assert not (seen_new and got == old), f"read {n} went back to the old value"
             seen_new = seen_new or got == new
     finally:
-        job.kill()
+        if job:
+            job.kill()
         view.cleanup()
 
 
 def test_revocation_fails_the_next_open_with_eacces(progs, agent, request):
     view = View(agent, label_of(request), names=("db",))
     old = view.secret()
-    job = Loop(view, [progs["loopread_static"]])
+    job = None
     try:
+        job = Loop(view, [progs["loopread_static"]])
         before = job.count()
         agent.revoke(view.agent_names["db"])
         at = job.count()
@@ -431,7 +434,8 @@ def test_revocation_fails_the_next_open_with_eacces(progs, agent, request):
             assert not (failed and got == old), f"read {n} read the secret again after a failure"
             failed = failed or got != old
     finally:
-        job.kill()
+        if job:
+            job.kill()
         view.cleanup()
 
 
@@ -442,9 +446,10 @@ def test_killed_agent_fails_closed_and_a_new_agent_rules(progs, view_sim, reques
     first = Agent(view_sim)
     view = View(first, label_of(request), names=("db",))
     old = view.secret()
-    job = Loop(view, [progs["loopread_static"]])
+    job = None
     second = None
     try:
+        job = Loop(view, [progs["loopread_static"]])
         before = job.count()
         first.kill9()
         killed = job.count()
@@ -479,10 +484,11 @@ def test_killed_agent_fails_closed_and_a_new_agent_rules(progs, view_sim, reques
             if n >= killed + 2:
                 assert got != old, f"read {n}, after the agent was killed, got {what}"
     finally:
-        job.kill()
-        first.stop()
+        if job:
+            job.kill()
         if second:
             second.stop()
+        first.cleanup()
         view.cleanup()
 
 
@@ -496,8 +502,8 @@ def nobody_agent():
     os.chown(d, NOBODY, NOBODY)
     a = Agent(os.path.join(d, "state"), uid=NOBODY)
     yield a
-    a.stop()
-    subprocess.run(["rm", "-rf", d, a.home])
+    a.cleanup()
+    subprocess.run(["rm", "-rf", d])
 
 
 def test_ordinary_user_gets_the_view_through_a_user_namespace(progs, nobody_agent, request):

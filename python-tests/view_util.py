@@ -119,6 +119,11 @@ class Agent:
             self.proc.stdout.close()
             self.log.close()
 
+    def cleanup(self):
+        """Stop the agent and remove its directory (socket, log, config, policy)."""
+        self.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
+
     def log_text(self):
         self.log.flush()
         with open(self.log_path) as f:
