@@ -1,0 +1,3 @@
+module bpteeview
+
+go 1.19
