@@ -117,7 +117,7 @@ def test_static_binary_is_served_and_attested(progs, view):
     """Refused until now ("statically linked ... refusing"): a static job runs, reads its
     secret, and its result is attested for its own binary."""
     prog = progs["readfile_static"]
-    r = checked(view, run_job(view, [prog, "libc", view.path()]))
+    r = checked(view, run_job(view, [prog, "libc", *view.paths()]))
     err = r.stderr.decode(errors="replace")
     assert "statically linked" not in err, f"bptee run still refuses a static binary: {err!r}"
     check_path_lines(view, r, "static C program")

@@ -11,6 +11,7 @@
 
 #include "cli/run.h"
 #include "cli/run_view.h"
+#include "cli/run_view_mount.h"
 
 int run_prepare_secrets(struct run_job *job)
 {
@@ -25,6 +26,12 @@ int run_prepare_secrets(struct run_job *job)
     }
     for (size_t i = 0; i < n; i++)
         bptee_job_spec_secret(job->spec, i, &names[i], &paths[i]);
+    char why[256];
+    if (view_probe_namespaces(why, sizeof why) != 0) {
+        run_say(0, "secret view: %s; refusing to run job '%s' without its secrets", why,
+                job->job_id);
+        goto out;
+    }
     if ((status = run_keeper_new(job, names, n, &job->keeper)))
         goto out;
     struct run_view_owner owner = {.uid = job->uid, .gid = job->gid};
