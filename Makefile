@@ -108,8 +108,8 @@ deps-list:
 	@echo $(DEB_PKGS)
 fuzz-deps: | deps-check
 	$(call apt_need,$(DEB_FUZZ),quiet)
-deb-deps: | deps-check
-	$(call apt_need,$(DEB_DEBPKG),quiet)
+deb-deps:
+	$(call apt_need,$(DEB_BUILD) $(DEB_DEBPKG),quiet)
 
 # --- the library ------------------------------------------------------------------------------
 lib: $(LIB)

@@ -256,3 +256,42 @@ def dep_closure(pkg, listed, depth=3):
         seen |= frontier
         frontier = deps - seen
     return False
+
+
+# --- the demo ---------------------------------------------------------------------------------
+
+def demo(build, **env):
+    full = dict(os.environ, BPTEE_BUILD=str(build), TEE="sev-snp", **env)
+    return subprocess.run(["sh", os.path.join(ROOT, "docs", "demo.sh")], capture_output=True,
+                          text=True, env=full, cwd=ROOT, timeout=120)
+
+
+def check_demo_output(out):
+    assert "\x1b[" not in out  # piped into a file: no terminal escapes
+    assert "$ cat job.py\nimport hashlib" in out  # the reader sees the job is unmodified
+    assert re.search(r"provisioned db_password version 1 \(28 bytes, sealed with scheme v2 ", out)
+    assert out.rstrip().endswith("demo: done (agent stopped, temporary files removed)")
+
+
+def test_demo_from_the_build():
+    r = demo(BUILD)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr
+    check_demo_output(r.stdout)
+
+
+def test_demo_from_an_installed_prefix(tmp_path):
+    # As the Debian package test runs it: BPTEE_BUILD names a prefix with bin/bptee in it.
+    dest, prefix = tmp_path / "dest", "/opt/bptee-demo"
+    r = subprocess.run(["make", "-C", ROOT, f"B={BUILD}", "install", f"DESTDIR={dest}",
+                        f"PREFIX={prefix}"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    root = f"{dest}{prefix}"
+    r = demo(root, LD_LIBRARY_PATH=os.path.join(root, "lib"))
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr
+    check_demo_output(r.stdout)
+    assert f"$ {root}/bin/bptee verify" in r.stdout
+
+
+def test_demo_without_bptee_says_so(tmp_path):
+    r = demo(tmp_path)
+    assert r.returncode == 1 and f"demo: no bptee in {tmp_path}" in r.stderr
