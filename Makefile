@@ -71,7 +71,8 @@ PC          := $(B)/bptee.pc
 MAN_SRC     := $(sort $(wildcard docs/man/*.scd))
 MAN         := $(MAN_SRC:docs/man/%.scd=$(B)/man/%)
 
-.PHONY: all deps deps-check deps-list fuzz-deps deb-deps deb man lib cli preload test test-helpers asan fuzz bench demo install \
+.PHONY: all deps deps-check deps-list fuzz-deps deb-deps deb man lib cli preload test \
+        test-helpers asan fuzz bench demo install \
         uninstall clean help format
 
 all: deps-check lib cli preload $(PC) man
@@ -80,11 +81,12 @@ help:
 	@echo "make            build libbptee.so, libbptee-preload.so and the bptee CLI into $(B)/"
 	@echo "make test       build and run the pytest suite"
 	@echo "make demo       the end-to-end demo on the simulated TEE (TEE=sev-snp)"
-	@echo "make deps       install the Debian packages the build and tests need"
+	@echo "make deps       install the Debian packages the build, demo and tests need"
 	@echo "make asan       run the test suite on an ASan+UBSan build"
-	@echo "make fuzz       build the libFuzzer targets and run each FUZZ_SECONDS (default 30)"
+	@echo "make fuzz       install clang, build the libFuzzer targets, run each FUZZ_SECONDS (30)"
 	@echo "make bench      build and run the benchmarks (one figure per line)"
-	@echo "make install    install (PREFIX, DESTDIR, LIBDIR, INCLUDEDIR honoured)"
+	@echo "make install    install (PREFIX, DESTDIR, LIBDIR, INCLUDEDIR honoured), man pages, unit"
+	@echo "make deb        build the Debian packages into $(B)/deb/ (docs/debian/) and run lintian"
 
 # --- dependencies -----------------------------------------------------------------------------
 # $(call apt_need,PACKAGES,QUIET): install those of PACKAGES that are missing (through sudo when
@@ -149,7 +151,8 @@ $(CLI): $(CLI_OBJ) $(LIB)
 preload: $(PRELOAD)
 $(PRELOAD): $(PRELOAD_SRC) $(wildcard interpose/*.h) | deps-check
 	$(CC) $(OPT) $(WARN) -fPIC -fstack-protector-strong -D_GNU_SOURCE -U_FORTIFY_SOURCE \
-		-U_FILE_OFFSET_BITS -fvisibility=hidden $(SANITIZE) -shared -Wl,-soname,libbptee-preload.so -Wl,-z,relro,-z,now \
+		-U_FILE_OFFSET_BITS -fvisibility=hidden $(SANITIZE) -shared \
+		-Wl,-soname,libbptee-preload.so -Wl,-z,relro,-z,now \
 		-Wl,--version-script=interpose/preload.map -o $@ $(PRELOAD_SRC) -ldl -lpthread
 
 # libdir and includedir are written relative to ${prefix} when they lie under it, so
@@ -163,7 +166,7 @@ $(PC): pkgconfig/bptee.pc.in Makefile
 	@mkdir -p $(@D)
 	$(call gen_pc,$<,$@)
 
-# --- man pages (scdoc) and the agent's systemd unit -----------------------------------------------
+# --- man pages (scdoc; docs/man/) ---------------------------------------------------------------
 man: $(MAN)
 $(B)/man/%: docs/man/%.scd | deps-check
 	@mkdir -p $(@D)
@@ -172,8 +175,8 @@ $(B)/man/%: docs/man/%.scd | deps-check
 # --- tests ------------------------------------------------------------------------------------
 # Test-only C helpers (device emulations, sample jobs) live in python-tests/c/.
 TESTC_BIN := $(TESTC_SRC:python-tests/c/%.c=$(B)/testc/%)
-test-helpers: $(TESTC_BIN) $(B)/testc/notify_ready
-# The agent's readiness call (src/cli/notify.c), driven alone.
+test-helpers: $(TESTC_BIN)
+# The agent's readiness call (src/cli/notify.c), driven alone (this rule beats the pattern one).
 $(B)/testc/notify_ready: python-tests/c/notify_ready.c src/cli/notify.c src/cli/notify.h | deps-check
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -o $@ python-tests/c/notify_ready.c src/cli/notify.c \
