@@ -215,6 +215,8 @@ $(FUZZ_B)/%: src/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS) -lpthread
 -include $(FUZZ_OBJ:.o=.d)
+# Kept between runs: without this make deletes them as intermediates and rebuilds them all.
+.SECONDARY: $(FUZZ_OBJ)
 # Seeds: src/fuzz/NAME.seeds lists files (relative to the repository) copied into the corpus.
 fuzz: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); c=$(FUZZ_B)/corpus/$$n; mkdir -p $$c; \
