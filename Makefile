@@ -8,6 +8,11 @@ BINDIR      ?= $(PREFIX)/bin
 LIBDIR      ?= $(PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR      ?= $(PREFIX)/share/man
+# bptee run looks for the interposer next to itself or in ../lib, so it goes there whatever
+# LIBDIR is (a multiarch LIBDIR included).
+PRELOADDIR  ?= $(PREFIX)/lib
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
 DESTDIR     ?=
 
 # B is the build directory; `make asan` uses its own so both builds can live side by side.
@@ -19,11 +24,18 @@ FUZZ_SECONDS ?= 30
 TEE         ?= sev-snp
 
 PKGS        := openssl libsodium jansson libelf
-CLI_PKGS    := $(PKGS) fuse3 libmicrohttpd libcurl
-# Debian packages the build, tests, fuzzing and benchmarks need (see `make deps`).
-DEB_PKGS    := build-essential pkg-config libelf-dev libsodium-dev libjansson-dev libssl-dev \
-               libcbor-dev libfuse3-dev fuse3 libmicrohttpd-dev libcurl4-openssl-dev \
-               python3 python3-pytest python3-cryptography clang libclang-rt-14-dev
+CLI_PKGS    := $(PKGS) fuse3 libmicrohttpd libcurl libsystemd
+# Debian packages by purpose. `make deps` (and every build, test and demo, through deps-check)
+# installs build, demo and test ones; `make fuzz` and `make deb` install their own on top.
+DEB_BUILD   := build-essential pkg-config libelf-dev libsodium-dev libjansson-dev libssl-dev \
+               libcbor-dev libfuse3-dev libmicrohttpd-dev libcurl4-openssl-dev libseccomp-dev \
+               libsystemd-dev scdoc
+DEB_DEMO    := python3 fuse3
+DEB_TEST    := python3-pytest python3-cryptography openssl man-db systemd golang-go nodejs \
+               busybox-static sqlite3 bubblewrap
+DEB_PKGS    := $(DEB_BUILD) $(DEB_DEMO) $(DEB_TEST)
+DEB_FUZZ    := clang libclang-rt-14-dev
+DEB_DEBPKG  := debhelper dpkg-dev fakeroot lintian
 
 OPT         ?= -O2 -g
 SANITIZE    ?=
@@ -57,37 +69,50 @@ PRELOAD     := $(B)/libbptee-preload.so
 CLI         := $(B)/bptee
 MAP         := $(B)/libbptee.map
 PC          := $(B)/bptee.pc
+MAN_SRC     := $(sort $(wildcard docs/man/*.scd))
+MAN         := $(MAN_SRC:docs/man/%.scd=$(B)/man/%)
 
-.PHONY: all deps deps-check lib cli preload test test-helpers asan fuzz bench demo install \
+.PHONY: all deps deps-check deps-list fuzz-deps deb-deps deb man lib cli preload test \
+        test-helpers asan fuzz bench demo install \
         uninstall clean help format
 
-all: deps-check lib cli preload $(PC)
+all: deps-check lib cli preload $(PC) man
 
 help:
 	@echo "make            build libbptee.so, libbptee-preload.so and the bptee CLI into $(B)/"
 	@echo "make test       build and run the pytest suite"
 	@echo "make demo       the end-to-end demo on the simulated TEE (TEE=sev-snp)"
-	@echo "make deps       install the Debian packages the build and tests need"
+	@echo "make deps       install the Debian packages the build, demo and tests need"
 	@echo "make asan       run the test suite on an ASan+UBSan build"
-	@echo "make fuzz       build the libFuzzer targets and run each FUZZ_SECONDS (default 30)"
+	@echo "make fuzz       install clang, build the libFuzzer targets, run each FUZZ_SECONDS (30)"
 	@echo "make bench      build and run the benchmarks (one figure per line)"
-	@echo "make install    install (PREFIX, DESTDIR, LIBDIR, INCLUDEDIR honoured)"
+	@echo "make install    install (PREFIX, DESTDIR, LIBDIR, INCLUDEDIR honoured), man pages, unit"
+	@echo "make deb        build the Debian packages into $(B)/deb/ (docs/debian/) and run lintian"
 
 # --- dependencies -----------------------------------------------------------------------------
-# deps-check is cheap (one dpkg-query) and only installs when something is missing.
-deps-check:
-	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+# $(call apt_need,PACKAGES,QUIET): install those of PACKAGES that are missing (through sudo when
+# not root); one dpkg-query when all are present. Everything that compiles waits for deps-check
+# (an order-only prerequisite), so `make -j` never compiles while apt-get still runs.
+apt_need = @missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
 		| grep -q 'install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then $(MAKE) --no-print-directory deps; fi
-
-deps:
-	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
-		| grep -q 'install ok installed' || echo $$p; done); \
-	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
+	if [ -z "$$missing" ]; then $(if $(2),:,echo "deps: all Debian packages present"); exit 0; fi; \
 	echo "deps: installing" $$missing; \
-	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; \
+	  command -v sudo >/dev/null || { echo "deps: not root and no sudo: as root, run apt-get install" $$missing >&2; exit 1; }; fi; \
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing
+
+deps:
+	$(call apt_need,$(DEB_PKGS))
+# NO_DEPS=1 skips the check where a package build has its own (docs/debian/rules).
+deps-check:
+	$(if $(NO_DEPS),@:,$(call apt_need,$(DEB_PKGS),quiet))
+deps-list:
+	@echo $(DEB_PKGS)
+fuzz-deps: | deps-check
+	$(call apt_need,$(DEB_FUZZ),quiet)
+deb-deps:
+	$(call apt_need,$(DEB_BUILD) $(DEB_DEBPKG),quiet)
 
 # --- the library ------------------------------------------------------------------------------
 lib: $(LIB)
@@ -101,7 +126,7 @@ $(MAP): $(PUB_HDR)
 	     | sed 's/.*/    &;/'; \
 	   echo "  local: *;"; echo "};"; } > $@
 
-$(B)/obj/src/%.o: src/%.c
+$(B)/obj/src/%.o: src/%.c | deps-check
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -fvisibility=hidden $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -116,7 +141,7 @@ $(LIB): $(B)/$(LIB_SONAME)
 
 # --- the CLI (over the public API only) ---------------------------------------------------------
 cli: $(CLI)
-$(B)/obj/src/cli/%.o: src/cli/%.c
+$(B)/obj/src/cli/%.o: src/cli/%.c | deps-check
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CLI_CFLAGS) -MMD -MP -c -o $@ $<
 $(B)/obj/src/agentd/%.o: src/agentd/%.c
@@ -128,9 +153,10 @@ $(CLI): $(CLI_OBJ) $(LIB)
 
 # --- the interposer: libc only (DESIGN.md contract 9) -------------------------------------------
 preload: $(PRELOAD)
-$(PRELOAD): $(PRELOAD_SRC) $(wildcard interpose/*.h)
+$(PRELOAD): $(PRELOAD_SRC) $(wildcard interpose/*.h) | deps-check
 	$(CC) $(OPT) $(WARN) -fPIC -fstack-protector-strong -D_GNU_SOURCE -U_FORTIFY_SOURCE \
-		-U_FILE_OFFSET_BITS -fvisibility=hidden $(SANITIZE) -shared -Wl,-z,relro,-z,now \
+		-U_FILE_OFFSET_BITS -fvisibility=hidden $(SANITIZE) -shared \
+		-Wl,-soname,libbptee-preload.so -Wl,-z,relro,-z,now \
 		-Wl,--version-script=interpose/preload.map -o $@ $(PRELOAD_SRC) -ldl -lpthread
 
 # libdir and includedir are written relative to ${prefix} when they lie under it, so
@@ -138,15 +164,27 @@ $(PRELOAD): $(PRELOAD_SRC) $(wildcard interpose/*.h)
 PC_LIBDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
 PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
 gen_pc = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(PC_LIBDIR)|g' \
-	-e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $(1) > $(2)
+	-e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	-e 's|@LIBS_PRIVATE@|$(strip $(PKG_LIBS)) -lpthread|g' $(1) > $(2)
 $(PC): pkgconfig/bptee.pc.in Makefile
 	@mkdir -p $(@D)
 	$(call gen_pc,$<,$@)
+
+# --- man pages (scdoc; docs/man/) ---------------------------------------------------------------
+man: $(MAN)
+$(B)/man/%: docs/man/%.scd | deps-check
+	@mkdir -p $(@D)
+	scdoc < $< > $@
 
 # --- tests ------------------------------------------------------------------------------------
 # Test-only C helpers (device emulations, sample jobs) live in python-tests/c/.
 TESTC_BIN := $(TESTC_SRC:python-tests/c/%.c=$(B)/testc/%)
 test-helpers: $(TESTC_BIN)
+# The agent's readiness call (src/cli/notify.c), driven alone (this rule beats the pattern one).
+$(B)/testc/notify_ready: python-tests/c/notify_ready.c src/cli/notify.c src/cli/notify.h | deps-check
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -o $@ python-tests/c/notify_ready.c src/cli/notify.c \
+		$$(pkg-config --cflags --libs libsystemd)
 $(B)/testc/%: python-tests/c/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(PKG_CFLAGS) $(if $(findstring shim,$*),-shared -U_FORTIFY_SOURCE,) \
@@ -174,15 +212,17 @@ FUZZ_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -fsanitize=fuzzer,a
 FUZZ_BIN := $(FUZZ_SRC:src/fuzz/%.c=$(FUZZ_B)/%)
 # The library is compiled once with the fuzzing flags and linked into every target.
 FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_B)/obj/%.o)
-$(FUZZ_B)/obj/%.o: %.c
+$(FUZZ_B)/obj/%.o: %.c | fuzz-deps
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 $(FUZZ_B)/%: src/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS) -lpthread
 -include $(FUZZ_OBJ:.o=.d)
+# Kept between runs: without this make deletes them as intermediates and rebuilds them all.
+.SECONDARY: $(FUZZ_OBJ)
 # Seeds: src/fuzz/NAME.seeds lists files (relative to the repository) copied into the corpus.
-fuzz: deps-check $(FUZZ_BIN)
+fuzz: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); c=$(FUZZ_B)/corpus/$$n; mkdir -p $$c; \
 	  if [ -f src/fuzz/$$n.seeds ]; then while read -r s; do [ -f "$$s" ] && cp "$$s" $$c/ || true; \
 	  done < src/fuzz/$$n.seeds; fi; \
@@ -204,22 +244,43 @@ bench: all $(BENCH_BIN)
 demo: all
 	@TEE=$(TEE) BPTEE_BUILD=$(abspath $(B)) sh docs/demo.sh
 
+# --- Debian packages (docs/debian/) -----------------------------------------------------------
+# A copy of the tree with docs/debian as debian/, built with dpkg-buildpackage into $(B)/deb/:
+# libbptee0, libbptee-dev and bptee, then checked with lintian.
+DEB_TREE := $(B)/deb/bptee-$(VERSION)
+deb: | deb-deps
+	rm -rf $(B)/deb && mkdir -p $(DEB_TREE)
+	cp -a Makefile README.md include src interpose pkgconfig docs $(DEB_TREE)/
+	cp -a docs/debian $(DEB_TREE)/debian
+	cd $(DEB_TREE) && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -b -us -uc
+	lintian --fail-on error $(B)/deb/*.changes
+	@ls $(B)/deb/*.deb
+
 # --- install ----------------------------------------------------------------------------------
+# Run as root without DESTDIR (a real install), ldconfig makes libbptee.so.0 loadable at once.
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/bptee \
-		$(DESTDIR)$(PKGCONFIGDIR)
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(PRELOADDIR) $(DESTDIR)$(UNITDIR) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man,1 3 5)
 	install -m 0755 $(LIB_REAL) $(DESTDIR)$(LIBDIR)/
 	ln -sf libbptee.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libbptee.so
-	install -m 0755 $(PRELOAD) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(PRELOAD) $(DESTDIR)$(PRELOADDIR)/
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/
 	install -m 0644 include/bptee.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 0644 $(wildcard include/bptee/*.h) $(DESTDIR)$(INCLUDEDIR)/bptee/
 	$(call gen_pc,pkgconfig/bptee.pc.in,$(DESTDIR)$(PKGCONFIGDIR)/bptee.pc)
+	for m in $(MAN); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
+	sed 's|@BINDIR@|$(BINDIR)|g' docs/systemd/bptee-agent.service.in \
+		> $(DESTDIR)$(UNITDIR)/bptee-agent.service
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then \
+		echo ldconfig; ldconfig; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libbptee.so* $(DESTDIR)$(LIBDIR)/libbptee-preload.so \
-		$(DESTDIR)$(BINDIR)/bptee $(DESTDIR)$(INCLUDEDIR)/bptee.h $(DESTDIR)$(PKGCONFIGDIR)/bptee.pc
+	rm -f $(DESTDIR)$(LIBDIR)/libbptee.so* $(DESTDIR)$(PRELOADDIR)/libbptee-preload.so \
+		$(DESTDIR)$(BINDIR)/bptee $(DESTDIR)$(INCLUDEDIR)/bptee.h $(DESTDIR)$(PKGCONFIGDIR)/bptee.pc \
+		$(DESTDIR)$(UNITDIR)/bptee-agent.service \
+		$(foreach m,$(MAN),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/bptee
 
 format:

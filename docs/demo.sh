@@ -5,8 +5,10 @@
 # (python3, /bin/cat) read the secret as a plain file, and their results carry attestation
 # that verifies offline. Everything it starts is stopped, everything it creates is removed.
 set -eu
+# BPTEE_BUILD is a build directory (bptee in it) or an installed prefix such as /usr (bin/bptee).
 B=${BPTEE_BUILD:-build}
-BPTEE="$B/bptee"
+if [ -x "$B/bptee" ] && [ ! -d "$B/bptee" ]; then BPTEE="$B/bptee"; else BPTEE="$B/bin/bptee"; fi
+[ -x "$BPTEE" ] || { echo "demo: no bptee in $B or $B/bin" >&2; exit 1; }
 TEE=${TEE:-sev-snp}
 V=../shared/vectors
 work=$(mktemp -d "${TMPDIR:-/tmp}/bptee-demo.XXXXXX")
@@ -18,7 +20,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only: a log file or a pipe gets plain text.
+if [ -t 1 ]; then bold=$(printf '\033[1m') plain=$(printf '\033[0m'); else bold= plain=; fi
+step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 show() { printf '$ %s\n' "$*"; "$@"; }
 fail() { echo "demo: $*" >&2; exit 1; }
 
@@ -70,6 +74,8 @@ echo "agent: $(cat "$work/agent.out")"
 sed 's/^/agent: /' "$work/agent.err"
 
 step "4. Alice verifies the agent's attestation, seals db_password to its one-time key and signs the request"
+echo "(--version 1 is the secret's version, which only a higher one replaces; the sealing scheme,"
+echo " v2 by default, is the format that binds the one-time session; both are printed below)"
 # Alice trusts the simulation explicitly; a production policy would pin measurements.
 cat > "$work/policy.json" <<JSON
 {"$section": {"allow_simulation": true, "allow_debug": false}}
@@ -86,6 +92,8 @@ if "$BPTEE" provision --agent "$url" --policy "$work/policy.json" --owner-key "$
 fi
 
 step "5. An unmodified Python job reads /run/secrets/db_password (not on disk) and prints a JSON result"
+printf '$ ls -l /run/secrets/db_password\n'
+ls -l /run/secrets/db_password 2>&1 || true
 cat > "$work/job.json" <<JSON
 {"job_id": "report", "secrets": {"db_password": "/run/secrets/db_password"},
  "result": {"stdout": true}}
@@ -96,6 +104,9 @@ secret = pathlib.Path("/run/secrets/db_password").read_bytes()
 print(json.dumps({"job": "report", "rows": 42,
                   "password_sha256": hashlib.sha256(secret).hexdigest()}))
 PY
+echo "The job is a plain Python script with no bptee code in it, and its spec names the secret:"
+printf '$ cat job.py\n'; cat "$work/job.py"
+printf '$ cat job.json\n'; cat "$work/job.json"
 printf '$ bptee run --spec job.json -- python3 job.py > result.json\n'
 "$BPTEE" run --config "$work/tee.json" --agent-socket "$work/agent.sock" --spec "$work/job.json" \
     -- /usr/bin/python3 "$work/job.py" > "$work/result.json"
@@ -115,6 +126,8 @@ cat > "$work/job-cat.json" <<JSON
 {"job_id": "report", "secrets": {"db_password": "/run/secrets/db_password"},
  "result": {"stdout": true}, "sidecar": "$work/cat.out.tee.json"}
 JSON
+printf '$ cat job-cat.json\n'; cat "$work/job-cat.json"
+printf '$ bptee run --spec job-cat.json -- /bin/cat /run/secrets/db_password > cat.out\n'
 "$BPTEE" run --config "$work/tee.json" --agent-socket "$work/agent.sock" \
     --spec "$work/job-cat.json" -- /bin/cat /run/secrets/db_password > "$work/cat.out"
 printf '$ cat cat.out\n%s\n' "$(cat "$work/cat.out")"

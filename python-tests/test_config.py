@@ -10,7 +10,7 @@ from ctypes import POINTER, byref, c_bool, c_char_p, c_int, c_size_t, c_uint32, 
 import pytest
 
 import bptee
-from bptee import CODES, BpteeError, check, fn, take_string
+from bptee import CODES, BpteeError, check, cli, fn, take_string
 
 AUTO, DISABLED, DIRECT, REMOTE, HYBRID = range(5)
 PREFERRED, REQUIRED = 0, 1
@@ -322,6 +322,26 @@ def test_hybrid_routing_source_policy_file():
 
 def test_public_key_policy_default():
     assert new().public_key_policy == KEY_REQUIRED
+
+
+def test_allow_list_keeps_its_order():
+    # As written (first occurrence wins), not re-sorted; blueprint-tee's allow_list is a list.
+    for order in (["intel_tdx", "amd_sev_snp"], ["amd_sev_snp", "aws_nitro", "intel_tdx"]):
+        c = load(with_(CANONICAL, provider_selector={"allow_list": order + order[:1]}))
+        assert json.loads(c.save())["provider_selector"] == {"allow_list": order}
+        assert json.loads(load(c.save()).save())["provider_selector"] == {"allow_list": order}
+    b = build(allow=[AMD_SEV_SNP, INTEL_TDX, AMD_SEV_SNP])
+    assert json.loads(b.save())["provider_selector"] == {
+        "allow_list": ["amd_sev_snp", "intel_tdx"]}
+
+
+def test_cli_config_check_keeps_the_allow_list_order(tmp_path):
+    f = tmp_path / "tee.json"
+    # Not the enum's order (which puts intel_tdx first), so a re-sorting check would fail.
+    f.write_text(with_(CANONICAL, provider_selector={"allow_list": ["amd_sev_snp", "intel_tdx"]}))
+    r = cli("config", "check", f)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["provider_selector"] == {"allow_list": ["amd_sev_snp", "intel_tdx"]}
 
 
 def test_provider_selector_empty_allowlist():

@@ -16,6 +16,7 @@ import pytest
 
 from bptee import cli
 from test_sim import VCEK, Sim, verify_report_sig
+from tsmfs_util import mounted, tsm_fs
 
 ALLOW_SIM = '{"sev_snp": {"allow_simulation": true}}'
 
@@ -33,22 +34,14 @@ def sim(state):
 
 
 def mount(state, where, *extra):
-    where.mkdir()
-    r = cli("sim", "tsm-fs", where, "--state-dir", state, *extra)
-    assert r.returncode == 0, r.stderr
-    assert "simulated" in r.stderr
-    return where
-
-
-def unmount(where):
-    subprocess.run(["fusermount3", "-u", where], check=True)
+    return tsm_fs(where, "--state-dir", state, *extra)
 
 
 @pytest.fixture
 def tsm(sim, state, tmp_path):
-    m = mount(state, tmp_path / "mnt")
-    yield m / "report"
-    unmount(m)
+    with mount(state, tmp_path / "mnt") as m:
+        assert "simulated" in m.stderr
+        yield m.report
 
 
 def attest(*args, **kw):
@@ -130,23 +123,51 @@ def test_configfs_emulation_semantics(tsm):
 
 
 def test_configfs_generation_race_is_retried(sim, state, tmp_path):
-    m = mount(state, tmp_path / "raced", "--race", "2")
-    try:
-        r = attest("--tsm-path", m / "report", "-o", tmp_path / "ev.json")
+    with mount(state, tmp_path / "raced", "--race", "2") as m:
+        r = attest("--tsm-path", m.report, "-o", tmp_path / "ev.json")
         assert r.returncode == 0, r.stderr
-    finally:
-        unmount(m)
 
 
 def test_configfs_generation_race_fails_after_the_bound(sim, state, tmp_path):
-    m = mount(state, tmp_path / "raced", "--race", "50")
-    try:
-        r = attest("--tsm-path", m / "report", "-o", tmp_path / "ev.json")
+    with mount(state, tmp_path / "raced", "--race", "50") as m:
+        r = attest("--tsm-path", m.report, "-o", tmp_path / "ev.json")
         assert r.returncode == 1 and "raced" in r.stderr and "5 attempts" in r.stderr
         assert not (tmp_path / "ev.json").exists()
-        assert os.listdir(m / "report") == []
+        assert os.listdir(m.report) == []
+
+
+def test_tsm_fs_detaches_by_default(sim, state, tmp_path):
+    # Every other test runs the server in the foreground (tsmfs_util); this is the daemon path.
+    where = tmp_path / "detached"
+    where.mkdir()
+    r = cli("sim", "tsm-fs", where, "--state-dir", state)
+    try:
+        assert r.returncode == 0 and "simulated" in r.stderr, r.stderr
+        assert mounted(where) and os.listdir(where / "report") == []
     finally:
-        unmount(m)
+        subprocess.run(["fusermount3", "-u", where])
+        if mounted(where):
+            subprocess.run(["fusermount3", "-u", "-z", where])
+    assert not mounted(where)
+
+
+def test_a_failing_test_leaves_no_mount_and_no_server(sim, state, tmp_path):
+    # Even with the mount busy (a descriptor open inside it, so plain `fusermount3 -u` is
+    # refused), a test that fails inside the block leaves nothing behind.
+    fds = []
+    try:
+        with pytest.raises(AssertionError, match="the test failed"):
+            with mount(state, tmp_path / "busy") as m:
+                pid = m.pid
+                fds.append(os.open(m.report, os.O_RDONLY | os.O_DIRECTORY))
+                assert subprocess.run(["fusermount3", "-u", m.where],
+                                      capture_output=True).returncode != 0
+                assert False, "the test failed"
+        assert not mounted(tmp_path / "busy")
+        assert not os.path.exists(f"/proc/{pid}")
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def test_configfs_path_that_is_not_configfs(tmp_path):

@@ -249,11 +249,11 @@ def test_provision_refused_under_default_policy(agent, tmp_path):
 
 def test_provision_v1_and_version(agent, policy_sim, tmp_path):
     r = provision(agent, policy_sim, {"v": b"one"}, "--scheme", "v1", tmp=tmp_path)
-    assert r.returncode == 0 and "sealed v1" in r.stdout
+    assert r.returncode == 0 and "v version 1 (3 bytes, sealed with scheme v1 " in r.stdout
     r = provision(agent, policy_sim, {"v": b"two"}, tmp=tmp_path)
     assert r.returncode == 1 and "answered 403" in r.stderr and "exists at version 1" in r.stderr
     r = provision(agent, policy_sim, {"v": b"two"}, "--version", "2", tmp=tmp_path)
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 0 and "v version 2 (3 bytes, sealed with scheme v2 " in r.stdout, r.stderr
     assert fetch_secret(agent.sock, "v") == ("OK 3 2", b"two")
 
 

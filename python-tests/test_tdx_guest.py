@@ -3,12 +3,12 @@
 TDX mode (`bptee sim tsm-fs --tee tdx`: provider tdx_guest, the quote as outblob, no auxblob or
 privlevel), the ioctl shim's emulated /dev/tdx_guest (TDX_CMD_GET_REPORT0 -> a TDREPORT), and
 the guest C API's TDX options (tdx_device, sim_tee)."""
+import contextlib
 import ctypes
 import errno
 import hashlib
 import json
 import os
-import subprocess
 from ctypes import POINTER, Structure, byref, c_char_p, c_int, c_size_t, c_void_p
 
 import pytest
@@ -17,6 +17,7 @@ import bptee
 from bptee import BpteeError, check, cli
 from test_tdx_integration import (NONCE, PUBKEY, attest_sim_tdx, evidence_quote, mrtd, policy,
                                   report_data, report_free, verify)
+from tsmfs_util import tsm_fs
 
 SHIM = os.path.join(bptee.TESTC, "sevguest_shim.so")
 
@@ -29,19 +30,17 @@ def state(tmp_path_factory):
 
 # --- configfs-tsm emulation in TDX mode ----------------------------------------------------------
 
+@contextlib.contextmanager
 def mount(state, where, *extra):
-    where.mkdir()
-    r = cli("sim", "tsm-fs", where, "--tee", "tdx", "--state-dir", state, *extra)
-    assert r.returncode == 0, r.stderr
-    assert "provider tdx_guest" in r.stderr and "simulated" in r.stderr
-    return where
+    with tsm_fs(where, "--tee", "tdx", "--state-dir", state, *extra) as m:
+        assert "provider tdx_guest" in m.stderr and "simulated" in m.stderr
+        yield m.where
 
 
 @pytest.fixture
 def tsm(state, tmp_path):
-    m = mount(state, tmp_path / "mnt")
-    yield m / "report"
-    subprocess.run(["fusermount3", "-u", m], check=True)
+    with mount(state, tmp_path / "mnt") as m:
+        yield m / "report"
 
 
 def test_configfs_tdx_end_to_end(tsm, tmp_path):
@@ -102,25 +101,18 @@ def test_configfs_tdx_emulation_semantics(tsm):
 
 
 def test_configfs_tdx_race_is_retried(state, tmp_path):
-    m = mount(state, tmp_path / "mnt", "--race", "2")
-    try:
+    with mount(state, tmp_path / "mnt", "--race", "2") as m:
         r = cli("attest", "--tsm-path", m / "report", "--provider", "tdx", "-o",
                 tmp_path / "ev.json")
         assert r.returncode == 0, r.stderr
-    finally:
-        subprocess.run(["fusermount3", "-u", m], check=True)
-    m2 = mount(state, tmp_path / "mnt2", "--race", "9")
-    try:
+    with mount(state, tmp_path / "mnt2", "--race", "9") as m2:
         r = cli("attest", "--tsm-path", m2 / "report", "--provider", "tdx")
         assert r.returncode == 1 and "raced" in r.stderr
-    finally:
-        subprocess.run(["fusermount3", "-u", m2], check=True)
 
 
 def test_configfs_tdx_measurement_is_the_mrtd(state, tmp_path):
     want = "c0" * 48
-    m = mount(state, tmp_path / "mnt", "--measurement", want)
-    try:
+    with mount(state, tmp_path / "mnt", "--measurement", want) as m:
         out = tmp_path / "ev.json"
         assert cli("attest", "--tsm-path", m / "report", "-o", out).returncode == 0
         assert mrtd(evidence_quote(out)) == want
@@ -128,8 +120,6 @@ def test_configfs_tdx_measurement_is_the_mrtd(state, tmp_path):
         assert verify(out, "--policy", pin).returncode == 0
         pin = policy(tmp_path, {"tdx": {"allow_simulation": True, "mrtd": "c1" * 48}}, "n.json")
         assert verify(out, "--policy", pin).returncode == 1
-    finally:
-        subprocess.run(["fusermount3", "-u", m], check=True)
 
 
 def test_tsmfs_tdx_usage(tmp_path):

@@ -267,8 +267,11 @@ static int provision_one(const struct prov_args *o, const struct owner_client *c
         status = 1;
     }
     if (status == 0)
-        printf("%s %s (%zu bytes, sealed %s to session %s, evidence %s%s%s)\n",
-               o->rotate ? "rotated" : "provisioned", s->name, s->len,
+        /* The secret's version and the sealing scheme are both "v"-numbers: name each. */
+        printf("%s %s version %llu (%zu bytes, sealed with scheme %s to session %s, evidence "
+               "%s%s%s)\n",
+               o->rotate ? "rotated" : "provisioned", s->name,
+               (unsigned long long)(version ? version : 1), s->len, /* the agent stores 0 as 1 */
                bptee_seal_scheme_name(o->scheme), bptee_offer_session_id(offer),
                bptee_offer_evidence_digest(offer), c->key ? ", signed by " : "",
                c->key ? c->owner_id : "");

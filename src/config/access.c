@@ -66,6 +66,7 @@ int bptee_config_set_provider_selector(struct bptee_config *cfg,
         return fail(BPTEE_EINVAL, "config: provider selector allow bits 0x%x name no provider",
                     (unsigned)(sel->allow & ~PROVIDER_MASK_ALL));
     cfg->selector = *sel;
+    cfg->selector_order.n = 0; /* a bit set has no order of its own */
     if (sel->any)
         cfg->selector.allow = 0; /* "any" carries no list; keep equal configs equal */
     return 0;

@@ -58,6 +58,9 @@ int bptee_config_builder_allow_providers(struct bptee_config_builder *b, const i
     if (r < 0)
         return r;
     b->cfg.selector = sel;
+    b->cfg.selector_order.n = 0;
+    for (size_t i = 0; i < n; i++)
+        selector_order_add(&b->cfg.selector_order, providers[i]);
     return 0;
 }
 

@@ -122,7 +122,7 @@ static int read_tee_fields(json_t *root, struct bptee_config *cfg)
     cfg->mode = mode;
     if (!(v = json_object_get(root, "provider_selector")))
         return jmissing(W, "provider_selector");
-    if ((r = jread_selector(v, W, "provider_selector", &cfg->selector)) < 0)
+    if ((r = jread_selector(v, W, "provider_selector", &cfg->selector, &cfg->selector_order)) < 0)
         return r;
     if (!(v = json_object_get(root, "key_exchange")))
         return jmissing(W, "key_exchange");

@@ -7,10 +7,18 @@
 
 #include <bptee/config.h>
 
+/* An allow list's providers in the order they were written (duplicates dropped), so a config
+ * saves its list as it was loaded or built; the selector's bit set stays what is checked. */
+struct selector_order {
+    uint8_t provider[BPTEE_PROVIDER_COUNT];
+    uint8_t n;
+};
+
 struct bptee_config {
     enum bptee_tee_requirement requirement;
     enum bptee_tee_mode mode;
     struct bptee_provider_selector selector;
+    struct selector_order selector_order; /* n == 0: enum order */
     struct bptee_key_exchange_config key_exchange;
     uint64_t max_attestation_age_secs;
     enum bptee_secret_injection secret_injection;
@@ -68,8 +76,11 @@ int jread_u64(json_t *v, const char *what, const char *path, uint64_t *out);
 int jread_bool(json_t *v, const char *what, const char *path, bool *out);
 int jread_string(json_t *v, const char *what, const char *path, const char **out);
 int jread_object(json_t *v, const char *what, const char *path);
+/* order (may be NULL) receives the allow list's order. */
 int jread_selector(json_t *v, const char *what, const char *path,
-                   struct bptee_provider_selector *out);
+                   struct bptee_provider_selector *out, struct selector_order *order);
+/* Record provider in order unless it is there already. */
+void selector_order_add(struct selector_order *order, int provider);
 int jmissing(const char *what, const char *path);
 /* "object", "string", "non-integer number", ... for messages. */
 const char *jtype_name(const json_t *v);
@@ -77,8 +88,10 @@ const char *jtype_name(const json_t *v);
  * on the field at one of int_paths ("a.b", NULL-terminated) that holds it. */
 int jparse(const char *buf, size_t len, const char *what, const char *const *int_paths,
            json_t **out);
-/* The provider selector as blueprint-tee writes it. */
-json_t *selector_to_json(const struct bptee_provider_selector *sel);
+/* The provider selector as blueprint-tee writes it: the providers of order first (NULL: none),
+ * then any others the selector allows, in enum order. */
+json_t *selector_to_json(const struct bptee_provider_selector *sel,
+                         const struct selector_order *order);
 /* Check an owners value (bptee_owners_from_json) and store it compactly in *slot. */
 int config_set_owners(char **slot, json_t *value, const char *what);
 

@@ -39,7 +39,7 @@ static json_t *config_to_json(const struct bptee_config *cfg)
     return json_pack("{s:s, s:s, s:o, s:o, s:I, s:s, s:s, s:s, s:{s:s}, s:o}", "requirement",
                      enum_name(&requirement_table, cfg->requirement), "mode",
                      enum_name(&mode_table, cfg->mode), "provider_selector",
-                     selector_to_json(&cfg->selector), "key_exchange",
+                     selector_to_json(&cfg->selector, &cfg->selector_order), "key_exchange",
                      key_exchange_to_json(&cfg->key_exchange), "max_attestation_age_secs",
                      (json_int_t)cfg->max_attestation_age_secs, "secret_injection",
                      enum_name(&injection_table, cfg->secret_injection), "attestation_freshness",

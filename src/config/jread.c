@@ -98,7 +98,17 @@ int jread_enum(json_t *v, const char *what, const char *path, const struct enum_
     return 0;
 }
 
-static int read_allow_list(json_t *list, const char *what, const char *path, uint32_t *mask)
+void selector_order_add(struct selector_order *order, int provider)
+{
+    for (uint8_t i = 0; i < order->n; i++)
+        if (order->provider[i] == provider)
+            return;
+    if (order->n < BPTEE_PROVIDER_COUNT)
+        order->provider[order->n++] = (uint8_t)provider;
+}
+
+static int read_allow_list(json_t *list, const char *what, const char *path, uint32_t *mask,
+                           struct selector_order *order)
 {
     char item[128];
     size_t i;
@@ -115,14 +125,18 @@ static int read_allow_list(json_t *list, const char *what, const char *path, uin
         if (r < 0)
             return r;
         *mask |= 1u << p; /* a set: duplicates collapse, as "contains" treats them */
+        if (order)
+            selector_order_add(order, p);
     }
     return 0;
 }
 
 /* serde's externally tagged TeeProviderSelector: "any", {"any": null} or {"allow_list": [..]}. */
 int jread_selector(json_t *v, const char *what, const char *path,
-                   struct bptee_provider_selector *out)
+                   struct bptee_provider_selector *out, struct selector_order *order)
 {
+    if (order)
+        order->n = 0;
     static const char shape[] = "\"any\" or {\"allow_list\": [...]}";
     if (json_is_string(v)) {
         if (strcmp(json_string_value(v), "any") != 0)
@@ -145,16 +159,23 @@ int jread_selector(json_t *v, const char *what, const char *path,
                     shown, shape);
     }
     out->any = false;
-    return read_allow_list(value, what, path, &out->allow);
+    return read_allow_list(value, what, path, &out->allow, order);
 }
 
-json_t *selector_to_json(const struct bptee_provider_selector *sel)
+json_t *selector_to_json(const struct bptee_provider_selector *sel,
+                         const struct selector_order *order)
 {
     if (sel->any)
         return json_string("any");
     json_t *list = json_array();
+    uint32_t left = sel->allow;
+    for (uint8_t i = 0; list && order && i < order->n; i++)
+        if (left & (1u << order->provider[i])) {
+            left &= ~(1u << order->provider[i]);
+            json_array_append_new(list, json_string(enum_name(&provider_table, order->provider[i])));
+        }
     for (int p = 0; list && p < BPTEE_PROVIDER_COUNT; p++)
-        if (sel->allow & (1u << p))
+        if (left & (1u << p))
             json_array_append_new(list, json_string(enum_name(&provider_table, p)));
     return list ? json_pack("{s:o}", "allow_list", list) : NULL;
 }

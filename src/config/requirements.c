@@ -19,7 +19,7 @@ static int read_requirements(json_t *root, struct bptee_tee_requirements *r)
         return rc;
     bptee_tee_requirements_init(r, req);
     if ((v = json_object_get(root, "providers")) &&
-        (rc = jread_selector(v, W, "providers", &r->providers)) < 0)
+        (rc = jread_selector(v, W, "providers", &r->providers, NULL)) < 0)
         return rc;
     v = json_object_get(root, "min_attestation_age_secs");
     if (v && !json_is_null(v)) {
@@ -61,7 +61,7 @@ int bptee_tee_requirements_to_json(const struct bptee_tee_requirements *r, char 
         return fail(BPTEE_EINVAL, "%s: min_attestation_age_secs exceeds the maximum %llu", W,
                     BPTEE_CONFIG_INT_MAX);
     json_t *j =
-        json_pack("{s:s, s:o}", "requirement", req, "providers", selector_to_json(&r->providers));
+        json_pack("{s:s, s:o}", "requirement", req, "providers", selector_to_json(&r->providers, NULL));
     if (j && r->has_min_attestation_age)
         json_object_set_new(j, "min_attestation_age_secs",
                             json_integer((json_int_t)r->min_attestation_age_secs));
