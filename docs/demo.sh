@@ -12,10 +12,14 @@ if [ -x "$B/bptee" ] && [ ! -d "$B/bptee" ]; then BPTEE="$B/bptee"; else BPTEE="
 TEE=${TEE:-sev-snp}
 V=../shared/vectors
 work=$(mktemp -d "${TMPDIR:-/tmp}/bptee-demo.XXXXXX")
+# The job's own files go where any uid may read them: run by root, bptee run gives the job a
+# dynamic uid of its own (docs/view.md), which cannot enter the private $work.
+jobs=$(mktemp -d "${TMPDIR:-/tmp}/bptee-demo-job.XXXXXX")
+chmod 755 "$jobs"
 agent_pid=
 cleanup() {
     if [ -n "$agent_pid" ]; then kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null; fi
-    rm -rf "$work"
+    rm -rf "$work" "$jobs"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -98,18 +102,18 @@ cat > "$work/job.json" <<JSON
 {"job_id": "report", "secrets": {"db_password": "/run/secrets/db_password"},
  "result": {"stdout": true}}
 JSON
-cat > "$work/job.py" <<'PY'
+cat > "$jobs/job.py" <<'PY'
 import hashlib, json, pathlib
 secret = pathlib.Path("/run/secrets/db_password").read_bytes()
 print(json.dumps({"job": "report", "rows": 42,
                   "password_sha256": hashlib.sha256(secret).hexdigest()}))
 PY
 echo "The job is a plain Python script with no bptee code in it, and its spec names the secret:"
-printf '$ cat job.py\n'; cat "$work/job.py"
+printf '$ cat job.py\n'; cat "$jobs/job.py"
 printf '$ cat job.json\n'; cat "$work/job.json"
 printf '$ bptee run --spec job.json -- python3 job.py > result.json\n'
 "$BPTEE" run --config "$work/tee.json" --agent-socket "$work/agent.sock" --spec "$work/job.json" \
-    -- /usr/bin/python3 "$work/job.py" > "$work/result.json"
+    -- /usr/bin/python3 "$jobs/job.py" > "$work/result.json"
 echo "expected password_sha256: $(printf 'correct-horse-battery-staple' | sha256sum | cut -c1-64)"
 /usr/bin/python3 - "$work/result.json" <<'PY'
 import json, sys

@@ -315,6 +315,23 @@ static int clear_path(const char *path, const struct sockaddr_un *sa)
     return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
 }
 
+/* The socket's directory (/run/bptee by default) is made when missing, as systemd's
+ * RuntimeDirectory= would: mode 0755, so jobs can reach the socket, whose own mode decides. */
+static int make_parent(const char *path)
+{
+    char dir[sizeof ((struct sockaddr_un *)0)->sun_path];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+        return 0;
+    fprintf(stderr, "bptee: agent: --socket %s: cannot make its directory %s: %s\n", path, dir,
+            strerror(errno));
+    return -1;
+}
+
 static int listen_at(struct sockaddr_un *sa)
 {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -342,7 +359,7 @@ int jobsock_open(struct agent *a, const char *path, struct jobsock **out)
         return -1;
     }
     memcpy(sa.sun_path, path, strlen(path) + 1); /* length checked above */
-    if (clear_path(path, &sa) < 0)
+    if (make_parent(path) < 0 || clear_path(path, &sa) < 0)
         return -1;
     struct jobsock *js = calloc(1, sizeof *js);
     if (!js || !(js->path = strdup(path)) || pthread_mutex_init(&js->lock, NULL) != 0) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agentd/daemon.h"
+#include "cli/notify.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 
@@ -308,6 +309,7 @@ static int serve(struct agent *a, const struct agent_args *o)
         printf("ready http://%.*s:%u socket %s\n", (int)(colon - o->listen), o->listen, port,
                o->socket);
         fflush(stdout);
+        cli_notify_ready("serving the job socket and the HTTP API"); /* Type=notify units */
         run_loop(a, js, sfd);
         status = 0;
     }
