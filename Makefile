@@ -18,7 +18,7 @@ PYTEST_ARGS ?= -q
 FUZZ_SECONDS ?= 30
 TEE         ?= sev-snp
 
-PKGS        := openssl libsodium jansson libelf
+PKGS        := openssl libsodium jansson libelf libcbor
 CLI_PKGS    := $(PKGS) fuse3 libmicrohttpd libcurl
 # Debian packages the build, tests, fuzzing and benchmarks need (see `make deps`).
 DEB_PKGS    := build-essential pkg-config libelf-dev libsodium-dev libjansson-dev libssl-dev \
