@@ -22,6 +22,10 @@ int verify_snp(const struct bptee_report *ev, const struct bptee_verify_opts *o,
 int verify_tdx(const struct bptee_report *ev, const struct bptee_verify_opts *o,
                const struct bptee_policy *p, struct bptee_report **out);
 
+/* verify_nitro.c */
+int verify_nitro(const struct bptee_report *ev, const struct bptee_verify_opts *o,
+                 const struct bptee_policy *p, struct bptee_report **out);
+
 /* snp_claims.c: the verified SEV-SNP claims onto the output report. */
 int snp_claims_fill(struct bptee_report *out, const struct bptee_snp_verified *v,
                     const struct snp_policy *p);

@@ -22,6 +22,7 @@ static const struct {
 } kinds[] = {
     {BPTEE_FORMAT_SEV_SNP_REPORT, BPTEE_PROVIDER_AMD_SEV_SNP, verify_snp},
     {BPTEE_FORMAT_TDX_QUOTE, BPTEE_PROVIDER_INTEL_TDX, verify_tdx},
+    {BPTEE_FORMAT_NITRO_DOCUMENT, BPTEE_PROVIDER_AWS_NITRO, verify_nitro},
 };
 
 static size_t skip_space(const uint8_t *p, size_t len)
@@ -56,14 +57,15 @@ static int hex_text(const uint8_t *data, size_t len, uint8_t **out, size_t *out_
     return rc;
 }
 
-static int raw_report(const uint8_t *data, size_t len, struct bptee_report **out)
+static int raw_report(const uint8_t *data, size_t len, int provider, int format,
+                      struct bptee_report **out)
 {
     struct bptee_report *r = NULL;
     int rc = bptee_report_new(&r);
     if (rc == 0)
-        rc = bptee_report_set_provider(r, BPTEE_PROVIDER_AMD_SEV_SNP);
+        rc = bptee_report_set_provider(r, provider);
     if (rc == 0)
-        rc = bptee_report_set_format(r, BPTEE_FORMAT_SEV_SNP_REPORT);
+        rc = bptee_report_set_format(r, format);
     if (rc == 0)
         rc = bptee_report_set_evidence(r, data, len);
     if (rc < 0) {
@@ -99,7 +101,9 @@ static int raw_evidence(const uint8_t *d, size_t n, struct bptee_report **out)
     if (bptee_tdx_quote_detect(d, n) || tdx_header(d, n))
         return bptee_tdx_evidence_from_quote(d, n, out);
     if (n == BPTEE_SNP_REPORT_SIZE)
-        return raw_report(d, n, out);
+        return raw_report(d, n, BPTEE_PROVIDER_AMD_SEV_SNP, BPTEE_FORMAT_SEV_SNP_REPORT, out);
+    if (bptee_nitro_detect(d, n))
+        return raw_report(d, n, BPTEE_PROVIDER_AWS_NITRO, BPTEE_FORMAT_NITRO_DOCUMENT, out);
     if (n == BPTEE_TDX_TDREPORT_SIZE && tdreport(d, n))
         return fail(BPTEE_EUNSUPPORTED, "evidence: a TDREPORT is MAC'd for the local CPU only, "
                                         "not signed, so it cannot be verified elsewhere; a TDX "
