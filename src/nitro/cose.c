@@ -60,19 +60,17 @@ int nitro_cose_decode(const uint8_t *data, size_t len, struct nitro_doc *d)
     if (len > BPTEE_NITRO_DOC_MAX)
         return fail(BPTEE_ELIMIT, "nitro: document of %zu bytes exceeds %u", len,
                     BPTEE_NITRO_DOC_MAX);
+    /* Tag 18 is taken off by hand: libcbor 0.8 misreads a tag around an array. Any other
+     * tag (or 18 in a longer encoding) leaves bytes that are no COSE_Sign1 array. */
+    if (len > 0 && data[0] == 0xc0 + COSE_SIGN1_TAG) {
+        d->doc.tagged = 1;
+        data++;
+        len--;
+    }
     int rc = load_exact(data, len, "COSE_Sign1", &d->cose);
     if (rc < 0)
         return rc;
     const cbor_item_t *top = d->cose;
-    if (cbor_isa_tag(top)) {
-        if (cbor_tag_value(top) != COSE_SIGN1_TAG)
-            return fail(BPTEE_EPARSE, "nitro: CBOR tag %llu is not COSE_Sign1 (18)",
-                        (unsigned long long)cbor_tag_value(top));
-        d->doc.tagged = 1;
-        cbor_item_t *inner = cbor_tag_item(top); /* a new reference... */
-        top = inner;
-        cbor_decref(&inner); /* ...dropped: the tag keeps the item alive */
-    }
     if (!cbor_isa_array(top) || !cbor_array_is_definite(top) || cbor_array_size(top) != 4)
         return fail(BPTEE_EPARSE, "nitro: not a COSE_Sign1 (an array of four)");
     cbor_item_t **a = cbor_array_handle(top);

@@ -189,8 +189,9 @@ int bptee_verify_report(const struct bptee_report *ev, const struct bptee_verify
                         bptee_format_name(format), bptee_provider_name(provider));
         struct bptee_report *r = NULL;
         rc = kinds[i].fn(ev, &o, p, &r);
-        /* Age last: a forged report should be reported as forged, not as old. */
-        if (rc == 0 && (rc = check_age(ev, p, o.at)) < 0)
+        /* Age last: a forged report should be reported as forged, not as old. The verified
+         * report's issue time, which for some kinds (Nitro) comes from the signed evidence. */
+        if (rc == 0 && (rc = check_age(r, p, o.at)) < 0)
             bptee_report_free(r);
         else if (rc == 0)
             *out = r;
