@@ -23,9 +23,12 @@ static int bstr(const cbor_item_t *it, const char *what, struct bptee_nitro_byte
 }
 
 /* Load one whole CBOR item: trailing bytes are an error, not ignored. */
-static int load_exact(const uint8_t *data, size_t len, const char *what, cbor_item_t **out)
+int nitro_cbor_load(const uint8_t *data, size_t len, const char *what, cbor_item_t **out)
 {
     struct cbor_load_result res;
+    int rc = nitro_cbor_check(data, len, what);
+    if (rc < 0)
+        return rc;
     *out = cbor_load(data, len, &res);
     if (!*out)
         return fail(BPTEE_EPARSE, "nitro: %s is not valid CBOR (error %d at byte %zu)", what,
@@ -41,7 +44,7 @@ static int load_exact(const uint8_t *data, size_t len, const char *what, cbor_it
 static int protected_alg(struct nitro_doc *d)
 {
     const struct bptee_nitro_bytes *ph = &d->doc.protected_header;
-    int rc = load_exact(ph->data, ph->len, "protected header", &d->protected_map);
+    int rc = nitro_cbor_load(ph->data, ph->len, "protected header", &d->protected_map);
     if (rc < 0)
         return rc;
     const cbor_item_t *m = d->protected_map;
@@ -67,7 +70,7 @@ int nitro_cose_decode(const uint8_t *data, size_t len, struct nitro_doc *d)
         data++;
         len--;
     }
-    int rc = load_exact(data, len, "COSE_Sign1", &d->cose);
+    int rc = nitro_cbor_load(data, len, "COSE_Sign1", &d->cose);
     if (rc < 0)
         return rc;
     const cbor_item_t *top = d->cose;

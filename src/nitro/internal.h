@@ -15,6 +15,12 @@ struct nitro_doc {
     uint8_t pcr_size[BPTEE_NITRO_PCR_COUNT];
 };
 
+/* cbor_check.c: declared counts bounded by the input, no indefinite lengths. */
+int nitro_cbor_check(const uint8_t *data, size_t len, const char *what);
+
+/* cose.c: one whole CBOR item (checked first, trailing bytes refused). */
+int nitro_cbor_load(const uint8_t *data, size_t len, const char *what, cbor_item_t **out);
+
 /* cose.c: the COSE_Sign1 layer (structure, protected header, signature size). */
 int nitro_cose_decode(const uint8_t *data, size_t len, struct nitro_doc *d);
 

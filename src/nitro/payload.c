@@ -162,17 +162,17 @@ static int key_of(const cbor_item_t *k, enum field *f)
 int nitro_payload_decode(struct nitro_doc *d)
 {
     struct bptee_nitro_document *doc = &d->doc;
-    struct cbor_load_result res;
-    d->payload = cbor_load(doc->payload.data, doc->payload.len, &res);
-    if (!d->payload || res.read != doc->payload.len)
-        return fail(BPTEE_EPARSE, "nitro: attestation document is not one valid CBOR item");
+    int rc = nitro_cbor_load(doc->payload.data, doc->payload.len, "attestation document",
+                             &d->payload);
+    if (rc < 0)
+        return rc;
     if (!cbor_isa_map(d->payload) || !cbor_map_is_definite(d->payload))
         return fail(BPTEE_EPARSE, "nitro: attestation document is not a CBOR map");
     struct cbor_pair *p = cbor_map_handle(d->payload);
     unsigned seen = 0;
     for (size_t i = 0; i < cbor_map_size(d->payload); i++) {
         enum field f = F_COUNT;
-        int rc = key_of(p[i].key, &f);
+        rc = key_of(p[i].key, &f);
         if (rc < 0)
             return rc;
         if (seen & (1u << f))
