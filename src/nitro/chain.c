@@ -13,18 +13,6 @@
 #include "util/error.h"
 #include "util/x509.h"
 
-static X509 *der_cert(const struct bptee_nitro_bytes *b, const char *what)
-{
-    const unsigned char *p = b->data;
-    X509 *x = d2i_X509(NULL, &p, (long)b->len);
-    if (!x || p != b->data + b->len) {
-        X509_free(x);
-        fail_openssl(BPTEE_EVERIFY, "nitro: %s is not one DER certificate", what);
-        return NULL;
-    }
-    return x;
-}
-
 /* The anchor for cabundle[0]: the built-in root, or the caller's by fingerprint. */
 static int root_of(struct bptee_nitro_document *doc, const struct bptee_nitro_verify_opts *o,
                    X509 **anchor, int *owned)
@@ -42,7 +30,7 @@ static int root_of(struct bptee_nitro_document *doc, const struct bptee_nitro_ve
     }
     for (size_t i = 0; i < o->n_trusted_roots; i++)
         if (!memcmp(doc->root_sha256, o->trusted_roots[i], 32)) {
-            if (!(*anchor = der_cert(&doc->cabundle[0], "cabundle[0]")))
+            if (!(*anchor = nitro_cert_get(&doc->cabundle[0], "cabundle[0]")))
                 return BPTEE_EVERIFY;
             *owned = 1;
             doc->foreign_root = 1;
@@ -122,13 +110,13 @@ int nitro_chain_verify(struct bptee_nitro_document *doc, const struct bptee_nitr
         goto out;
     bundle[0] = anchor;
     for (size_t i = 1; i < doc->n_cabundle; i++) {
-        if (!(bundle[i] = der_cert(&doc->cabundle[i], "a cabundle certificate")) ||
+        if (!(bundle[i] = nitro_cert_get(&doc->cabundle[i], "a cabundle certificate")) ||
             !sk_X509_push(untrusted, bundle[i])) {
             rc = BPTEE_EVERIFY;
             goto out;
         }
     }
-    if (!(leaf = der_cert(&doc->certificate, "the leaf certificate"))) {
+    if (!(leaf = nitro_cert_get(&doc->certificate, "the leaf certificate"))) {
         rc = BPTEE_EVERIFY;
         goto out;
     }

@@ -30,6 +30,10 @@ int nitro_payload_decode(struct nitro_doc *d);
 /* root.c: AWS Nitro Enclaves Root-G1, parsed once and checked against its fingerprint. */
 int nitro_root_get(X509 **root, const uint8_t **sha256);
 
+/* certcache.c: a certificate parsed from exactly these DER bytes (a new reference), or NULL
+ * with the reason set. */
+X509 *nitro_cert_get(const struct bptee_nitro_bytes *b, const char *what);
+
 /* chain.c: cabundle root trust and the chain to the leaf; *leaf_key is the leaf's P-384 key. */
 int nitro_chain_verify(struct bptee_nitro_document *doc, const struct bptee_nitro_verify_opts *o,
                        EVP_PKEY **leaf_key);
