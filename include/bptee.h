@@ -14,6 +14,7 @@
 #include <bptee/guest.h>
 #include <bptee/io.h>
 #include <bptee/job.h>
+#include <bptee/jwt.h>
 #include <bptee/nitro.h>
 #include <bptee/owners.h>
 #include <bptee/provider.h>
