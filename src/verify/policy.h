@@ -54,10 +54,23 @@ struct nitro_policy {
     size_t n_trusted_roots;
 };
 
+/* The "azure_maa" and "gcp_confidential" sections: claims of a verified JWT. */
+struct jwt_policy {
+    const char *section;   /* "azure_maa" or "gcp_confidential" */
+    char **issuers;        /* NULL: the section's default issuers */
+    size_t n_issuers;
+    char *audience, *nonce, *image_digest, *launch_measurement, *compliance_status;
+    char **attestation_types; /* NULL: any */
+    size_t n_attestation_types;
+    bool allow_debug;
+    int64_t leeway_secs;   /* 0: BPTEE_JWT_LEEWAY_DEFAULT */
+};
+
 struct bptee_policy {
     int64_t max_age_secs; /* -1: no limit */
     struct snp_policy snp;
     struct nitro_policy nitro;
+    struct jwt_policy azure, gcp;
     struct bptee_tdx_policy *tdx; /* the "tdx" section (src/tdx/policy.c); NULL: its default */
 };
 
@@ -78,5 +91,13 @@ int policy_snp_check(const struct snp_policy *p, const struct bptee_snp_verified
 int policy_nitro_parse(const json_t *obj, struct nitro_policy *p);
 void policy_nitro_release(struct nitro_policy *p);
 int policy_nitro_check(const struct nitro_policy *p, const struct bptee_nitro_document *doc);
+
+/* policy_jwt.c: the JWT sections, read and applied to a verified token's payload. */
+void policy_jwt_init(struct jwt_policy *p, const char *section);
+int policy_jwt_parse(const json_t *obj, struct jwt_policy *p);
+void policy_jwt_release(struct jwt_policy *p);
+int policy_jwt_check(const struct jwt_policy *p, const json_t *claims, bool azure);
+/* Whether the claims say debug: fails closed (no debug claim at all counts as debug). */
+bool policy_jwt_debug(const json_t *claims, bool azure);
 
 #endif

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <bptee/jwt.h>
+#include <bptee/nitro.h>
 #include <bptee/tdx.h>
 
 #include "util/bytes.h"
@@ -23,6 +25,8 @@ static const struct {
     {BPTEE_FORMAT_SEV_SNP_REPORT, BPTEE_PROVIDER_AMD_SEV_SNP, verify_snp},
     {BPTEE_FORMAT_TDX_QUOTE, BPTEE_PROVIDER_INTEL_TDX, verify_tdx},
     {BPTEE_FORMAT_NITRO_DOCUMENT, BPTEE_PROVIDER_AWS_NITRO, verify_nitro},
+    {BPTEE_FORMAT_AZURE_MAA_TOKEN, BPTEE_PROVIDER_AZURE_SNP, verify_jwt},
+    {BPTEE_FORMAT_GCP_CONFIDENTIAL_TOKEN, BPTEE_PROVIDER_GCP_CONFIDENTIAL, verify_jwt},
 };
 
 static size_t skip_space(const uint8_t *p, size_t len)
@@ -102,6 +106,8 @@ static int raw_evidence(const uint8_t *d, size_t n, struct bptee_report **out)
         return bptee_tdx_evidence_from_quote(d, n, out);
     if (n == BPTEE_SNP_REPORT_SIZE)
         return raw_report(d, n, BPTEE_PROVIDER_AMD_SEV_SNP, BPTEE_FORMAT_SEV_SNP_REPORT, out);
+    if (bptee_jwt_detect(d, n))
+        return jwt_evidence(d, n, out);
     if (bptee_nitro_detect(d, n))
         return raw_report(d, n, BPTEE_PROVIDER_AWS_NITRO, BPTEE_FORMAT_NITRO_DOCUMENT, out);
     if (n == BPTEE_TDX_TDREPORT_SIZE && tdreport(d, n))
