@@ -40,6 +40,8 @@ struct jwt_parts {
     const char *signing_input; /* header "." payload, the bytes the signature covers */
     size_t signing_len;
     json_t *header, *payload;
+    char *payload_text; /* the decoded payload, NUL-terminated */
+    size_t payload_len;
     uint8_t *sig;
     size_t sig_len;
 };

@@ -209,6 +209,8 @@ int jwk_read(const json_t *obj, size_t idx, struct jwk *k)
         EVP_PKEY_free(k->pkey);
         k->pkey = NULL;
     }
+    if (rc < 0)
+        jwk_release(k);
     return rc;
 }
 

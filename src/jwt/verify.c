@@ -127,9 +127,10 @@ int bptee_jwt_verify(const uint8_t *token, size_t len, const struct bptee_jwt_ve
     if ((rc = header_checks(p.header, &alg, &kid)) == 0 &&
         (rc = select_key(o.jwks, kid, alg, &key)) == 0 && (rc = jwk_x5c_check(key, o.at)) == 0 &&
         (rc = jwt_sig_verify(alg, key->pkey, &p)) == 0 &&
-        (rc = time_checks(p.payload, o.at, o.leeway_secs)) == 0 &&
-        !(*payload_json = json_to_string(p.payload, 0)))
-        rc = fail(BPTEE_ENOMEM, "jwt: out of memory");
+        (rc = time_checks(p.payload, o.at, o.leeway_secs)) == 0) {
+        *payload_json = p.payload_text; /* the payload as signed, not re-encoded */
+        p.payload_text = NULL;
+    }
     jwt_parts_release(&p);
     return rc;
 }
