@@ -9,6 +9,7 @@
 #include "jwt/internal.h"
 #include "util/bytes.h"
 #include "util/error.h"
+#include "util/opts.h"
 #include "util/json.h"
 
 static int select_key(const struct bptee_jwks *s, const char *kid, enum jwt_alg alg,
@@ -93,12 +94,9 @@ static int time_checks(const json_t *p, int64_t at, int64_t leeway)
 
 static int copy_opts(const struct bptee_jwt_verify_opts *in, struct bptee_jwt_verify_opts *o)
 {
-    memset(o, 0, sizeof *o);
-    if (in->sz < sizeof in->sz + sizeof in->at)
-        return fail(BPTEE_EINVAL, "jwt: options too small (sz %zu)", in->sz);
-    if (in->sz > sizeof *o && !all_zero((const uint8_t *)in + sizeof *o, in->sz - sizeof *o))
-        return fail(BPTEE_EINVAL, "jwt: options carry fields this library does not know");
-    memcpy(o, in, in->sz < sizeof *o ? in->sz : sizeof *o);
+    int rc = opts_copy(in, o, sizeof *o, "jwt:");
+    if (rc < 0)
+        return rc;
     if (!o->jwks)
         return fail(BPTEE_EINVAL, "jwt: no JWKS to verify with (give one: --jwks FILE)");
     if (o->leeway_secs < 0 || o->leeway_secs > BPTEE_JWT_LEEWAY_MAX)

@@ -6,6 +6,7 @@
 #include "nitro/internal.h"
 #include "util/bytes.h"
 #include "util/error.h"
+#include "util/opts.h"
 
 void bptee_nitro_document_free(struct bptee_nitro_document *doc)
 {
@@ -42,13 +43,9 @@ int bptee_nitro_document_parse(const uint8_t *data, size_t len, struct bptee_nit
 static int copy_opts(const struct bptee_nitro_verify_opts *in, struct bptee_nitro_verify_opts *o)
 {
     memset(o, 0, sizeof *o);
-    if (!in)
-        return 0;
-    if (in->sz < sizeof in->sz + sizeof in->at)
-        return fail(BPTEE_EINVAL, "nitro: options too small (sz %zu)", in->sz);
-    if (in->sz > sizeof *o && !all_zero((const uint8_t *)in + sizeof *o, in->sz - sizeof *o))
-        return fail(BPTEE_EINVAL, "nitro: options carry fields this library does not know");
-    memcpy(o, in, in->sz < sizeof *o ? in->sz : sizeof *o);
+    int rc = in ? opts_copy(in, o, sizeof *o, "nitro:") : 0;
+    if (rc < 0)
+        return rc;
     if (o->n_trusted_roots && !o->trusted_roots)
         return fail(BPTEE_EINVAL, "nitro: options: trusted_roots count without the list");
     return 0;

@@ -12,6 +12,7 @@
 #include "util/bytes.h"
 #include "util/codec.h"
 #include "util/error.h"
+#include "util/opts.h"
 #include "verify/internal.h"
 
 /* One row per evidence format bptee verifies; a new kind adds a row. */
@@ -47,12 +48,9 @@ static int check_age(const struct bptee_report *ev, const struct bptee_policy *p
  * be zero (unknown options cannot be honoured). */
 static int copy_opts(const struct bptee_verify_opts *in, struct bptee_verify_opts *o)
 {
-    memset(o, 0, sizeof *o);
-    if (in->sz < sizeof in->sz + sizeof in->at)
-        return fail(BPTEE_EINVAL, "verify: options too small (sz %zu)", in->sz);
-    if (in->sz > sizeof *o && !all_zero((const uint8_t *)in + sizeof *o, in->sz - sizeof *o))
-        return fail(BPTEE_EINVAL, "verify: options carry fields this library does not know");
-    memcpy(o, in, in->sz < sizeof *o ? in->sz : sizeof *o);
+    int rc = opts_copy(in, o, sizeof *o, "verify:");
+    if (rc < 0)
+        return rc;
     if ((o->vcek_len && !o->vcek) || (o->chain_len && !o->chain))
         return fail(BPTEE_EINVAL, "verify: options: a length without its buffer");
     return 0;
