@@ -5,6 +5,7 @@
 
 #include <bptee/agent.h>
 #include <bptee/audit.h>
+#include <bptee/azure.h>
 #include <bptee/common.h>
 #include <bptee/config.h>
 #include <bptee/elf.h>

@@ -16,8 +16,8 @@ enum jwt_alg { ALG_RS256, ALG_RS384, ALG_RS512, ALG_PS256, ALG_PS384, ALG_PS512,
 struct jwk {
     char *kid;            /* NULL: none */
     char *alg;            /* the key's own "alg", NULL: none */
-    EVP_PKEY *pkey;       /* NULL: unusable, reason below */
-    char unusable[96];
+    EVP_PKEY *pkey;       /* NULL when the type is unsupported */
+    char unusable[96];    /* set: not for verifying tokens (type, use, key_ops), reason here */
     STACK_OF(X509) *x5c;  /* NULL: none; [0] holds pkey */
 };
 

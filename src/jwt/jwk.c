@@ -205,10 +205,6 @@ int jwk_read(const json_t *obj, size_t idx, struct jwk *k)
         rc = x5c_key(idx, k);
     if (rc == 0)
         usage_checks(obj, k);
-    if (rc == 0 && k->unusable[0]) {
-        EVP_PKEY_free(k->pkey);
-        k->pkey = NULL;
-    }
     if (rc < 0)
         jwk_release(k);
     return rc;

@@ -25,7 +25,7 @@ static int select_key(const struct bptee_jwks *s, const char *kid, enum jwt_alg 
     }
     if (!found)
         return fail(BPTEE_ENOTFOUND, "jwt: no JWKS key has kid '%.80s'", kid);
-    if (!found->pkey)
+    if (!found->pkey || found->unusable[0])
         return fail(BPTEE_EVERIFY, "jwt: the JWKS key with kid '%.80s' is unusable: %s", kid,
                     found->unusable);
     if (found->alg && strcmp(found->alg, jwt_alg_name(alg)))
