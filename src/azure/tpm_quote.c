@@ -120,15 +120,22 @@ static int attest_parse(const uint8_t *a, size_t len, struct quote_info *qi)
     return 0;
 }
 
+/* DER SubjectPublicKeyInfo, or PEM (told apart up front: a failed OpenSSL 3 decode costs as
+ * much as a successful one). */
 static EVP_PKEY *ak_key(const uint8_t *ak, size_t len)
 {
+    if (len > 10 && !memcmp(ak, "-----BEGIN", 10)) {
+        BIO *b = BIO_new_mem_buf(ak, (int)len);
+        EVP_PKEY *k = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
+        BIO_free(b);
+        return k;
+    }
     const unsigned char *p = ak;
     EVP_PKEY *k = d2i_PUBKEY(NULL, &p, (long)len);
-    if (k)
-        return k;
-    BIO *b = BIO_new_mem_buf(ak, (int)len);
-    k = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
-    BIO_free(b);
+    if (k && p != ak + len) {
+        EVP_PKEY_free(k);
+        k = NULL;
+    }
     return k;
 }
 
