@@ -72,14 +72,8 @@ int main(void)
         fprintf(stderr, "bench: the vectors do not verify: %s\n", bptee_last_error());
         return 1;
     }
-    double az = 0, bare = 0;
-    for (int i = 0; i < ROUNDS; i++) {
-        double a, c;
-        BENCH_RATE(a, verify_azure(&f));
-        BENCH_RATE(c, verify_bare(&f));
-        az = a > az ? a : az;
-        bare = c > bare ? c : bare;
-    }
+    double az, bare;
+    BENCH_PAIR(ROUNDS, az, verify_azure(&f), bare, verify_bare(&f));
     printf("azure_hcl_ak_quote: %.0f /s\n", az);
     printf("rsa2048_quote_verify_bare: %.0f /s\n", bare);
     printf("azure_hcl_quote_vs_rsa2048: %.3f ratio\n", az / bare);

@@ -136,14 +136,8 @@ int main(void)
         fprintf(stderr, "bench: the vector does not verify: %s\n", bptee_last_error());
         return 1;
     }
-    double toks = 0, bare = 0;
-    for (int i = 0; i < ROUNDS; i++) {
-        double a, b;
-        BENCH_RATE(a, verify_jwt(&f));
-        BENCH_RATE(b, verify_bare(&f));
-        toks = a > toks ? a : toks;
-        bare = b > bare ? b : bare;
-    }
+    double toks, bare;
+    BENCH_PAIR(ROUNDS, toks, verify_jwt(&f), bare, verify_bare(&f));
     printf("jwt_verify: %.0f /s\n", toks);
     printf("rsa2048_verify_bare: %.0f /s\n", bare);
     printf("jwt_verify_vs_rsa2048: %.3f ratio\n", toks / bare);

@@ -77,14 +77,8 @@ int main(void)
         fprintf(stderr, "bench: the vector does not verify: %s\n", bptee_last_error());
         return 1;
     }
-    double docs = 0, bare = 0;
-    for (int i = 0; i < ROUNDS; i++) {
-        double a, b;
-        BENCH_RATE(a, verify_doc(&f));
-        BENCH_RATE(b, verify_bare5(&f));
-        docs = a > docs ? a : docs;
-        bare = b > bare ? b : bare;
-    }
+    double docs, bare;
+    BENCH_PAIR(ROUNDS, docs, verify_doc(&f), bare, verify_bare5(&f));
     printf("nitro_verify_full_chain: %.0f /s\n", docs);
     printf("p384_verify_bare_x5: %.0f /s\n", bare);
     printf("nitro_verify_vs_5xp384: %.3f ratio\n", docs / bare);
