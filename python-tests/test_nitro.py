@@ -264,6 +264,7 @@ def test_cli_verifies_nitro_document():
     r = run("verify", f, "--at", str(PROD_AT))
     assert r.returncode == 0, r.stderr
     assert "aws_nitro nitro_document" in r.stdout and PROD_PCR0 in r.stdout
+    assert AWS_ROOT in r.stdout and "module_id" in r.stdout
     r = run("verify", f)  # now: its certificates expired long ago
     assert r.returncode == 1 and "expired" in r.stderr
 

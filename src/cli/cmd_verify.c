@@ -114,38 +114,37 @@ static void custom_line(const struct bptee_report *r, const char *label, const c
     bptee_free(json);
 }
 
-/* The claims each kind of evidence is judged by (custom claims absent from a kind are skipped). */
+/* The claims each kind of evidence is judged by, as {label, custom claim} (claims absent from
+ * a report are skipped). SEV-SNP, the default, prints more below. */
+struct claim_line {
+    const char *label, *key;
+};
+static const struct claim_line tdx_lines[] = {
+    {"fmspc", "fmspc"}, {"tee_tcb_svn", "tee_tcb_svn"}, {"tcb_status", "tcb_status"},
+    {"rtmrs", "rtmrs"}, {"report_data", "report_data"}, {"root", "root_sha256"}, {NULL, NULL},
+};
+static const struct claim_line nitro_lines[] = {
+    {"module_id", "module_id"}, {"pcr1", "pcr1"}, {"pcr2", "pcr2"}, {"pcr8", "pcr8"},
+    {"nonce", "nonce"}, {"public_key", "public_key"}, {"root", "root"}, {NULL, NULL},
+};
+static const struct claim_line token_lines[] = {
+    {"issuer", "iss"}, {"audience", "aud"}, {"type", "x-ms-attestation-type"},
+    {"hwmodel", "hwmodel"}, {"dbgstat", "dbgstat"}, {"expires", "exp"}, {NULL, NULL},
+};
+
 static void kind_lines(const struct bptee_report *r)
 {
     int provider = bptee_report_provider(r);
-    if (provider == BPTEE_PROVIDER_INTEL_TDX) {
-        custom_line(r, "fmspc", "fmspc");
-        custom_line(r, "tee_tcb_svn", "tee_tcb_svn");
-        custom_line(r, "tcb_status", "tcb_status");
-        custom_line(r, "rtmrs", "rtmrs");
-        custom_line(r, "report_data", "report_data");
-        custom_line(r, "root", "root_sha256");
+    const struct claim_line *lines = provider == BPTEE_PROVIDER_INTEL_TDX   ? tdx_lines
+                                     : provider == BPTEE_PROVIDER_AWS_NITRO ? nitro_lines
+                                     : provider == BPTEE_PROVIDER_AZURE_SNP ||
+                                             provider == BPTEE_PROVIDER_GCP_CONFIDENTIAL
+                                         ? token_lines
+                                         : NULL;
+    for (size_t i = 0; lines && lines[i].label; i++)
+        custom_line(r, lines[i].label, lines[i].key);
+    if (lines)
         return;
-    }
-    if (provider == BPTEE_PROVIDER_AWS_NITRO) {
-        custom_line(r, "module_id", "module_id");
-        custom_line(r, "pcr1", "pcr1");
-        custom_line(r, "pcr2", "pcr2");
-        custom_line(r, "pcr8", "pcr8");
-        custom_line(r, "nonce", "nonce");
-        custom_line(r, "public_key", "public_key");
-        custom_line(r, "root", "root_sha256");
-        return;
-    }
-    if (provider == BPTEE_PROVIDER_AZURE_SNP || provider == BPTEE_PROVIDER_GCP_CONFIDENTIAL) {
-        custom_line(r, "issuer", "iss");
-        custom_line(r, "audience", "aud");
-        custom_line(r, "type", "x-ms-attestation-type");
-        custom_line(r, "hwmodel", "hwmodel");
-        custom_line(r, "dbgstat", "dbgstat");
-        custom_line(r, "expires", "exp");
-        return;
-    }
     const char *product = bptee_report_product_id(r), *fw = bptee_report_platform_version(r);
     printf("  %-14s %s\n", "product", product ? product : "?");
     printf("  %-14s %s\n", "firmware", fw ? fw : "?");
