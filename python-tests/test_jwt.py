@@ -14,7 +14,7 @@ import pytest
 import bptee
 from bptee import VECTORS, check, fn, take_string
 from jwt_util import b64u, jwk, jwks, new_key, token
-from test_snp_verify import Policy, cbuf, rejected, report_free, report_save
+from test_snp_verify import Policy, VerifyOpts, cbuf, rejected, verify, verify_any
 
 MAA = os.path.join(VECTORS, "maa")
 SNP_TOKEN = open(os.path.join(MAA, "sevsnp-cvm/token_2024-12-20.jwt"), "rb").read()
@@ -31,20 +31,12 @@ class JwtOpts(Structure):
     _fields_ = [("sz", c_size_t), ("at", c_int64), ("jwks", c_void_p), ("leeway_secs", c_int64)]
 
 
-class VerifyOpts(Structure):
-    _fields_ = [("sz", c_size_t), ("at", c_int64), ("policy", c_void_p), ("vcek", c_void_p),
-                ("vcek_len", c_size_t), ("chain", c_void_p), ("chain_len", c_size_t),
-                ("tdx_collateral", c_void_p), ("tdx_collateral_at", c_int64),
-                ("jwks", c_void_p)]
-
-
 jwks_parse = fn("bptee_jwks_parse", c_int, c_char_p, c_size_t, POINTER(c_void_p))
 jwks_free = fn("bptee_jwks_free", None, c_void_p)
 jwks_count = fn("bptee_jwks_count", c_size_t, c_void_p)
 jwt_verify = fn("bptee_jwt_verify", c_int, c_void_p, c_size_t, POINTER(JwtOpts),
                 POINTER(c_void_p))
 jwt_detect = fn("bptee_jwt_detect", c_int, c_void_p, c_size_t)
-verify = fn("bptee_verify", c_int, c_void_p, c_size_t, POINTER(VerifyOpts), POINTER(c_void_p))
 
 
 class Jwks:
@@ -69,17 +61,7 @@ def jverify(tok, keyset, at, leeway=0):
 def vverify(tok, keyset, at, policy=None):
     t = tok.encode() if isinstance(tok, str) else tok
     ks = Jwks(keyset)
-    pol = Policy(policy) if policy is not None else None
-    o = VerifyOpts(sz=ctypes.sizeof(VerifyOpts), at=at, policy=pol.p if pol else None,
-                   jwks=ks.p)
-    out = c_void_p()
-    check(verify(cbuf(t), len(t), byref(o), byref(out)))
-    try:
-        js = c_void_p()
-        check(report_save(out, 0, byref(js)))
-        return json.loads(take_string(js))
-    finally:
-        report_free(out)
+    return verify_any(t, policy, at=at, jwks=ks.p)
 
 
 def other_byte(tok, part, i):

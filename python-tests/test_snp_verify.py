@@ -42,7 +42,9 @@ class Verified(Structure):
 
 class VerifyOpts(Structure):
     _fields_ = [("sz", c_size_t), ("at", c_int64), ("policy", c_void_p), ("vcek", c_void_p),
-                ("vcek_len", c_size_t), ("chain", c_void_p), ("chain_len", c_size_t)]
+                ("vcek_len", c_size_t), ("chain", c_void_p), ("chain_len", c_size_t),
+                ("tdx_collateral", c_void_p), ("tdx_collateral_at", c_int64),
+                ("jwks", c_void_p)]
 
 
 snp_verify = fn("bptee_snp_verify", c_int, c_void_p, c_size_t, POINTER(SnpOpts), POINTER(Verified))
@@ -104,11 +106,12 @@ class Policy:
         policy_free(self.p)
 
 
-def verify_any(data, policy=None, vcek=None, chain=None, at=AT):
-    """bptee_verify; returns the verified report as a dict (its JSON)."""
+def verify_any(data, policy=None, vcek=None, chain=None, at=AT, jwks=None):
+    """bptee_verify; returns the verified report as a dict (its JSON). jwks: a parsed key set
+    (a handle, for tokens)."""
     keep = [cbuf(data), cbuf(vcek), cbuf(chain)]
     pol = Policy(policy) if policy is not None else None
-    o = VerifyOpts(sz=ctypes.sizeof(VerifyOpts), at=at, policy=pol.p if pol else None)
+    o = VerifyOpts(sz=ctypes.sizeof(VerifyOpts), at=at, policy=pol.p if pol else None, jwks=jwks)
     if vcek:
         o.vcek, o.vcek_len = ctypes.cast(keep[1], c_void_p), len(vcek)
     if chain:
