@@ -23,7 +23,7 @@ PYTEST_ARGS ?= -q
 FUZZ_SECONDS ?= 30
 TEE         ?= sev-snp
 
-PKGS        := openssl libsodium jansson libelf
+PKGS        := openssl libsodium jansson libelf libcbor
 CLI_PKGS    := $(PKGS) fuse3 libmicrohttpd libcurl libsystemd
 # Debian packages by purpose. `make deps` (and every build, test and demo, through deps-check)
 # installs build, demo and test ones; `make fuzz` and `make deb` install their own on top.

@@ -5,6 +5,7 @@
 
 #include <bptee/agent.h>
 #include <bptee/audit.h>
+#include <bptee/azure.h>
 #include <bptee/common.h>
 #include <bptee/config.h>
 #include <bptee/elf.h>
@@ -14,6 +15,8 @@
 #include <bptee/guest.h>
 #include <bptee/io.h>
 #include <bptee/job.h>
+#include <bptee/jwt.h>
+#include <bptee/nitro.h>
 #include <bptee/owners.h>
 #include <bptee/provider.h>
 #include <bptee/result.h>

@@ -42,7 +42,9 @@ class Verified(Structure):
 
 class VerifyOpts(Structure):
     _fields_ = [("sz", c_size_t), ("at", c_int64), ("policy", c_void_p), ("vcek", c_void_p),
-                ("vcek_len", c_size_t), ("chain", c_void_p), ("chain_len", c_size_t)]
+                ("vcek_len", c_size_t), ("chain", c_void_p), ("chain_len", c_size_t),
+                ("tdx_collateral", c_void_p), ("tdx_collateral_at", c_int64),
+                ("jwks", c_void_p)]
 
 
 snp_verify = fn("bptee_snp_verify", c_int, c_void_p, c_size_t, POINTER(SnpOpts), POINTER(Verified))
@@ -104,11 +106,12 @@ class Policy:
         policy_free(self.p)
 
 
-def verify_any(data, policy=None, vcek=None, chain=None, at=AT):
-    """bptee_verify; returns the verified report as a dict (its JSON)."""
+def verify_any(data, policy=None, vcek=None, chain=None, at=AT, jwks=None):
+    """bptee_verify; returns the verified report as a dict (its JSON). jwks: a parsed key set
+    (a handle, for tokens)."""
     keep = [cbuf(data), cbuf(vcek), cbuf(chain)]
     pol = Policy(policy) if policy is not None else None
-    o = VerifyOpts(sz=ctypes.sizeof(VerifyOpts), at=at, policy=pol.p if pol else None)
+    o = VerifyOpts(sz=ctypes.sizeof(VerifyOpts), at=at, policy=pol.p if pol else None, jwks=jwks)
     if vcek:
         o.vcek, o.vcek_len = ctypes.cast(keep[1], c_void_p), len(vcek)
     if chain:
@@ -660,8 +663,11 @@ def test_raw_hex_and_garbage_inputs():
     assert verify_any(hexed, vcek=vec("virtee-milan-v2/vcek.der"))["claims"]["product_id"] == \
         "Milan"
     assert verify_any(TRUSTEE.hex().encode() + b"\n", vcek=TRUSTEE_VCEK)
-    for bad in [b"hello", TRUSTEE[:100], TRUSTEE.hex()[:200].encode(), b"{not json"]:
-        assert rejected(verify_any, bad, vcek=TRUSTEE_VCEK).name == "EPARSE"
+    # input of no kind bptee verifies is named for what it looks like, not misparsed
+    for bad in [b"hello", TRUSTEE[:100], TRUSTEE.hex()[:200].encode()]:
+        e = rejected(verify_any, bad, vcek=TRUSTEE_VCEK)
+        assert e.name == "EUNSUPPORTED" and "unsupported evidence: " in e.reason
+    assert rejected(verify_any, b"{not json", vcek=TRUSTEE_VCEK).name == "EPARSE"
 
 
 # --- the policy ----------------------------------------------------------------------------------

@@ -15,6 +15,8 @@
 struct bptee_policy;
 /* Intel TDX collateral (include/bptee/tdx.h). */
 struct bptee_tdx_collateral;
+/* A JSON Web Key Set (include/bptee/jwt.h). */
+struct bptee_jwks;
 
 /* Parse a policy; unknown keys are errors naming the key ("policy: unknown key
  * 'sev_snp.allow_debgu'"), so a typo can never weaken a policy. "{}" is the default policy. */
@@ -38,6 +40,9 @@ struct bptee_verify_opts {
      * collateral was issued, so judge collateral at its own issue date. */
     const struct bptee_tdx_collateral *tdx_collateral;
     int64_t tdx_collateral_at;
+    /* Azure Attestation and GCP Confidential Space tokens: the key set they are verified
+     * against (bptee_jwks_load); a token without one is rejected. */
+    const struct bptee_jwks *jwks;
 };
 
 /* Read what a user hands to `verify` or `inspect`: evidence JSON (bptee_report_load_json), a

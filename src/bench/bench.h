@@ -40,4 +40,18 @@ static inline double bench_budget(void)
         (result) = (double)_n / (_t - _t0);                                                    \
     } while (0)
 
+/* The measured loop and its floor, alternated `rounds` times, each keeping its best rate: the
+machine is shared, and the best of a few runs is the least disturbed one. */
+#define BENCH_PAIR(rounds, best, body, floor_best, floor_body)                                 \
+    do {                                                                                       \
+        (best) = (floor_best) = 0;                                                             \
+        for (int _r = 0; _r < (rounds); _r++) {                                                \
+            double _a, _b;                                                                     \
+            BENCH_RATE(_a, body);                                                              \
+            BENCH_RATE(_b, floor_body);                                                        \
+            (best) = _a > (best) ? _a : (best);                                                \
+            (floor_best) = _b > (floor_best) ? _b : (floor_best);                              \
+        }                                                                                      \
+    } while (0)
+
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* bptee inspect: every field of an attestation report (SEV-SNP report, TDX quote or TDREPORT),
- * readable. Nothing is verified. */
+/* bptee inspect: every field of an attestation report (SEV-SNP report, TDX quote or TDREPORT,
+ * Nitro document, JWT token), readable. Nothing is verified. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/inspect_cloud.h"
 #include "cli/inspect_tdx.h"
 
 #define INPUT_MAX (8u << 20)
@@ -19,7 +20,8 @@ static void inspect_usage(FILE *out)
     fprintf(out, "usage: bptee inspect FILE\n\n"
                  "Print every field of the attestation evidence in FILE ('-' reads stdin):\n"
                  "evidence JSON (bptee attest), a raw 1184-byte SEV-SNP report, a raw TDX\n"
-                 "quote, hex of either, or a raw 1024-byte TDREPORT (bptee attest --tdreport).\n"
+                 "quote, hex of either, a raw 1024-byte TDREPORT (bptee attest --tdreport),\n"
+                 "an AWS Nitro attestation document, or an Azure/GCP attestation token.\n"
                  "Nothing is verified; use 'bptee verify' for that.\n\n"
                  "Exit status: 0 printed, 1 unreadable or malformed, 2 usage error.\n");
 }
@@ -185,18 +187,23 @@ static int inspect_evidence(const char *path, const uint8_t *data, size_t len)
     size_t ev_len = 0;
     const uint8_t *raw = bptee_report_evidence(ev, &ev_len);
     int format = bptee_report_format(ev);
-    if (format != BPTEE_FORMAT_SEV_SNP_REPORT && format != BPTEE_FORMAT_TDX_QUOTE) {
-        const char *name = bptee_format_name(format);
-        bptee_report_free(ev);
-        fprintf(stderr, "bptee: %s: %s evidence cannot be inspected (SEV-SNP and TDX only)\n", path,
-                name ? name : "unknown");
-        return 1;
-    }
     print_envelope(ev);
     if (format == BPTEE_FORMAT_TDX_QUOTE)
         rc = inspect_tdx_quote(raw ? raw : (const uint8_t *)"", ev_len);
-    else
+    else if (format == BPTEE_FORMAT_SEV_SNP_REPORT)
         rc = inspect_snp(raw, ev_len);
+    else if (format == BPTEE_FORMAT_NITRO_DOCUMENT)
+        rc = inspect_nitro(raw ? raw : (const uint8_t *)"", ev_len);
+    else if (format == BPTEE_FORMAT_AZURE_MAA_TOKEN ||
+             format == BPTEE_FORMAT_GCP_CONFIDENTIAL_TOKEN)
+        rc = inspect_jwt(raw ? raw : (const uint8_t *)"", ev_len);
+    else {
+        const char *name = bptee_format_name(format);
+        fprintf(stderr, "bptee: %s: %s evidence carries nothing bptee can inspect\n", path,
+                name ? name : "unknown");
+        bptee_report_free(ev);
+        return 1;
+    }
     bptee_report_free(ev);
     return rc < 0 ? cli_error(path, rc) : 0;
 }

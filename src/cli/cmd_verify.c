@@ -21,7 +21,7 @@
 #define CERT_MAX (1u << 20)
 
 struct verify_args {
-    const char *file, *policy, *vcek, *chain, *sidecar, *collateral;
+    const char *file, *policy, *vcek, *chain, *sidecar, *collateral, *jwks;
     int64_t at, collateral_at;
     int json;
 };
@@ -31,9 +31,11 @@ static void verify_usage(FILE *out)
     fprintf(out,
             "usage: bptee verify FILE [--policy FILE] [--vcek FILE] [--chain FILE] [--at TIME]\n"
             "                    [--collateral DIR] [--collateral-at TIME] [--sidecar FILE]\n"
-            "                    [--json]\n\n"
+            "                    [--jwks FILE] [--json]\n\n"
             "Verify what FILE holds ('-' reads stdin): attestation evidence (evidence JSON from\n"
-            "bptee attest, a raw 1184-byte SEV-SNP report, a raw TDX quote, or hex of either), or\n"
+            "bptee attest, a raw 1184-byte SEV-SNP report, a raw TDX quote, or hex of either, an\n"
+            "AWS Nitro Enclaves attestation document, an Azure Attestation or GCP Confidential\n"
+            "Space token), or\n"
             "an attested result (a JSON object with a \"tee\" member, or any file with its\n"
             "sidecar; see 'bptee result --help').\n\n"
             "  --policy FILE  verification policy (docs/policy.md); default: no debug, no\n"
@@ -47,6 +49,8 @@ static void verify_usage(FILE *out)
             "                 qe_identity.json, tcb_signing_chain.pem, root_crl.der,\n"
             "                 pck_crl.der; each optional) for the TCB status (docs/tdx.md)\n"
             "  --collateral-at TIME  judge the collateral's validity at TIME (default: --at)\n"
+            "  --jwks FILE    Azure Attestation / GCP Confidential Space tokens: the JSON Web Key\n"
+            "                 Set to verify them with (required for tokens)\n"
             "  --sidecar FILE a result's sidecar (default FILE.tee.json when it exists)\n"
             "  --json         print the verified report as JSON instead of a summary\n\n"
             "Exit status: 0 verified under the policy, 1 rejected or unreadable (the reason on\n"
@@ -62,6 +66,7 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
         {"sidecar", required_argument, NULL, 's'},
         {"collateral", required_argument, NULL, 'C'},
         {"collateral-at", required_argument, NULL, 'A'},
+        {"jwks", required_argument, NULL, 'J'},
         {NULL, 0, NULL, 0},
     };
     int c, r;
@@ -74,6 +79,7 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
         case 'j': a->json = 1; break;
         case 's': a->sidecar = optarg; break;
         case 'C': a->collateral = optarg; break;
+        case 'J': a->jwks = optarg; break;
         case 'h': verify_usage(stdout); return 0;
         case 't':
             if ((r = verify_time_option("verify", "--at", optarg, &a->at)) != 0)
@@ -108,18 +114,37 @@ static void custom_line(const struct bptee_report *r, const char *label, const c
     bptee_free(json);
 }
 
-/* The claims each kind of evidence is judged by (custom claims absent from a kind are skipped). */
+/* The claims each kind of evidence is judged by, as {label, custom claim} (claims absent from
+ * a report are skipped). SEV-SNP, the default, prints more below. */
+struct claim_line {
+    const char *label, *key;
+};
+static const struct claim_line tdx_lines[] = {
+    {"fmspc", "fmspc"}, {"tee_tcb_svn", "tee_tcb_svn"}, {"tcb_status", "tcb_status"},
+    {"rtmrs", "rtmrs"}, {"report_data", "report_data"}, {"root", "root_sha256"}, {NULL, NULL},
+};
+static const struct claim_line nitro_lines[] = {
+    {"module_id", "module_id"}, {"pcr1", "pcr1"}, {"pcr2", "pcr2"}, {"pcr8", "pcr8"},
+    {"nonce", "nonce"}, {"public_key", "public_key"}, {"root", "root"}, {NULL, NULL},
+};
+static const struct claim_line token_lines[] = {
+    {"issuer", "iss"}, {"audience", "aud"}, {"type", "x-ms-attestation-type"},
+    {"hwmodel", "hwmodel"}, {"dbgstat", "dbgstat"}, {"expires", "exp"}, {NULL, NULL},
+};
+
 static void kind_lines(const struct bptee_report *r)
 {
-    if (bptee_report_provider(r) == BPTEE_PROVIDER_INTEL_TDX) {
-        custom_line(r, "fmspc", "fmspc");
-        custom_line(r, "tee_tcb_svn", "tee_tcb_svn");
-        custom_line(r, "tcb_status", "tcb_status");
-        custom_line(r, "rtmrs", "rtmrs");
-        custom_line(r, "report_data", "report_data");
-        custom_line(r, "root", "root_sha256");
+    int provider = bptee_report_provider(r);
+    const struct claim_line *lines = provider == BPTEE_PROVIDER_INTEL_TDX   ? tdx_lines
+                                     : provider == BPTEE_PROVIDER_AWS_NITRO ? nitro_lines
+                                     : provider == BPTEE_PROVIDER_AZURE_SNP ||
+                                             provider == BPTEE_PROVIDER_GCP_CONFIDENTIAL
+                                         ? token_lines
+                                         : NULL;
+    for (size_t i = 0; lines && lines[i].label; i++)
+        custom_line(r, lines[i].label, lines[i].key);
+    if (lines)
         return;
-    }
     const char *product = bptee_report_product_id(r), *fw = bptee_report_platform_version(r);
     printf("  %-14s %s\n", "product", product ? product : "?");
     printf("  %-14s %s\n", "firmware", fw ? fw : "?");
@@ -150,12 +175,28 @@ static void print_summary(const struct bptee_report *r, int64_t at)
     printf("  %-14s %s\n", "verified at", when);
 }
 
-static int read_opt_file(const char *path, uint8_t **data, size_t *len)
+/* A file given on the command line must hold something: an empty --chain must never fall
+ * back to the built-in roots as if it had not been given. */
+static int read_opt_file(const char *opt, const char *path, uint8_t **data, size_t *len)
 {
     if (!path)
         return 0;
     int rc = bptee_read_file(path, CERT_MAX, data, len);
-    return rc < 0 ? cli_error("verify", rc) : 0;
+    if (rc < 0)
+        return cli_error("verify", rc);
+    if (*len == 0) {
+        fprintf(stderr, "bptee: verify: %s %s is empty\n", opt, path);
+        return 1;
+    }
+    return 0;
+}
+
+static int load_jwks(const char *path, struct bptee_jwks **out)
+{
+    if (!path)
+        return 0;
+    int rc = bptee_jwks_load(path, out);
+    return rc < 0 ? cli_error("verify: --jwks", rc) : 0;
 }
 
 static int load_collateral(const char *dir, struct bptee_tdx_collateral **out)
@@ -173,6 +214,7 @@ static int verify_evidence(const struct verify_args *a, const uint8_t *data, siz
 {
     struct bptee_policy *policy = NULL;
     struct bptee_tdx_collateral *coll = NULL;
+    struct bptee_jwks *jwks = NULL;
     uint8_t *vcek = NULL, *chain = NULL;
     size_t vcek_len = 0, chain_len = 0;
     struct bptee_report *out = NULL;
@@ -181,13 +223,14 @@ static int verify_evidence(const struct verify_args *a, const uint8_t *data, siz
         fprintf(stderr, "bptee: verify: %s\n", bptee_last_error());
         return 1;
     }
-    if (read_opt_file(a->vcek, &vcek, &vcek_len) || read_opt_file(a->chain, &chain, &chain_len) ||
-        load_collateral(a->collateral, &coll))
+    if (read_opt_file("--vcek", a->vcek, &vcek, &vcek_len) ||
+        read_opt_file("--chain", a->chain, &chain, &chain_len) ||
+        load_collateral(a->collateral, &coll) || load_jwks(a->jwks, &jwks))
         goto out;
     int64_t at = a->at ? a->at : (int64_t)time(NULL);
     BPTEE_OPTS(bptee_verify_opts, o, .at = at, .policy = policy, .vcek = vcek, .vcek_len = vcek_len,
                .chain = chain, .chain_len = chain_len, .tdx_collateral = coll,
-               .tdx_collateral_at = a->collateral_at);
+               .tdx_collateral_at = a->collateral_at, .jwks = jwks);
     if ((rc = bptee_verify(data, len, &o, &out)) < 0) {
         status = cli_error(a->file, rc);
         goto out;
@@ -208,6 +251,7 @@ out:
     bptee_report_free(out);
     bptee_policy_free(policy);
     bptee_tdx_collateral_free(coll);
+    bptee_jwks_free(jwks);
     bptee_free(vcek);
     bptee_free(chain);
     return status;
@@ -226,10 +270,10 @@ int cmd_verify(int argc, char **argv)
         return cli_error("verify", rc);
     int status;
     if (verify_result_detect(a.file, a.sidecar, data, len)) {
-        if (a.vcek || a.chain || a.collateral || a.collateral_at) {
+        if (a.vcek || a.chain || a.collateral || a.collateral_at || a.jwks) {
             bptee_free(data);
-            return cli_usage_error("verify: --vcek, --chain and --collateral[-at] apply to "
-                                   "evidence, not results");
+            return cli_usage_error("verify: --vcek, --chain, --collateral[-at] and --jwks apply "
+                                   "to evidence, not results");
         }
         struct verify_result_args ra = {.file = a.file, .sidecar = a.sidecar, .policy = a.policy,
                                         .at = a.at, .json = a.json};

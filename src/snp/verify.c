@@ -7,19 +7,16 @@
 #include "snp/internal.h"
 #include "util/bytes.h"
 #include "util/error.h"
+#include "util/opts.h"
 
 /* Copy the caller's options: an older caller's shorter struct leaves the new fields zero; a
  * newer caller's longer struct is refused unless its extra fields are zero (unknown options
  * cannot be honoured). */
 static int copy_opts(const struct bptee_snp_verify_opts *in, struct bptee_snp_verify_opts *o)
 {
-    memset(o, 0, sizeof *o);
-    if (in->sz < sizeof in->sz + sizeof in->at)
-        return fail(BPTEE_EINVAL, "snp: verify options too small (sz %zu)", in->sz);
-    if (in->sz > sizeof *o &&
-        !all_zero((const uint8_t *)in + sizeof *o, in->sz - sizeof *o))
-        return fail(BPTEE_EINVAL, "snp: verify options carry fields this library does not know");
-    memcpy(o, in, in->sz < sizeof *o ? in->sz : sizeof *o);
+    int rc = opts_copy(in, o, sizeof *o, "snp: verify");
+    if (rc < 0)
+        return rc;
     if ((o->vcek_len && !o->vcek) || (o->chain_len && !o->chain) ||
         (o->certtable_len && !o->certtable) || (o->n_trusted_roots && !o->trusted_roots))
         return fail(BPTEE_EINVAL, "snp: verify options: a length without its buffer");

@@ -22,6 +22,16 @@ int verify_snp(const struct bptee_report *ev, const struct bptee_verify_opts *o,
 int verify_tdx(const struct bptee_report *ev, const struct bptee_verify_opts *o,
                const struct bptee_policy *p, struct bptee_report **out);
 
+/* verify_nitro.c */
+int verify_nitro(const struct bptee_report *ev, const struct bptee_verify_opts *o,
+                 const struct bptee_policy *p, struct bptee_report **out);
+
+/* verify_jwt.c: Azure Attestation and GCP Confidential Space tokens; jwt_evidence makes the
+ * evidence report of a raw token (its kind from the unverified issuer). */
+int verify_jwt(const struct bptee_report *ev, const struct bptee_verify_opts *o,
+               const struct bptee_policy *p, struct bptee_report **out);
+int jwt_evidence(const uint8_t *d, size_t n, struct bptee_report **out);
+
 /* snp_claims.c: the verified SEV-SNP claims onto the output report. */
 int snp_claims_fill(struct bptee_report *out, const struct bptee_snp_verified *v,
                     const struct snp_policy *p);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Verification policy: a provider-neutral JSON document with one section per evidence kind
- * ("sev_snp", "tdx") and top-level limits. docs/policy.md is the reference. */
+ * ("sev_snp", "tdx", "nitro", ...) and top-level limits. docs/policy.md is the reference. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,13 +11,16 @@
 #include "verify/policy.h"
 
 /* "results" belongs to result verification (src/result/), which reads it from the same file. */
-static const char *const top_keys[] = {"max_age_secs", "sev_snp", "tdx", "results", NULL};
+static const char *const top_keys[] = {"max_age_secs", "sev_snp", "tdx", "nitro", "azure_maa", "gcp_confidential",
+                                        "results", NULL};
 
 void policy_init(struct bptee_policy *p)
 {
     memset(p, 0, sizeof *p);
     p->max_age_secs = -1;
     policy_snp_init(&p->snp);
+    policy_jwt_init(&p->azure, "azure_maa");
+    policy_jwt_init(&p->gcp, "gcp_confidential");
 }
 
 static int policy_read(const json_t *root, struct bptee_policy *p)
@@ -30,6 +33,15 @@ static int policy_read(const json_t *root, struct bptee_policy *p)
         return rc;
     v = json_object_get(root, "sev_snp");
     if (v && (rc = policy_snp_parse(v, &p->snp)) < 0)
+        return rc;
+    v = json_object_get(root, "nitro");
+    if (v && (rc = policy_nitro_parse(v, &p->nitro)) < 0)
+        return rc;
+    v = json_object_get(root, "azure_maa");
+    if (v && (rc = policy_jwt_parse(v, &p->azure)) < 0)
+        return rc;
+    v = json_object_get(root, "gcp_confidential");
+    if (v && (rc = policy_jwt_parse(v, &p->gcp)) < 0)
         return rc;
     /* The tdx module owns its section's keys and checks; its errors are worded as ours. */
     v = json_object_get(root, "tdx");
@@ -80,6 +92,9 @@ void bptee_policy_free(struct bptee_policy *p)
     if (!p)
         return;
     policy_snp_release(&p->snp);
+    policy_nitro_release(&p->nitro);
+    policy_jwt_release(&p->azure);
+    policy_jwt_release(&p->gcp);
     bptee_tdx_policy_free(p->tdx);
     free(p);
 }

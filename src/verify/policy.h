@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <bptee/nitro.h>
 #include <bptee/snp.h>
 #include <bptee/tdx.h>
 #include <bptee/verify.h>
@@ -35,9 +36,41 @@ struct snp_policy {
     size_t n_trusted_roots;
 };
 
+/* The "nitro" section: AWS Nitro Enclaves documents. */
+struct nitro_pcr_rule {
+    uint8_t *vals; /* n values of len bytes each */
+    size_t n, len;
+};
+struct nitro_bytes_rule {
+    uint8_t *v; /* NULL: not pinned */
+    size_t len;
+};
+struct nitro_policy {
+    bool allow_debug;
+    bool has_pcr[BPTEE_NITRO_PCR_COUNT];
+    struct nitro_pcr_rule pcr[BPTEE_NITRO_PCR_COUNT];
+    struct nitro_bytes_rule nonce, user_data, public_key;
+    uint8_t (*trusted_roots)[32];
+    size_t n_trusted_roots;
+};
+
+/* The "azure_maa" and "gcp_confidential" sections: claims of a verified JWT. */
+struct jwt_policy {
+    const char *section;   /* "azure_maa" or "gcp_confidential" */
+    char **issuers;        /* NULL: the section's default issuers */
+    size_t n_issuers;
+    char *audience, *nonce, *image_digest, *launch_measurement, *compliance_status;
+    char **attestation_types; /* NULL: any */
+    size_t n_attestation_types;
+    bool allow_debug;
+    int64_t leeway_secs;   /* 0: BPTEE_JWT_LEEWAY_DEFAULT */
+};
+
 struct bptee_policy {
     int64_t max_age_secs; /* -1: no limit */
     struct snp_policy snp;
+    struct nitro_policy nitro;
+    struct jwt_policy azure, gcp;
     struct bptee_tdx_policy *tdx; /* the "tdx" section (src/tdx/policy.c); NULL: its default */
 };
 
@@ -53,5 +86,18 @@ void policy_snp_release(struct snp_policy *p);
 
 /* policy_eval.c: apply the "sev_snp" section to verified evidence. */
 int policy_snp_check(const struct snp_policy *p, const struct bptee_snp_verified *v);
+
+/* policy_nitro.c: the "nitro" section, read and applied to a verified document. */
+int policy_nitro_parse(const json_t *obj, struct nitro_policy *p);
+void policy_nitro_release(struct nitro_policy *p);
+int policy_nitro_check(const struct nitro_policy *p, const struct bptee_nitro_document *doc);
+
+/* policy_jwt.c: the JWT sections, read and applied to a verified token's payload. */
+void policy_jwt_init(struct jwt_policy *p, const char *section);
+int policy_jwt_parse(const json_t *obj, struct jwt_policy *p);
+void policy_jwt_release(struct jwt_policy *p);
+int policy_jwt_check(const struct jwt_policy *p, const json_t *claims, bool azure);
+/* Whether the claims say debug: fails closed (no debug claim at all counts as debug). */
+bool policy_jwt_debug(const json_t *claims, bool azure);
 
 #endif

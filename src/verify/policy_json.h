@@ -18,5 +18,10 @@ int pj_int(const json_t *v, const char *path, int64_t min, int64_t max, int64_t 
 /* Exactly len bytes of hex, optionally after "prefix:" (e.g. "sha384:"). */
 int pj_hex(const json_t *v, const char *path, const char *prefix, uint8_t *out, size_t len);
 int pj_array(const json_t *v, const char *path, size_t *n);
+/* A list of fixed-size hex digests (optional "prefix:"), *out calloc'd (n * size bytes). */
+int pj_digests(const json_t *v, const char *path, const char *prefix, size_t size, uint8_t **out,
+               size_t *n);
+/* Hex of 0..max bytes, *out malloc'd (at least one byte, so "" is set but empty). */
+int pj_hex_alloc(const json_t *v, const char *path, size_t max, uint8_t **out, size_t *len);
 
 #endif

@@ -33,25 +33,6 @@ void policy_snp_release(struct snp_policy *p)
     p->trusted_roots = NULL;
 }
 
-/* A list of fixed-size hex digests ("measurements", "trusted_roots"). */
-static int read_digests(const json_t *v, const char *path, const char *prefix, size_t size,
-                        uint8_t **out, size_t *n)
-{
-    int rc = pj_array(v, path, n);
-    if (rc < 0)
-        return rc;
-    *out = calloc(*n ? *n : 1, size);
-    if (!*out)
-        return fail(BPTEE_ENOMEM, "policy: out of memory");
-    for (size_t i = 0; i < *n; i++) {
-        char item[64];
-        snprintf(item, sizeof item, "%s[%zu]", path, i);
-        if ((rc = pj_hex(json_array_get(v, i), item, prefix, *out + i * size, size)) < 0)
-            return rc;
-    }
-    return 0;
-}
-
 static int read_min_tcb(const json_t *v, struct snp_policy *p)
 {
     static const char *const keys[TCB_PARTS + 1] = {"bootloader", "tee", "snp", "microcode",
@@ -148,11 +129,11 @@ static int read_field(const char *key, const json_t *v, struct snp_policy *p)
 {
     if (!strcmp(key, "measurements")) {
         p->has_measurements = true;
-        return read_digests(v, "sev_snp.measurements", "sha384", 48,
+        return pj_digests(v, "sev_snp.measurements", "sha384", 48,
                             (uint8_t **)&p->measurements, &p->n_measurements);
     }
     if (!strcmp(key, "trusted_roots"))
-        return read_digests(v, "sev_snp.trusted_roots", "sha256", 32,
+        return pj_digests(v, "sev_snp.trusted_roots", "sha256", 32,
                             (uint8_t **)&p->trusted_roots, &p->n_trusted_roots);
     if (!strcmp(key, "allow_debug"))
         return pj_bool(v, "sev_snp.allow_debug", &p->allow_debug);

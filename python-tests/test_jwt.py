@@ -1,0 +1,347 @@
+# SPDX-License-Identifier: Apache-2.0
+"""JWT attestation tokens (bptee_jwt_verify, bptee_verify with the "azure_maa" and
+"gcp_confidential" policy sections, `bptee verify --jwks`): the real Azure Attestation and GCP
+Confidential Space tokens of ../shared/vectors at their times, their tamper twins, and tokens
+signed here for every accepted algorithm and every attack that must be refused."""
+import ctypes
+import json
+import os
+import subprocess
+from ctypes import POINTER, Structure, byref, c_char_p, c_int, c_int64, c_size_t, c_void_p
+
+import pytest
+
+import bptee
+from bptee import VECTORS, check, fn, take_string
+from jwt_util import b64u, jwk, jwks, new_key, token
+from test_snp_verify import Policy, VerifyOpts, cbuf, rejected, verify, verify_any
+
+MAA = os.path.join(VECTORS, "maa")
+SNP_TOKEN = open(os.path.join(MAA, "sevsnp-cvm/token_2024-12-20.jwt"), "rb").read()
+SNP_JWKS = open(os.path.join(MAA, "sevsnp-cvm/sharedeus2_key.jwks.json"), "rb").read()
+SGX_TOKEN = open(os.path.join(MAA, "sgx/token.jwt"), "rb").read()
+SGX_JWKS = open(os.path.join(MAA, "sgx/sharedeus_certs.jwks.json"), "rb").read()
+GCP_TOKEN = open(os.path.join(VECTORS, "gcp-cs/aizel_token_2024-05-19.jwt"), "rb").read()
+SNP_AT = 1734719094 + 600  # iat 2024-12-20T18:24:54Z, exp +8 h
+SGX_AT = 1695737747 + 600
+GCP_AT = 1716103029 + 600
+
+
+class JwtOpts(Structure):
+    _fields_ = [("sz", c_size_t), ("at", c_int64), ("jwks", c_void_p), ("leeway_secs", c_int64)]
+
+
+jwks_parse = fn("bptee_jwks_parse", c_int, c_char_p, c_size_t, POINTER(c_void_p))
+jwks_free = fn("bptee_jwks_free", None, c_void_p)
+jwks_count = fn("bptee_jwks_count", c_size_t, c_void_p)
+jwt_verify = fn("bptee_jwt_verify", c_int, c_void_p, c_size_t, POINTER(JwtOpts),
+                POINTER(c_void_p))
+jwt_detect = fn("bptee_jwt_detect", c_int, c_void_p, c_size_t)
+
+
+class Jwks:
+    def __init__(self, text):
+        b = text.encode() if isinstance(text, str) else text
+        self.p = c_void_p()
+        check(jwks_parse(b, len(b), byref(self.p)))
+
+    def __del__(self):
+        jwks_free(self.p)
+
+
+def jverify(tok, keyset, at, leeway=0):
+    t = tok.encode() if isinstance(tok, str) else tok
+    ks = Jwks(keyset)
+    o = JwtOpts(sz=ctypes.sizeof(JwtOpts), at=at, jwks=ks.p, leeway_secs=leeway)
+    out = c_void_p()
+    check(jwt_verify(cbuf(t), len(t), byref(o), byref(out)))
+    return json.loads(take_string(out))
+
+
+def vverify(tok, keyset, at, policy=None):
+    t = tok.encode() if isinstance(tok, str) else tok
+    ks = Jwks(keyset)
+    return verify_any(t, policy, at=at, jwks=ks.p)
+
+
+def other_byte(tok, part, i):
+    """The token with one base64url character of a part changed to another valid one."""
+    parts = tok.decode().strip().split(".")
+    s = list(parts[part])
+    s[i] = "A" if s[i] != "A" else "B"
+    parts[part] = "".join(s)
+    return ".".join(parts).encode()
+
+
+# --- the real tokens --------------------------------------------------------------------------
+
+def test_azure_cvm_token_accepted_inside_its_window():
+    c = jverify(SNP_TOKEN, SNP_JWKS, SNP_AT)
+    assert c["x-ms-isolation-tee"]["x-ms-attestation-type"] == "sevsnpvm"
+    r = vverify(SNP_TOKEN, SNP_JWKS, SNP_AT)
+    assert (r["provider"], r["format"]) == ("azure_snp", "azure_maa_token")
+    tee = r["claims"]["custom"]["x-ms-isolation-tee"]
+    assert tee["x-ms-compliance-status"] == "azure-compliant-cvm"
+    assert r["measurement"]["digest"] == tee["x-ms-sevsnpvm-launchmeasurement"]
+    assert r["claims"]["debug_mode"] is False
+    assert r["issued_at_unix"] == 1734719094
+
+
+@pytest.mark.parametrize("at,word", [(1734747894 + 3600, "expired"),
+                                     (1734719094 - 3600, "not valid before")])
+def test_azure_cvm_token_rejected_outside_its_window(at, word):
+    e = rejected(jverify, SNP_TOKEN, SNP_JWKS, at)
+    assert e.name == "EEXPIRED" and word in e.reason
+
+
+@pytest.mark.parametrize("part,i", [(1, 10), (1, 500), (1, 3000), (2, 5)])
+def test_azure_cvm_token_byte_change_rejected(part, i):
+    e = rejected(jverify, other_byte(SNP_TOKEN, part, i), SNP_JWKS, SNP_AT)
+    assert e.name in ("EVERIFY", "EPARSE")
+    if part == 2:
+        assert "signature does not verify" in e.reason
+
+
+def test_azure_cvm_token_rejected_with_another_key_set():
+    e = rejected(jverify, SNP_TOKEN, SGX_JWKS, SNP_AT)
+    assert e.name == "ENOTFOUND" and "kid" in e.reason
+    # the same kid with another key: the signature decides
+    other = json.loads(SNP_JWKS)
+    k = jwk(new_key("RS256"), other["keys"][0]["kid"])
+    e = rejected(jverify, SNP_TOKEN, jwks(k), SNP_AT)
+    assert e.name == "EVERIFY" and "signature does not verify" in e.reason
+
+
+def test_sgx_token_kid_selection_among_three_keys():
+    assert jwks_count(Jwks(SGX_JWKS).p) == 3
+    c = jverify(SGX_TOKEN, SGX_JWKS, SGX_AT)
+    assert c["x-ms-attestation-type"] == "sgx"
+    r = vverify(SGX_TOKEN, SGX_JWKS, SGX_AT)
+    assert r["measurement"]["digest"] == c["x-ms-sgx-mrenclave"]
+
+
+def test_sgx_token_x5c_certificate_tampered_rejected():
+    ks = json.loads(SGX_JWKS)
+    tok_kid = json.loads(__import__("base64").urlsafe_b64decode(
+        SGX_TOKEN.split(b".")[0] + b"==="))["kid"]
+    key = next(k for k in ks["keys"] if k["kid"] == tok_kid)
+    import base64
+    der = bytearray(base64.b64decode(key["x5c"][0]))
+    der[-10] ^= 1  # inside the self-signature
+    key["x5c"][0] = base64.b64encode(bytes(der)).decode()
+    e = rejected(jverify, SGX_TOKEN, json.dumps(ks), SGX_AT)
+    assert e.name == "EVERIFY" and "x5c" in e.reason
+
+
+def test_gcp_token_rejected_for_unknown_kid_expiry_and_debug():
+    e = rejected(vverify, GCP_TOKEN, SGX_JWKS, GCP_AT)
+    assert e.name == "ENOTFOUND" and "1c67faeab4ac15d2f6ff830ca6fc57f2bea3f4bb" in e.reason
+    # with a key set that has the kid (another key), the signature decides
+    k = jwk(new_key("RS256"), "1c67faeab4ac15d2f6ff830ca6fc57f2bea3f4bb")
+    e = rejected(vverify, GCP_TOKEN, jwks(k), GCP_AT)
+    assert "signature does not verify" in e.reason
+
+
+def test_detect():
+    assert jwt_detect(cbuf(SNP_TOKEN), len(SNP_TOKEN)) == 1
+    assert jwt_detect(cbuf(b"eyJ.x.y"), 7) == 0
+    assert jwt_detect(cbuf(b"{}"), 2) == 0
+
+
+# --- tokens made here -------------------------------------------------------------------------
+
+NOW = 1767225600
+GCP_CLAIMS = {"iss": "https://confidentialcomputing.googleapis.com", "aud": "https://sts.example",
+              "iat": NOW - 10, "nbf": NOW - 10, "exp": NOW + 3600, "eat_nonce": ["n1", "n2"],
+              "dbgstat": "disabled-since-boot", "hwmodel": "GCP_AMD_SEV",
+              "submods": {"container": {"image_digest": "sha256:" + "ab" * 32}}}
+AZ_CLAIMS = {"iss": "https://myinst.weu.attest.azure.net", "iat": NOW - 10, "nbf": NOW - 10,
+             "exp": NOW + 3600, "x-ms-ver": "1.0", "x-ms-attestation-type": "azurevm",
+             "x-ms-isolation-tee": {"x-ms-attestation-type": "sevsnpvm",
+                                    "x-ms-compliance-status": "azure-compliant-cvm",
+                                    "x-ms-sevsnpvm-is-debuggable": False,
+                                    "x-ms-sevsnpvm-launchmeasurement": "cd" * 48}}
+ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"]
+
+
+@pytest.mark.parametrize("alg", ALGS)
+def test_every_algorithm_verifies_and_its_tampered_twin_does_not(alg):
+    key = new_key(alg)
+    tok = token(key, alg, GCP_CLAIMS)
+    assert jverify(tok, jwks(jwk(key, "k1")), NOW)["hwmodel"] == "GCP_AMD_SEV"
+    e = rejected(jverify, other_byte(tok.encode(), 2, 3), jwks(jwk(key, "k1")), NOW)
+    assert e.name == "EVERIFY"
+
+
+def test_alg_none_refused():
+    key = new_key("RS256")
+    e = rejected(jverify, token(None, "none", GCP_CLAIMS), jwks(jwk(key, "k1")), NOW)
+    assert e.name == "EVERIFY" and "none" in e.reason
+
+
+def test_hmac_with_the_public_key_as_secret_refused():
+    key = new_key("RS256")
+    k = jwk(key, "k1")
+    pem = key.public_key().public_bytes(
+        __import__("cryptography.hazmat.primitives.serialization", fromlist=["x"]).Encoding.PEM,
+        __import__("cryptography.hazmat.primitives.serialization",
+                   fromlist=["x"]).PublicFormat.SubjectPublicKeyInfo)
+    for secret in (pem, json.dumps(k).encode(), k["n"].encode()):
+        e = rejected(jverify, token(secret, "HS256", GCP_CLAIMS), jwks(k), NOW)
+        assert e.name == "EVERIFY" and "HMAC" in e.reason
+    # a symmetric key in the set is never usable either
+    oct_set = jwks({"kty": "oct", "kid": "k1", "k": b64u(pem)})
+    e = rejected(jverify, token(new_key("RS256"), "RS256", GCP_CLAIMS), oct_set, NOW)
+    assert "unusable" in e.reason
+
+
+@pytest.mark.parametrize("case", ["type", "curve", "alg_member", "use", "rsa1024", "dup_kid"])
+def test_key_must_fit_the_alg(case):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    alg = "ES256" if case in ("type", "curve") else "RS256"
+    key = new_key(alg)
+    tok = token(key, alg, GCP_CLAIMS)
+    if case == "type":
+        ks = jwks(jwk(new_key("RS256"), "k1"))
+    elif case == "curve":
+        ks = jwks(jwk(new_key("ES384"), "k1"))
+    elif case == "alg_member":
+        ks = jwks(jwk(key, "k1", alg="PS256"))
+    elif case == "use":
+        ks = jwks(jwk(key, "k1", use="enc"))
+    elif case == "rsa1024":
+        key = rsa.generate_private_key(65537, 1024)
+        tok = token(key, alg, GCP_CLAIMS)
+        ks = jwks(jwk(key, "k1"))
+    else:
+        ks = jwks(jwk(key, "k1"), jwk(key, "k1"))
+    e = rejected(jverify, tok, ks, NOW)
+    assert e.name == "EVERIFY"
+    # the right key set verifies the same token (what failed is the key's fit)
+    if case != "rsa1024":
+        jverify(tok, jwks(jwk(key, "k1")), NOW)
+
+
+def test_time_claims_with_leeway():
+    key = new_key("ES256")
+    ks = jwks(jwk(key, "k1"))
+    tok = token(key, "ES256", GCP_CLAIMS)
+    jverify(tok, ks, NOW + 3600 + 59)  # inside the default 60 s leeway
+    e = rejected(jverify, tok, ks, NOW + 3600 + 61)
+    assert e.name == "EEXPIRED"
+    jverify(tok, ks, NOW + 3600 + 200, leeway=300)
+    no_exp = {k: v for k, v in GCP_CLAIMS.items() if k != "exp"}
+    e = rejected(jverify, token(key, "ES256", no_exp), ks, NOW)
+    assert "no exp" in e.reason
+    e = rejected(jverify, tok, ks, NOW - 3600)
+    assert e.name == "EEXPIRED" and "before" in e.reason
+
+
+def test_oversize_and_malformed_jwks_rejected():
+    key = new_key("ES256")
+    big = jwks(*[jwk(key, "k%d" % i) for i in range(65)])
+    e = rejected(Jwks, big)
+    assert e.name == "ELIMIT"
+    e = rejected(Jwks, json.dumps({"keys": [jwk(key, "k1")], "pad": "x" * (256 * 1024)}))
+    assert e.name == "ELIMIT"
+    e = rejected(Jwks, '{"keys": []}')
+    assert e.name == "EPARSE"
+    bad = jwk(key, "k1")
+    bad["x"] = bad["x"][:-2]
+    e = rejected(Jwks, jwks(bad))
+    assert e.name == "EPARSE"
+
+
+def test_gcp_policy_fails_closed():
+    key = new_key("ES256")
+    ks = jwks(jwk(key, "k1"))
+    tok = token(key, "ES256", GCP_CLAIMS)
+    full = {"audience": "https://sts.example", "nonce": "n2", "image_digest":
+            "SHA256:" + "AB" * 32}
+    r = vverify(tok, ks, NOW, {"gcp_confidential": full})
+    assert r["provider"] == "gcp_confidential" and r["measurement"]["digest"] == "ab" * 32
+    for k, bad in [("audience", "x"), ("nonce", "n3"), ("image_digest", "sha256:" + "00" * 32)]:
+        e = rejected(vverify, tok, ks, NOW, {"gcp_confidential": dict(full, **{k: bad})})
+        assert e.name == "EPOLICY"
+    # pinned claims the token lacks are rejections, not passes
+    for missing in ("aud", "eat_nonce", "submods"):
+        c = {k: v for k, v in GCP_CLAIMS.items() if k != missing}
+        e = rejected(vverify, token(key, "ES256", c), ks, NOW, {"gcp_confidential": full})
+        assert e.name == "EPOLICY"
+    for iss in (None, "https://evil.example"):
+        c = dict(GCP_CLAIMS, iss=iss) if iss else {k: v for k, v in GCP_CLAIMS.items()
+                                                    if k != "iss"}
+        e = rejected(vverify, token(key, "ES256", c), ks, NOW)
+        assert e.name in ("EPOLICY", "EUNSUPPORTED")
+
+
+def test_gcp_debug_image_rejected_unless_allowed():
+    key = new_key("ES256")
+    ks = jwks(jwk(key, "k1"))
+    for dbg in ("enabled", None):
+        c = dict(GCP_CLAIMS, dbgstat=dbg) if dbg else {k: v for k, v in GCP_CLAIMS.items()
+                                                       if k != "dbgstat"}
+        e = rejected(vverify, token(key, "ES256", c), ks, NOW)
+        assert e.name == "EPOLICY" and "debug" in e.reason
+        r = vverify(token(key, "ES256", c), ks, NOW, {"gcp_confidential": {"allow_debug": True}})
+        assert r["claims"]["debug_mode"] is True
+
+
+def test_azure_policy():
+    key = new_key("RS256")
+    ks = jwks(jwk(key, "k1"))
+    tok = token(key, "RS256", AZ_CLAIMS)
+    pol = {"launch_measurement": "CD" * 48, "compliance_status": "azure-compliant-cvm",
+           "attestation_types": ["azurevm"], "issuers": ["https://myinst.weu.attest.azure.net"]}
+    r = vverify(tok, ks, NOW, {"azure_maa": pol})
+    assert r["measurement"] == {"algorithm": "sha384", "digest": "cd" * 48}
+    for k, bad in [("launch_measurement", "00" * 48), ("compliance_status", "other"),
+                   ("attestation_types", ["sgx"]), ("issuers", ["https://x.attest.azure.net"])]:
+        e = rejected(vverify, tok, ks, NOW, {"azure_maa": dict(pol, **{k: bad})})
+        assert e.name == "EPOLICY"
+    tee = dict(AZ_CLAIMS["x-ms-isolation-tee"], **{"x-ms-sevsnpvm-is-debuggable": True})
+    e = rejected(vverify, token(key, "RS256", dict(AZ_CLAIMS, **{"x-ms-isolation-tee": tee})),
+                 ks, NOW)
+    assert "debug" in e.reason
+    # an issuer that only looks like Azure's is not an Azure Attestation instance
+    e = rejected(vverify, token(key, "RS256", dict(AZ_CLAIMS, iss="https://x.attest.azure.net.evil")),
+                 ks, NOW)
+    assert e.name in ("EPOLICY", "EUNSUPPORTED")
+
+
+def test_policy_section_unknown_key_named():
+    e = rejected(Policy, {"azure_maa": {"alow_debug": True}})
+    assert "azure_maa.alow_debug" in e.reason
+
+
+def test_token_without_jwks_rejected():
+    t = SNP_TOKEN
+    o = VerifyOpts(sz=ctypes.sizeof(VerifyOpts), at=SNP_AT)
+    out = c_void_p()
+    rc = verify(cbuf(t), len(t), byref(o), byref(out))
+    assert rc == bptee.CODES["EINVAL"] and "JWKS" in bptee.last_error()
+
+
+# --- the command line -------------------------------------------------------------------------
+
+def run(*args):
+    return subprocess.run([bptee.CLI, *args], capture_output=True, text=True)
+
+
+def test_cli_verifies_tokens_with_jwks(tmp_path):
+    tok = os.path.join(MAA, "sevsnp-cvm/token_2024-12-20.jwt")
+    ks = os.path.join(MAA, "sevsnp-cvm/sharedeus2_key.jwks.json")
+    r = run("verify", tok, "--jwks", ks, "--at", str(SNP_AT))
+    assert r.returncode == 0, r.stderr
+    assert "azure_snp azure_maa_token" in r.stdout
+    r = run("verify", tok, "--jwks", os.path.join(MAA, "sgx/sharedeus_certs.jwks.json"),
+            "--at", str(SNP_AT))
+    assert r.returncode == 1 and "kid" in r.stderr
+    empty = tmp_path / "empty.json"
+    empty.write_text("")
+    r = run("verify", tok, "--jwks", str(empty), "--at", str(SNP_AT))
+    assert r.returncode == 1 and "empty" in r.stderr
+    r = run("verify", tok, "--jwks", str(tmp_path / "missing.json"), "--at", str(SNP_AT))
+    assert r.returncode == 1
+    r = run("verify", tok, "--at", str(SNP_AT))
+    assert r.returncode == 1 and "JWKS" in r.stderr
