@@ -239,6 +239,7 @@ $(B)/bench/%: src/bench/%.c src/bench/bench.h $(LIB)
 		$(PKG_LIBS) -lpthread
 bench: all $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do BPTEE_BUILD=$(abspath $(B)) $$b || exit 1; done
+	@BPTEE_BUILD=$(abspath $(B)) $(PYTHON) src/bench/bench_view.py
 
 # --- demo -------------------------------------------------------------------------------------
 demo: all

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cli/run.h"
@@ -148,7 +149,12 @@ static int make_room(struct run_view *v, struct missing *miss, size_t n_miss)
 
 static int place_all_void(struct run_view *v)
 {
-    if (view_write_file(v->ramfs, VOID_FILE, -1, 0, 0, v->owner.uid, v->owner.gid) != 0)
+    /* Void is a character device 0:0 (the whiteout node, which even a user namespace may
+     * make) bound nodev: its open fails with EACCES for everyone, root included, where an
+     * unreadable file would still open for root and read as empty. */
+    if (mknodat(v->ramfs, VOID_FILE, S_IFCHR | 0, makedev(0, 0)) != 0 ||
+        (fchownat(v->ramfs, VOID_FILE, v->owner.uid, v->owner.gid, AT_SYMLINK_NOFOLLOW) != 0 &&
+         errno != EINVAL && errno != EPERM))
         return fail("cannot create its files: %s", strerror(errno));
     for (size_t i = 0; i < v->n; i++) {
         if (view_bind_file(v->ramfs, VOID_FILE, v->p[i].path, false) != 0)

@@ -38,6 +38,29 @@ static int write_file(const char *path, const char *text)
     return w == (ssize_t)len ? 0 : -1;
 }
 
+/* In a chroot whose root is no mount of its own, "/" cannot be named as a mount: every mount
+ * that can be named is made private instead. The mount that holds the chroot lies outside it
+ * and keeps its propagation (docs/view.md, "What holds"). */
+static int make_visible_private(void)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    char line[8192];
+    int rc = 0;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        char *save = NULL, *mp = strtok_r(line, " ", &save);
+        for (int i = 0; mp && i < 4; i++)
+            mp = strtok_r(NULL, " ", &save);
+        /* A mount point with an escaped character is skipped only if it cannot be named. */
+        if (mp && mp[0] == '/' && mount(NULL, mp, NULL, MS_PRIVATE, NULL) != 0 &&
+            errno != ENOENT && errno != EINVAL)
+            rc = -1;
+    }
+    fclose(f);
+    return rc;
+}
+
 int view_enter_namespaces(char *why, size_t cap)
 {
     uid_t uid = geteuid();
@@ -68,7 +91,9 @@ int view_enter_namespaces(char *why, size_t cap)
         }
     }
     /* Nothing mounted here may propagate back to the host's namespace. */
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0)
+        return 0;
+    if (errno != EINVAL || make_visible_private() != 0) {
         snprintf(why, cap, "cannot make the mounts private: %s", strerror(errno));
         return -1;
     }
