@@ -32,7 +32,7 @@ DEB_BUILD   := build-essential pkg-config libelf-dev libsodium-dev libjansson-de
                libsystemd-dev scdoc
 DEB_DEMO    := python3 fuse3
 DEB_TEST    := python3-pytest python3-cryptography openssl man-db systemd golang-go nodejs \
-               busybox-static sqlite3 bubblewrap
+               busybox-static sqlite3 bubblewrap git
 DEB_PKGS    := $(DEB_BUILD) $(DEB_DEMO) $(DEB_TEST)
 DEB_FUZZ    := clang libclang-rt-14-dev
 DEB_DEBPKG  := debhelper dpkg-dev fakeroot lintian
