@@ -335,6 +335,20 @@ static void provision(void)
     unlink(src);
 }
 
+/* The agent serves only registered jobs: this process and its children (the measured roles)
+ * are registered as one, as an operator would with `bptee grant`. */
+static void grant_self(void)
+{
+    char pid[24];
+    int log = log_fd("grant.log");
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    char *argv[] = {cli,    "grant", "--socket", sock,  "--job-id", "bench-preload",
+                    "--secret", SECRET_NAME, "--pid", pid, NULL};
+    child_pid = spawn(argv, environ, log, log);
+    close(log);
+    wait_ok(&child_pid, "bptee grant");
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -457,6 +471,7 @@ int main(int argc, char **argv)
     setup();
     start_agent();
     provision();
+    grant_self();
     char **env_pre = child_env(1), **env_bare = child_env(0);
     /* In pairs, ABBA (plain, preload, preload, plain, ...) so drift hits both alike; the ratio
      * is the pairs' median, so a burst of load elsewhere spoils one pair, not the figure. */
