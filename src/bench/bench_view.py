@@ -81,7 +81,9 @@ def main():
         loop = os.path.join(tmp, "loop")
         subprocess.run(["cc", "-O2", "-x", "c", "-", "-o", loop], input=LOOP_C.encode(),
                        check=True)
-        secret_path = os.path.join(tmp, "secret")  # absent on disk: an overlay makes room
+        # absent on disk: an overlay of secrets/ makes room (not of tmp, which holds the socket)
+        os.mkdir(os.path.join(tmp, "secrets"), 0o755)
+        secret_path = os.path.join(tmp, "secrets", "bench")
 
         def spec(name, secrets):
             p = os.path.join(tmp, name)
@@ -94,7 +96,10 @@ def main():
         run = [CLI, "run", "--config", cfg, "--agent-socket", sock, "--spec"]
 
         r = subprocess.run(run + [with_view, "--", loop, secret_path, plain, "20000"],
-                           capture_output=True, text=True, check=True)
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"view: bptee run failed ({r.returncode}): {r.stderr.strip()}", file=sys.stderr)
+            return 1
         opens = json.loads(r.stdout)
         print(f"view_open_read_close: {opens['secret_us']:.2f} us, plain file "
               f"{opens['plain_us']:.2f} us, ratio {opens['secret_us'] / opens['plain_us']:.2f}")
