@@ -492,7 +492,9 @@ def test_killed_agent_fails_closed_and_a_new_agent_rules(progs, view_sim, reques
                 assert got in (new, denied), \
                     f"read {n}, after the new agent held a new value, got {what}"
             elif n >= killed + 2:
-                assert got == denied, f"read {n}, after the agent was killed, got {what}"
+                # the new agent's value may be served as soon as its provisioning is under
+                # way (the keeper has re-attached): the counter is read only after it returned
+                assert got in (new, denied), f"read {n}, after the agent was killed, got {what}"
             assert got in (old, new, denied), f"read {n} got {what}"
             if n >= killed + 2:
                 assert got != old, f"read {n}, after the agent was killed, got {what}"
