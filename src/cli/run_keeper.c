@@ -8,12 +8,10 @@
  * path is made void at once (a dead agent vouches for nothing) and the keeper asks again,
  * every KEEPER_RETRY_MS, until a live agent grants the secrets anew. */
 #include <errno.h>
-#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,53 +33,6 @@ struct run_keeper {
     struct timespec retry_at;
 };
 
-static int send_line(int fd, const char *line)
-{
-    return bptee_job_send(fd, line, strlen(line), -1);
-}
-
-/* A reply "OK" (or "OK ...") to the line just sent; anything else prints why. */
-static int expect_ok(int fd, const char *what)
-{
-    char line[BPTEE_JOB_LINE_MAX + 1];
-    size_t len = 0;
-    int fds[BPTEE_JOB_FDS_MAX];
-    int rc = bptee_job_read_line_fds(fd, line, sizeof line, &len, fds);
-    for (size_t i = 0; rc == 0 && i < BPTEE_JOB_FDS_MAX; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
-    if (rc < 0) {
-        fprintf(stderr, "bptee: run: agent: %s: %s\n", what, bptee_last_error());
-        return -1;
-    }
-    line[len && line[len - 1] == '\n' ? len - 1 : len] = '\0';
-    if (strcmp(line, "OK") && strncmp(line, "OK ", 3)) {
-        fprintf(stderr, "bptee: run: agent refused %s: %s\n", what, line);
-        return -1;
-    }
-    return 0;
-}
-
-/* GRANT lines stay under the line limit: as many names as fit, then another line. */
-static int send_grants(struct run_keeper *k)
-{
-    char line[BPTEE_JOB_LINE_MAX + 1];
-    size_t i = 0;
-    while (i < k->n_names) {
-        int len = snprintf(line, sizeof line, "GRANT %s %d", k->job_id, (int)getpid());
-        size_t first = i;
-        while (i < k->n_names && (size_t)len + 1 + strlen(k->names[i]) + 1 < sizeof line)
-            len += snprintf(line + len, sizeof line - (size_t)len, " %s", k->names[i++]);
-        if (i == first)
-            return -1; /* cannot happen: names are at most 128 bytes */
-        line[len++] = '\n';
-        line[len] = '\0';
-        if (send_line(k->fd, line) < 0 || expect_ok(k->fd, "GRANT") < 0)
-            return -1;
-    }
-    return 0;
-}
-
 static void drop_fetched(struct run_keeper *k)
 {
     for (size_t i = 0; i < k->n_names; i++) {
@@ -96,7 +47,6 @@ static void drop_fetched(struct run_keeper *k)
  * closed), grant our process tree, and WATCH. On failure the connection is closed. */
 static int attach(struct run_keeper *k, bool loud)
 {
-    char line[BPTEE_JOB_LINE_MAX + 1], hex[65];
     int rc = bptee_job_connect(k->socket, &k->fd);
     if (rc < 0) {
         if (loud)
@@ -104,10 +54,7 @@ static int attach(struct run_keeper *k, bool loud)
         k->fd = -1;
         return -1;
     }
-    for (size_t i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", k->measurement[i]);
-    snprintf(line, sizeof line, "JOB %s %s\n", k->job_id, hex);
-    if (send_line(k->fd, line) < 0 || expect_ok(k->fd, "JOB") < 0)
+    if ((rc = bptee_job_register(k->fd, k->job_id, k->measurement)) < 0)
         goto fail;
     for (size_t i = 0; i < k->n_names; i++) {
         uint64_t size = 0;
@@ -122,10 +69,15 @@ static int attach(struct run_keeper *k, bool loud)
                     "with EACCES): %s\n", k->names[i], k->job_id, bptee_last_error());
         }
     }
-    if (send_grants(k) < 0 || send_line(k->fd, "WATCH\n") < 0 || expect_ok(k->fd, "WATCH") < 0)
+    rc = bptee_job_grant(k->fd, k->job_id, getpid(), k->names, k->n_names);
+    if (rc == 0)
+        rc = bptee_job_watch(k->fd);
+    if (rc < 0)
         goto fail;
     return 0;
 fail:
+    if (loud)
+        cli_error("run: agent", rc);
     drop_fetched(k);
     close(k->fd);
     k->fd = -1;
@@ -171,28 +123,22 @@ static bool declared(const struct run_keeper *k, const char *name)
 /* One push: update the view, then ACK. */
 static void on_push(struct run_keeper *k)
 {
-    char line[BPTEE_JOB_LINE_MAX + 1], name[BPTEE_JOB_LINE_MAX + 1], ack[BPTEE_JOB_LINE_MAX + 1];
-    size_t len = 0;
-    int fds[BPTEE_JOB_FDS_MAX];
-    uint64_t size = 0, version = 0;
-    int rc = bptee_job_read_line_fds(k->fd, line, sizeof line, &len, fds);
+    struct bptee_job_push push;
+    int memfd = -1;
+    int rc = bptee_job_push_read(k->fd, &push, &memfd);
     if (rc < 0)
-        return lost(k, rc == BPTEE_EIO ? "connection closed" : bptee_last_error());
-    line[len] = '\0';
-    bool changed = sscanf(line, "CHANGED %512s %" SCNu64 " %" SCNu64, name, &size, &version) == 3;
-    bool revoked = !changed && sscanf(line, "REVOKED %512s", name) == 1;
-    if ((!changed && !revoked) || !declared(k, name) || (changed && fds[0] < 0)) {
-        for (size_t i = 0; i < BPTEE_JOB_FDS_MAX; i++)
-            if (fds[i] >= 0)
-                close(fds[i]);
-        return lost(k, "unexpected message");
+        return lost(k, rc == BPTEE_ENOTFOUND ? "connection closed" : bptee_last_error());
+    if (!declared(k, push.name)) {
+        if (memfd >= 0)
+            close(memfd);
+        return lost(k, "a push for a secret the job did not declare");
     }
-    run_view_set(k->view, name, changed ? fds[0] : -1, changed ? version : 0);
-    for (size_t i = 0; i < BPTEE_JOB_FDS_MAX; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
-    snprintf(ack, sizeof ack, "ACK %.128s %" PRIu64 "\n", name, changed ? version : (uint64_t)0);
-    if (send_line(k->fd, ack) < 0)
+    bool changed = push.kind == BPTEE_JOB_PUSH_CHANGED;
+    uint64_t version = changed ? push.version : 0;
+    run_view_set(k->view, push.name, changed ? memfd : -1, version);
+    if (memfd >= 0)
+        close(memfd);
+    if (bptee_job_ack(k->fd, push.name, version) < 0)
         lost(k, "cannot acknowledge");
 }
 
