@@ -23,6 +23,7 @@ import bptee as B
 from bptee import BpteeError, check, fn
 from owners_util import Owner, owner_agent
 from grants_util import granted
+from hostcaps import check_job_measurement
 from test_agent import JobClient, fetch_secret, provision, write_json
 from test_agent import policy_sim, sim_dir  # noqa: F401  (fixtures)
 
@@ -109,7 +110,7 @@ def test_every_access_is_on_record(logged):
         os.getpid(), os.getuid(), py_sha, 2)
     cat = es[5]
     assert cat["job_id"] == "job-42" and cat["pid"] != os.getpid()
-    assert cat["measurement"] == hashlib.sha256(open("/bin/cat", "rb").read()).hexdigest()
+    check_job_measurement(cat, hashlib.sha256(open("/bin/cat", "rb").read()).hexdigest())
     assert es[6]["name"] == "nothing" and "not found" in es[6]["detail"]
     assert [e["seq"] for e in es] == list(range(1, 9)) and logged.doc["first_seq"] == 1
 

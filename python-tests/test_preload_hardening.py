@@ -27,6 +27,7 @@ import pytest
 
 import bptee as B
 from grants_util import grant
+from hostcaps import chrooted, skip_unless_view_possible
 from owners_util import Owner, owner_agent
 from test_agent import policy_sim, provision, sim_dir  # noqa: F401  (fixtures)
 
@@ -63,6 +64,10 @@ def run_by_hand(cmd, env, timeout=60, **kw):
 
 
 def as_nobody():
+    """subprocess arguments running a process as an ordinary uid: 65534 when the suite runs as
+    root; an ordinary user's suite runs it as itself (only root may switch uids)."""
+    if os.geteuid() != 0:
+        return {}
     return {"user": NOBODY, "group": NOBODY, "extra_groups": []}
 
 
@@ -543,21 +548,12 @@ os.abort()
 CORE_LOCK = "/tmp/bptee-core-pattern.lock"
 
 
-def _chrooted():
-    """A core_pattern handler runs in the init process's root: inside a chroot (as
-    fresh-debian-check runs the suite) the handler path we write does not exist there."""
-    try:
-        return os.stat("/proc/1/root/") != os.stat("/")
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def pipe_core_pattern(tmp_path):
-    if _chrooted():
-        pytest.skip("core_pattern handlers run outside a chroot")
     """core_pattern = a pipe to a handler that saves the core; the original restored after.
     Serialised by a lock file so no other crash lands in it meanwhile."""
+    if chrooted():
+        pytest.skip("core_pattern handlers run in the init process's root, outside this chroot")
     pattern = "/proc/sys/kernel/core_pattern"
     suid = "/proc/sys/fs/suid_dumpable"
     if not os.access(pattern, os.W_OK):

@@ -13,6 +13,7 @@ import ctypes
 import hashlib
 import json
 import os
+import pwd
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from ctypes import POINTER, Structure, byref, c_bool, c_char, c_char_p, c_int, c
 import pytest
 
 import bptee
+from hostcaps import skip_unless_view_possible
 from bptee import CLI, BpteeError, check, fn
 from test_result import POLICY_SIM, argv_sha256
 
@@ -473,12 +475,13 @@ class Job:
         self.spec = tmp / "job.json"
         spec = dict(spec) if spec is not None else {"job_id": "job-1"}
         # These tests are about routing, secrets and results in pytest's private (0700) temp
-        # directories, which a dynamic uid cannot enter: they run the job as root. The uid a
+        # directories, which a dynamic uid cannot enter: they run the job as the user running
+        # the tests (root, or an ordinary user, who may run jobs only as itself). The uid a
         # job gets by default has tests of its own (test_view.py).
-        if spec.get("user", "root") is None:
+        if spec.get("user", "") is None:
             del spec["user"]
         else:
-            spec.setdefault("user", "root")
+            spec.setdefault("user", pwd.getpwuid(os.geteuid()).pw_name)
         self.spec.write_text(json.dumps(spec))
         self.routing = None
         if routing is not None:
@@ -495,6 +498,8 @@ class Job:
         return a + list(extra) + ["--", *cmd]
 
     def run(self, *cmd, extra=(), env=None, text=True, **kw):
+        if json.loads(self.spec.read_text()).get("secrets"):
+            skip_unless_view_possible()
         return subprocess.run(self.args(*cmd, extra=extra), capture_output=True, text=text,
                               timeout=120, env=env or base_env(), **kw)
 

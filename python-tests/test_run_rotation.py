@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from hostcaps import skip_unless_view_possible
 from owners_util import Owner, owner_agent
 from test_agent import provision
 from test_agent import policy_sim, sim_dir  # noqa: F401  (fixtures)
@@ -39,6 +40,7 @@ class PageRun:
     """`bptee run` of JOB against the agent reached through a symlink to its socket."""
 
     def __init__(self, tmp, sim_dir, agent, inherit=False):
+        skip_unless_view_possible()
         self.link = tmp / "agent-link.sock"
         self.agent_sock = agent.sock
         self.said = ""

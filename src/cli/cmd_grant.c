@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <bptee.h>
@@ -182,6 +183,15 @@ int cmd_grant(int argc, char **argv)
     int rc = parse_args(argc, argv, &o);
     if (rc != 0)
         return rc == 1 ? 0 : rc;
+    /* The operator's LD_PRELOAD loads the interposer into this process too, and it makes a
+     * process that declares secrets non-dumpable: an agent that is not root could then not read
+     * our /proc/PID/exe to see that we are its own binary, and refuses the grant. We hold no
+     * secret, so we are dumpable again; the job CMD execs into is made non-dumpable afresh by
+     * its own interposer. */
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) {
+        fprintf(stderr, "bptee: grant: prctl(PR_SET_DUMPABLE): %s\n", strerror(errno));
+        return GRANT_FAIL;
+    }
     pid_t pid = o.pid ? (pid_t)o.pid : getpid();
     rc = grant_retrying(&o, pid);
     if (rc < 0) {

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: Apache-2.0
+"""What this host lets a test do, probed once per process.
+
+The suite also runs inside a fresh Debian root entered with chroot (../shared/tools/
+fresh-debian-check). There the kernel refuses to create a user namespace for any process, root
+included (a chrooted caller gets EPERM), and a core_pattern pipe handler runs in the init
+process's root, outside the chroot. A test that needs either skips there with that reason; on an
+ordinary host the probes succeed and every such test runs.
+"""
+import functools
+import os
+import subprocess
+
+import pytest
+
+USERNS_REASON = "this host refuses user namespaces (a chroot, or user.max_user_namespaces 0)"
+VIEW_REASON = ("bptee run needs root or a user namespace to build a job's secret view, and "
+               + USERNS_REASON)
+
+
+@functools.lru_cache(maxsize=None)
+def user_namespaces():
+    """True when this process may create a user namespace (as `bptee run` does when not root)."""
+    try:
+        return subprocess.run(["unshare", "--user", "true"], capture_output=True,
+                              timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@functools.lru_cache(maxsize=None)
+def chrooted():
+    """True when "/" is not the root of this mount namespace.
+
+    /proc/1/root would say so directly, but it is often unreadable (another pid namespace, or
+    ptrace rules). A chroot's directory is no mount point, and mountinfo lists only the mounts a
+    process can name from its root: so no entry is mounted at "/" (a chroot into a mount point
+    goes unseen, which the suite's own runner, fresh-debian-check, never does)."""
+    with open("/proc/self/mountinfo") as f:
+        return not any(len(fields) > 4 and fields[4] == "/" for fields in map(str.split, f))
+
+
+def skip_unless_view_possible():
+    """Skip the calling test where `bptee run` must refuse a job with secrets (not root and no
+    user namespaces): that refusal is tested on its own (test_view.py)."""
+    if os.geteuid() != 0 and not user_namespaces():
+        pytest.skip(VIEW_REASON)
+
+
+# The interposer makes a job that declares secrets non-dumpable, so only a root agent can read
+# its /proc/PID/exe: an agent run by an ordinary user (as this suite's agents are when it runs as
+# one) serves such a job unmeasured, and an owner's allow list by measurement refuses it.
+AGENT_MEASURES_JOBS = os.geteuid() == 0
+MEASURE_REASON = "an agent that is not root cannot measure a job the interposer made non-dumpable"
+
+
+def check_job_measurement(entry, expected):
+    """An audit entry about a job carries its measurement when the agent can take it, none
+    otherwise (never another one)."""
+    if AGENT_MEASURES_JOBS:
+        assert entry.get("measurement") == expected, entry
+    else:
+        assert "measurement" not in entry, entry
