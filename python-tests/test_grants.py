@@ -498,3 +498,29 @@ def test_keeper_c_api(agent, db, policy_sim, tmp_path):
     B.check(ack(fd, b"db", 0))
     assert owner.wait(timeout=30) == 0
     k.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs the agent and the job as another user")
+def test_agent_of_an_ordinary_user_registers_a_preloaded_grant():
+    """An agent run by uid 65534 and `bptee grant` started with the job's LD_PRELOAD: the
+    interposer makes bptee grant non-dumpable, which would hide its binary from an unprivileged
+    agent (it refused "an unmeasured one"); bptee grant is dumpable again before it registers,
+    so cat reads the secret, never the decoy. Unmeasured, as such an agent must serve it."""
+    from view_util import Agent as ViewAgent, demote, open_dir
+    nobody = 65534
+    home = open_dir("bptee-grant-nobody-")
+    os.chown(home, nobody, nobody)
+    agent = ViewAgent(os.path.join(home, "sim"), uid=nobody, home=home)
+    try:
+        agent.provision("db", SECRET)
+        path = os.path.join(home, "db")
+        with open(path, "wb") as f:
+            f.write(DECOY)
+        os.chmod(path, 0o644)
+        r = subprocess.run(granted(agent.sock, ["db"], ["/bin/cat", path], job_id="nobody-1"),
+                           env=hand_env(agent, path), capture_output=True, timeout=60,
+                           **demote(nobody))
+        assert (r.returncode, r.stdout, r.stderr) == (0, SECRET, b""), r.stderr
+    finally:
+        agent.cleanup()
+        subprocess.run(["rm", "-rf", home])
