@@ -13,7 +13,7 @@ import pytest
 
 import bptee
 from bptee import VECTORS, check, fn, take_string
-from jwt_util import b64u, jwk, jwks, new_key, token
+from jwt_util import b64u, jwk, jwks, new_key, raw_token, token
 from test_snp_verify import Policy, VerifyOpts, cbuf, rejected, verify, verify_any
 
 MAA = os.path.join(VECTORS, "maa")
@@ -235,6 +235,56 @@ def test_time_claims_with_leeway():
     assert "no exp" in e.reason
     e = rejected(jverify, tok, ks, NOW - 3600)
     assert e.name == "EEXPIRED" and "before" in e.reason
+
+
+VALID = (b'{"exp": %d, "a": "x\\u00e9\\ud83d\\ude00\\"\\/", "b": [1, -0, 2.5e3, true, null, {}],'
+         b' "c": {"a": 1, "b": {"a": 2}}, "d": "\xc3\xa9\xf0\x9f\x98\x80"}' % (NOW + 60))
+BAD_PAYLOADS = {
+    "duplicate top-level exp": b'{"exp": %d, "exp": 1}' % NOW,
+    "duplicate nested name": b'{"exp": %d, "t": {"d": false, "d": true}}' % NOW,
+    "escaped member name": b'{"exp": %d, "\\u0065xp": 1}' % NOW,
+    "invalid UTF-8": b'{"exp": %d, "a": "\xc0\xaf"}' % NOW,
+    "surrogate in UTF-8": b'{"exp": %d, "a": "\xed\xa0\x80"}' % NOW,
+    "control character": b'{"exp": %d, "a": "x\ty"}' % NOW,
+    "NUL escape": b'{"exp": %d, "a": "\\u0000"}' % NOW,
+    "lone surrogate": b'{"exp": %d, "a": "\\ud800x"}' % NOW,
+    "bad escape": b'{"exp": %d, "a": "\\x41"}' % NOW,
+    "integer overflow": b'{"exp": %d, "a": 9223372036854775808}' % NOW,
+    "real overflow": b'{"exp": %d, "a": 1e400}' % NOW,
+    "leading zero": b'{"exp": %d, "a": 01}' % NOW,
+    "trailing comma": b'{"exp": %d,}' % NOW,
+    "text after the object": b'{"exp": %d} x' % NOW,
+    "too deep": b'{"exp": %d, "a": ' % NOW + b'[' * 40 + b']' * 40 + b'}',
+    "not an object": b'[1]',
+    "NumericDate a string": b'{"exp": "%d"}' % NOW,
+    "NumericDate negative": b'{"exp": %d, "nbf": -1}' % NOW,
+}
+
+
+def test_payload_json_is_read_strictly():
+    """Every claim a token carries is read as strictly as jansson with duplicate names refused
+    (and a little more strictly where tokens never go); a valid one with escapes, UTF-8 and
+    every value kind is accepted, its payload handed back byte for byte."""
+    key = new_key("ES256")
+    ks = jwks(jwk(key, "k1"))
+    hdr = b'{"alg":"ES256","kid":"k1"}'
+    out = jverify(raw_token(key, "ES256", hdr, VALID), ks, NOW)
+    assert out["a"] == "x\u00e9\U0001F600\"/" and out["d"] == "\u00e9\U0001F600"
+    for what, payload in BAD_PAYLOADS.items():
+        e = rejected(jverify, raw_token(key, "ES256", hdr, payload), ks, NOW)
+        assert e.name == "EPARSE", (what, e.reason)
+
+
+def test_header_read_strictly_and_escapes_decoded():
+    key = new_key("ES256")
+    ks = jwks(jwk(key, "a/b"))
+    claims = json.dumps({"exp": NOW + 60}).encode()
+    jverify(raw_token(key, "ES256", b'{"alg":"ES\\u0032\\u0035\\u0036","kid":"a\\/b"}', claims),
+            ks, NOW)
+    for hdr in (b'{"alg":"ES256","kid":"a/b","alg":"none"}', b'{"alg":"ES256","kid":"a/b"',
+                b'{"alg":"ES256","kid":"a/b","\\u0061lg":"none"}'):
+        e = rejected(jverify, raw_token(key, "ES256", hdr, claims), ks, NOW)
+        assert e.name == "EPARSE", hdr
 
 
 def test_oversize_and_malformed_jwks_rejected():

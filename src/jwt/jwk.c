@@ -205,6 +205,8 @@ int jwk_read(const json_t *obj, size_t idx, struct jwk *k)
         rc = x5c_key(idx, k);
     if (rc == 0)
         usage_checks(obj, k);
+    if (rc == 0 && k->pkey && !k->unusable[0])
+        jwt_key_prepare(k->pkey, k->alg, k->prepared);
     if (rc < 0)
         jwk_release(k);
     return rc;
@@ -216,5 +218,7 @@ void jwk_release(struct jwk *k)
     free(k->alg);
     EVP_PKEY_free(k->pkey);
     sk_X509_pop_free(k->x5c, X509_free);
+    for (int a = 0; a < ALG_COUNT; a++)
+        EVP_PKEY_CTX_free(k->prepared[a]);
     memset(k, 0, sizeof *k);
 }

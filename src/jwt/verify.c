@@ -38,52 +38,58 @@ static int select_key(const struct bptee_jwks *s, const char *kid, enum jwt_alg 
     return rc;
 }
 
-static int header_checks(const json_t *h, enum jwt_alg *alg, const char **kid)
+/* alg (asymmetric), no "crit", and the kid (*kid, to free). */
+static int header_checks(const struct jwt_parts *p, enum jwt_alg *alg, char **kid)
 {
-    const json_t *a = json_object_get(h, "alg"), *k = json_object_get(h, "kid");
-    if (!json_is_string(a))
+    const struct json_span *a = &p->header[JWT_HDR_ALG], *k = &p->header[JWT_HDR_KID];
+    if (a->kind != 's')
         return fail(BPTEE_EPARSE, "jwt: header has no alg");
-    int rc = jwt_alg_parse(json_string_value(a), alg);
+    char *name = jwt_span_strdup(a);
+    int rc = name ? jwt_alg_parse(name, alg) : fail(BPTEE_ENOMEM, "jwt: out of memory");
+    free(name);
     if (rc < 0)
         return rc;
-    if (json_object_get(h, "crit"))
+    if (p->header[JWT_HDR_CRIT].kind)
         return fail(BPTEE_EVERIFY, "jwt: header has critical extensions (\"crit\") bptee does "
                                    "not implement");
-    if (!json_is_string(k))
+    if (k->kind != 's')
         return fail(BPTEE_EPARSE, "jwt: header has no kid to select the key with");
-    *kid = json_string_value(k);
-    return 0;
+    return (*kid = jwt_span_strdup(k)) ? 0 : fail(BPTEE_ENOMEM, "jwt: out of memory");
 }
 
 /* A NumericDate: an integer, or a number with a fraction (RFC 7519 allows it). */
-static int numeric_date(const json_t *p, const char *name, bool required, int64_t *out)
+static int numeric_date(const struct jwt_parts *p, int which, bool required, int64_t *out)
 {
-    const json_t *v = json_object_get(p, name);
-    if (!v)
-        return required ? fail(BPTEE_EVERIFY, "jwt: token has no %s", name) : 1;
-    if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 9.2e18)
-        return fail(BPTEE_EPARSE, "jwt: %s is not a NumericDate", name);
-    *out = json_is_integer(v) ? json_integer_value(v) : (int64_t)json_number_value(v);
+    static const char *const names[JWT_CLAIM_COUNT] = {"exp", "nbf", "iat"};
+    const struct json_span *v = &p->claims[which];
+    double real = v->kind == 'r' ? json_scan_real(v->p) : 0;
+    if (!v->kind)
+        return required ? fail(BPTEE_EVERIFY, "jwt: token has no %s", names[which]) : 1;
+    if ((v->kind == 'i' && (json_scan_int(v, out) < 0 || *out < 0)) ||
+        (v->kind == 'r' && !(real >= 0 && real <= 9.2e18)) || (v->kind != 'i' && v->kind != 'r'))
+        return fail(BPTEE_EPARSE, "jwt: %s is not a NumericDate", names[which]);
+    if (v->kind == 'r')
+        *out = (int64_t)real;
     return 0;
 }
 
-static int time_checks(const json_t *p, int64_t at, int64_t leeway)
+static int time_checks(const struct jwt_parts *p, int64_t at, int64_t leeway)
 {
     int64_t exp = 0, nbf = 0, iat = 0;
-    int rc = numeric_date(p, "exp", true, &exp);
+    int rc = numeric_date(p, JWT_CLAIM_EXP, true, &exp);
     if (rc < 0)
         return rc;
     if (at > exp + leeway)
         return fail(BPTEE_EEXPIRED, "jwt: token expired at %lld (verification time %lld, leeway "
                                     "%llds)",
                     (long long)exp, (long long)at, (long long)leeway);
-    if ((rc = numeric_date(p, "nbf", false, &nbf)) < 0)
+    if ((rc = numeric_date(p, JWT_CLAIM_NBF, false, &nbf)) < 0)
         return rc;
     if (rc == 0 && at < nbf - leeway)
         return fail(BPTEE_EEXPIRED, "jwt: token is not valid before %lld (verification time "
                                     "%lld)",
                     (long long)nbf, (long long)at);
-    if ((rc = numeric_date(p, "iat", false, &iat)) < 0)
+    if ((rc = numeric_date(p, JWT_CLAIM_IAT, false, &iat)) < 0)
         return rc;
     if (rc == 0 && at < iat - leeway)
         return fail(BPTEE_EEXPIRED, "jwt: token issued at %lld, after the verification time "
@@ -117,18 +123,19 @@ int bptee_jwt_verify(const uint8_t *token, size_t len, const struct bptee_jwt_ve
     struct bptee_jwt_verify_opts o;
     struct jwt_parts p;
     enum jwt_alg alg;
-    const char *kid = NULL;
+    char *kid = NULL;
     const struct jwk *key = NULL;
     int rc = copy_opts(opts, &o);
     if (rc < 0 || (rc = jwt_split(token, len, &p)) < 0)
         return rc;
-    if ((rc = header_checks(p.header, &alg, &kid)) == 0 &&
+    if ((rc = header_checks(&p, &alg, &kid)) == 0 &&
         (rc = select_key(o.jwks, kid, alg, &key)) == 0 && (rc = jwk_x5c_check(key, o.at)) == 0 &&
-        (rc = jwt_sig_verify(alg, key->pkey, &p)) == 0 &&
-        (rc = time_checks(p.payload, o.at, o.leeway_secs)) == 0) {
+        (rc = jwt_sig_verify(alg, key->pkey, key->prepared[alg], &p)) == 0 &&
+        (rc = time_checks(&p, o.at, o.leeway_secs)) == 0) {
         *payload_json = p.payload_text; /* the payload as signed, not re-encoded */
         p.payload_text = NULL;
     }
+    free(kid);
     jwt_parts_release(&p);
     return rc;
 }
