@@ -32,9 +32,13 @@ struct bptee_jwks {
 int jwk_read(const json_t *obj, size_t index, struct jwk *out);
 void jwk_release(struct jwk *k);
 
-/* x5c.c: the key's certificate chain intact (each signed by the next, the last by itself)
- * and valid at `at`. */
+/* x5c.c: an x5c array read (what names its place in errors); a key's chain intact (each
+ * signed by the next, the last by itself) and valid at `at`; a header's chain leading to one of
+ * the pinned roots (PEM bundle or DER) at `at`; a certificate's validity at t. */
+int jwt_x5c_read(const json_t *arr, const char *what, STACK_OF(X509) **out);
 int jwk_x5c_check(const struct jwk *k, int64_t at);
+int jwt_x5c_pinned(STACK_OF(X509) *chain, const uint8_t *roots, size_t roots_len, int64_t at);
+bool jwt_cert_valid_at(X509 *c, int64_t t);
 
 /* b64url.c: strict base64url without padding into out (room for len / 4 * 3 + 2 bytes); -1
  * when it is not that. */
