@@ -56,7 +56,12 @@ def jwks(*keys):
 def token(key, alg, claims, kid="k1", header=None):
     h = {"alg": alg, "kid": kid, "typ": "JWT"}
     h.update(header or {})
-    signing = (b64u(json.dumps(h).encode()) + "." + b64u(json.dumps(claims).encode())).encode()
+    return raw_token(key, alg, json.dumps(h).encode(), json.dumps(claims).encode())
+
+
+def raw_token(key, alg, header_bytes, payload_bytes):
+    """A token over exactly these header and payload bytes (JSON made by hand, valid or not)."""
+    signing = (b64u(header_bytes) + "." + b64u(payload_bytes)).encode()
     if alg.startswith("RS"):
         sig = key.sign(signing, padding.PKCS1v15(), HASH[alg[2:]])
     elif alg.startswith("PS"):
@@ -73,3 +78,44 @@ def token(key, alg, claims, kid="k1", header=None):
     elif alg.startswith("HS"):  # the classic attack: the verifier's public key as HMAC secret
         sig = hmac.new(key, signing, getattr(hashlib, "sha" + alg[2:])).digest()
     return signing.decode() + "." + b64u(sig)
+
+
+def cert_chain(not_before, not_after, leaf_key=None, leaf_window=None):
+    """A root CA, an intermediate CA and a leaf (ES256 key unless given), as cryptography
+    objects [leaf, intermediate, root] and the leaf's key. Validity [not_before, not_after] as
+    datetimes; leaf_window overrides the leaf's."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    tag = x509.random_serial_number() % 10**6  # each chain's names its own
+
+    def name(cn):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{cn} {tag}")])
+
+    def make(subject, issuer, key, signer, ca, window):
+        b = (x509.CertificateBuilder().subject_name(name(subject)).issuer_name(name(issuer))
+             .public_key(key.public_key()).serial_number(x509.random_serial_number())
+             .not_valid_before(window[0]).not_valid_after(window[1])
+             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if ca:
+            b = b.add_extension(x509.KeyUsage(False, False, False, False, False, True, True,
+                                              False, False), critical=True)
+        return b.sign(signer, hashes.SHA256())
+
+    root_key, inter_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(
+        ec.SECP256R1())
+    leaf_key = leaf_key or ec.generate_private_key(ec.SECP256R1())
+    win = (not_before, not_after)
+    root = make("test root", "test root", root_key, root_key, True, win)
+    inter = make("test intermediate", "test root", inter_key, root_key, True, win)
+    leaf = make("test signer", "test intermediate", leaf_key, inter_key, False,
+                leaf_window or win)
+    return [leaf, inter, root], leaf_key
+
+
+def x5c(certs):
+    return [base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode() for c in certs]
+
+
+def pem(cert):
+    return cert.public_bytes(serialization.Encoding.PEM)

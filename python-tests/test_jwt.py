@@ -13,7 +13,7 @@ import pytest
 
 import bptee
 from bptee import VECTORS, check, fn, take_string
-from jwt_util import b64u, jwk, jwks, new_key, token
+from jwt_util import b64u, cert_chain, jwk, jwks, new_key, pem, raw_token, token, x5c
 from test_snp_verify import Policy, VerifyOpts, cbuf, rejected, verify, verify_any
 
 MAA = os.path.join(VECTORS, "maa")
@@ -28,7 +28,8 @@ GCP_AT = 1716103029 + 600
 
 
 class JwtOpts(Structure):
-    _fields_ = [("sz", c_size_t), ("at", c_int64), ("jwks", c_void_p), ("leeway_secs", c_int64)]
+    _fields_ = [("sz", c_size_t), ("at", c_int64), ("jwks", c_void_p), ("leeway_secs", c_int64),
+                ("x5c_roots", c_char_p), ("x5c_roots_len", c_size_t)]
 
 
 jwks_parse = fn("bptee_jwks_parse", c_int, c_char_p, c_size_t, POINTER(c_void_p))
@@ -49,10 +50,11 @@ class Jwks:
         jwks_free(self.p)
 
 
-def jverify(tok, keyset, at, leeway=0):
+def jverify(tok, keyset, at, leeway=0, roots=None):
     t = tok.encode() if isinstance(tok, str) else tok
-    ks = Jwks(keyset)
-    o = JwtOpts(sz=ctypes.sizeof(JwtOpts), at=at, jwks=ks.p, leeway_secs=leeway)
+    ks = Jwks(keyset) if keyset is not None else None
+    o = JwtOpts(sz=ctypes.sizeof(JwtOpts), at=at, jwks=ks.p if ks else None, leeway_secs=leeway,
+                x5c_roots=roots, x5c_roots_len=len(roots or b""))
     out = c_void_p()
     check(jwt_verify(cbuf(t), len(t), byref(o), byref(out)))
     return json.loads(take_string(out))
@@ -131,6 +133,15 @@ def test_sgx_token_x5c_certificate_tampered_rejected():
     key["x5c"][0] = base64.b64encode(bytes(der)).decode()
     e = rejected(jverify, SGX_TOKEN, json.dumps(ks), SGX_AT)
     assert e.name == "EVERIFY" and "x5c" in e.reason
+
+
+def test_sgx_key_set_x5c_leaf_must_carry_the_jwk_key():
+    """A real MAA key set entry with x5c, given n/e of another key too: the set is refused."""
+    ks = json.loads(SGX_JWKS)
+    other = jwk(new_key("RS256"), "x")
+    ks["keys"][0].update(n=other["n"], e=other["e"])
+    e = rejected(Jwks, json.dumps(ks))
+    assert e.name == "EPARSE" and "another key" in e.reason
 
 
 def test_gcp_token_rejected_for_unknown_kid_expiry_and_debug():
@@ -235,6 +246,56 @@ def test_time_claims_with_leeway():
     assert "no exp" in e.reason
     e = rejected(jverify, tok, ks, NOW - 3600)
     assert e.name == "EEXPIRED" and "before" in e.reason
+
+
+VALID = (b'{"exp": %d, "a": "x\\u00e9\\ud83d\\ude00\\"\\/", "b": [1, -0, 2.5e3, true, null, {}],'
+         b' "c": {"a": 1, "b": {"a": 2}}, "d": "\xc3\xa9\xf0\x9f\x98\x80"}' % (NOW + 60))
+BAD_PAYLOADS = {
+    "duplicate top-level exp": b'{"exp": %d, "exp": 1}' % NOW,
+    "duplicate nested name": b'{"exp": %d, "t": {"d": false, "d": true}}' % NOW,
+    "escaped member name": b'{"exp": %d, "\\u0065xp": 1}' % NOW,
+    "invalid UTF-8": b'{"exp": %d, "a": "\xc0\xaf"}' % NOW,
+    "surrogate in UTF-8": b'{"exp": %d, "a": "\xed\xa0\x80"}' % NOW,
+    "control character": b'{"exp": %d, "a": "x\ty"}' % NOW,
+    "NUL escape": b'{"exp": %d, "a": "\\u0000"}' % NOW,
+    "lone surrogate": b'{"exp": %d, "a": "\\ud800x"}' % NOW,
+    "bad escape": b'{"exp": %d, "a": "\\x41"}' % NOW,
+    "integer overflow": b'{"exp": %d, "a": 9223372036854775808}' % NOW,
+    "real overflow": b'{"exp": %d, "a": 1e400}' % NOW,
+    "leading zero": b'{"exp": %d, "a": 01}' % NOW,
+    "trailing comma": b'{"exp": %d,}' % NOW,
+    "text after the object": b'{"exp": %d} x' % NOW,
+    "too deep": b'{"exp": %d, "a": ' % NOW + b'[' * 40 + b']' * 40 + b'}',
+    "not an object": b'[1]',
+    "NumericDate a string": b'{"exp": "%d"}' % NOW,
+    "NumericDate negative": b'{"exp": %d, "nbf": -1}' % NOW,
+}
+
+
+def test_payload_json_is_read_strictly():
+    """Every claim a token carries is read as strictly as jansson with duplicate names refused
+    (and a little more strictly where tokens never go); a valid one with escapes, UTF-8 and
+    every value kind is accepted, its payload handed back byte for byte."""
+    key = new_key("ES256")
+    ks = jwks(jwk(key, "k1"))
+    hdr = b'{"alg":"ES256","kid":"k1"}'
+    out = jverify(raw_token(key, "ES256", hdr, VALID), ks, NOW)
+    assert out["a"] == "x\u00e9\U0001F600\"/" and out["d"] == "\u00e9\U0001F600"
+    for what, payload in BAD_PAYLOADS.items():
+        e = rejected(jverify, raw_token(key, "ES256", hdr, payload), ks, NOW)
+        assert e.name == "EPARSE", (what, e.reason)
+
+
+def test_header_read_strictly_and_escapes_decoded():
+    key = new_key("ES256")
+    ks = jwks(jwk(key, "a/b"))
+    claims = json.dumps({"exp": NOW + 60}).encode()
+    jverify(raw_token(key, "ES256", b'{"alg":"ES\\u0032\\u0035\\u0036","kid":"a\\/b"}', claims),
+            ks, NOW)
+    for hdr in (b'{"alg":"ES256","kid":"a/b","alg":"none"}', b'{"alg":"ES256","kid":"a/b"',
+                b'{"alg":"ES256","kid":"a/b","\\u0061lg":"none"}'):
+        e = rejected(jverify, raw_token(key, "ES256", hdr, claims), ks, NOW)
+        assert e.name == "EPARSE", hdr
 
 
 def test_oversize_and_malformed_jwks_rejected():
@@ -345,3 +406,88 @@ def test_cli_verifies_tokens_with_jwks(tmp_path):
     assert r.returncode == 1
     r = run("verify", tok, "--at", str(SNP_AT))
     assert r.returncode == 1 and "JWKS" in r.stderr
+
+
+# --- x5c in the token header: trusted only through a pinned root ---------------------------
+
+def _dt(t):
+    import datetime
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+
+
+WINDOW = (_dt(NOW - 86400), _dt(NOW + 86400))
+
+
+def header_x5c_token(certs, key, claims=None, kid=None):
+    h = {"x5c": x5c(certs)}
+    return token(key, "ES256", claims or GCP_CLAIMS, kid=kid or "k1", header=h)
+
+
+def test_header_x5c_verifies_through_the_pinned_root_only():
+    certs, key = cert_chain(*WINDOW)
+    tok = header_x5c_token(certs[:2], key)
+    assert jverify(tok, None, NOW, roots=pem(certs[2]))["hwmodel"] == "GCP_AMD_SEV"
+    # the chain's own root is not an anchor: without a pinned root the token is refused
+    full = header_x5c_token(certs, key)
+    e = rejected(jverify, full, None, NOW)
+    assert e.name == "EVERIFY" and "no root is pinned" in e.reason
+    other, _ = cert_chain(*WINDOW)
+    e = rejected(jverify, full, None, NOW, roots=pem(other[2]))
+    assert e.name == "EVERIFY" and "x5c" in e.reason
+    # DER root, and a bundle holding the right root among others
+    from cryptography.hazmat.primitives import serialization
+    jverify(full, None, NOW, roots=certs[2].public_bytes(serialization.Encoding.DER))
+    jverify(full, None, NOW, roots=pem(other[2]) + pem(certs[2]))
+
+
+def test_header_x5c_tampered_and_wrong_leaf_rejected():
+    certs, key = cert_chain(*WINDOW)
+    root = pem(certs[2])
+    import base64
+    chain = x5c(certs[:2])
+    der = bytearray(base64.b64decode(chain[1]))
+    der[-5] ^= 1  # the intermediate's signature
+    bad = token(key, "ES256", GCP_CLAIMS, header={"x5c": [chain[0], base64.b64encode(
+        bytes(der)).decode()]})
+    e = rejected(jverify, bad, None, NOW, roots=root)
+    assert e.name in ("EVERIFY", "EPARSE")
+    # a valid chain whose leaf is not the key that signed
+    e = rejected(jverify, header_x5c_token(certs[:2], new_key("ES256")), None, NOW, roots=root)
+    assert e.name == "EVERIFY" and "signature" in e.reason
+    # a key set given too: kid's key must be the leaf's
+    tok = header_x5c_token(certs[:2], key)
+    jverify(tok, jwks(jwk(key, "k1")), NOW, roots=root)
+    e = rejected(jverify, tok, jwks(jwk(new_key("ES256"), "k1")), NOW, roots=root)
+    assert e.name == "EVERIFY" and "x5c leaf" in e.reason
+
+
+def test_header_x5c_validity_at_the_verification_time_and_at_iat():
+    certs, key = cert_chain(*WINDOW, leaf_window=(_dt(NOW - 86400), _dt(NOW - 3600)))
+    e = rejected(jverify, header_x5c_token(certs[:2], key), None, NOW, roots=pem(certs[2]))
+    assert e.name == "EEXPIRED" and "x5c[0]" in e.reason  # the leaf expired an hour ago
+    certs, key = cert_chain(_dt(NOW - 86400), _dt(NOW - 3600))
+    e = rejected(jverify, header_x5c_token(certs[:2], key), None, NOW, roots=pem(certs[2]))
+    assert e.name == "EEXPIRED" and "pinned root" in e.reason
+    # the leaf became valid after the token was issued (iat NOW - 10): it cannot have signed it
+    certs, key = cert_chain(*WINDOW, leaf_window=(_dt(NOW - 5), _dt(NOW + 3600)))
+    e = rejected(jverify, header_x5c_token(certs[:2], key), None, NOW, roots=pem(certs[2]))
+    assert e.name == "EEXPIRED" and "iat" in e.reason
+
+
+def test_cli_header_x5c_with_chain(tmp_path):
+    certs, key = cert_chain(*WINDOW)
+    tok = tmp_path / "t.jwt"
+    tok.write_text(header_x5c_token(certs[:2], key))
+    root = tmp_path / "root.pem"
+    root.write_bytes(pem(certs[2]))
+    r = run("verify", str(tok), "--chain", str(root), "--at", str(NOW), "--policy",
+            str(_policy(tmp_path, {"gcp_confidential": {"audience": "https://sts.example"}})))
+    assert r.returncode == 0, r.stderr
+    r = run("verify", str(tok), "--at", str(NOW))
+    assert r.returncode == 1 and "no root is pinned" in r.stderr
+
+
+def _policy(tmp_path, obj):
+    p = tmp_path / "policy.json"
+    p.write_text(json.dumps(obj))
+    return p

@@ -38,14 +38,21 @@ struct bptee_jwt_verify_opts {
     int64_t at;                    /* verification time, unix seconds; 0 = now */
     const struct bptee_jwks *jwks; /* required */
     int64_t leeway_secs;           /* 0 = BPTEE_JWT_LEEWAY_DEFAULT; at most BPTEE_JWT_LEEWAY_MAX */
+    /* Roots pinned for a token whose header carries an x5c chain (PEM bundle or one DER
+     * certificate); such a token is refused without them. */
+    const uint8_t *x5c_roots;
+    size_t x5c_roots_len;
 };
 
 /* Verify a token: the header's alg is an asymmetric one, its kid selects exactly one usable key
  * of that type (and of that alg when the key names one), an x5c chain on the key is intact and
  * valid at `at` and carries the same key, the signature verifies, exp is present and not past,
- * nbf and iat are not in the future (each with the leeway). On success *payload_json is the
- * payload (bptee_free). BPTEE_EPARSE, BPTEE_EVERIFY (alg, key, signature), BPTEE_ENOTFOUND
- * (no key with that kid), BPTEE_EEXPIRED (exp, nbf, iat). */
+ * nbf and iat are not in the future (each with the leeway). A header x5c chain must lead to one
+ * of x5c_roots at `at`; its leaf's key then signs (and must be the key kid selects when a jwks
+ * is given, which is optional then). The certificate that carries the signing key must have been
+ * valid at iat. On success *payload_json is the payload (bptee_free). BPTEE_EPARSE,
+ * BPTEE_EVERIFY (alg, key, chain, signature), BPTEE_ENOTFOUND (no key with that kid),
+ * BPTEE_EEXPIRED (exp, nbf, iat, certificate validity). */
 BPTEE_API int bptee_jwt_verify(const uint8_t *token, size_t len, const struct bptee_jwt_verify_opts *opts, char **payload_json);
 
 #endif

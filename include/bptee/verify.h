@@ -34,7 +34,8 @@ struct bptee_verify_opts {
     size_t vcek_len;
     const uint8_t *chain;
     size_t chain_len;
-    /* TDX: `chain` overrides the quote's PCK chain (PEM leaf, CA, root). Optional collateral
+    /* JWT: `chain` holds the roots pinned for a token header's x5c (bptee_jwt_verify_opts
+     * x5c_roots). TDX: `chain` overrides the quote's PCK chain (PEM leaf, CA, root). Optional collateral
      * (TCB info, QE identity, CRLs: bptee_tdx_collateral_load_dir) is judged at
      * tdx_collateral_at (0 = at): Intel's TCB signing certificate may have expired since the
      * collateral was issued, so judge collateral at its own issue date. */

@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/jwks.h"
 #include "cli/verify_result.h"
 
 /* Results (JSON documents with their attestation) can be large; evidence is small. */
@@ -31,7 +32,7 @@ static void verify_usage(FILE *out)
     fprintf(out,
             "usage: bptee verify FILE [--policy FILE] [--vcek FILE] [--chain FILE] [--at TIME]\n"
             "                    [--collateral DIR] [--collateral-at TIME] [--sidecar FILE]\n"
-            "                    [--jwks FILE] [--json]\n\n"
+            "                    [--jwks FILE|URL] [--json]\n\n"
             "Verify what FILE holds ('-' reads stdin): attestation evidence (evidence JSON from\n"
             "bptee attest, a raw 1184-byte SEV-SNP report, a raw TDX quote, or hex of either, an\n"
             "AWS Nitro Enclaves attestation document, an Azure Attestation or GCP Confidential\n"
@@ -42,15 +43,18 @@ static void verify_usage(FILE *out)
             "                 simulated evidence, anything else that verifies\n"
             "  --vcek FILE    SEV-SNP: the VCEK/VLEK (DER or PEM) if the evidence lacks it\n"
             "  --chain FILE   SEV-SNP: ASK/ASVK and ARK (PEM bundle; default: AMD's built-in\n"
-            "                 roots); TDX: a PEM PCK chain (leaf, CA, root) replacing the quote's\n"
+            "                 roots); TDX: a PEM PCK chain (leaf, CA, root) replacing the quote's;\n"
+            "                 tokens: the roots pinned for a header's x5c chain\n"
             "  --at TIME      verify at TIME: unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ\n"
             "                 (default: now)\n"
             "  --collateral DIR  TDX: Intel PCS collateral by name (tcb_info.json,\n"
             "                 qe_identity.json, tcb_signing_chain.pem, root_crl.der,\n"
             "                 pck_crl.der; each optional) for the TCB status (docs/tdx.md)\n"
             "  --collateral-at TIME  judge the collateral's validity at TIME (default: --at)\n"
-            "  --jwks FILE    Azure Attestation / GCP Confidential Space tokens: the JSON Web Key\n"
-            "                 Set to verify them with (required for tokens)\n"
+            "  --jwks FILE|URL  Azure Attestation / GCP Confidential Space tokens: the JSON Web\n"
+            "                 Key Set to verify them with (required for tokens); a URL is\n"
+            "                 fetched over https (http only to a loopback address) and cached\n"
+            "                 as its Cache-Control allows (docs/jwt.md)\n"
             "  --sidecar FILE a result's sidecar (default FILE.tee.json when it exists)\n"
             "  --json         print the verified report as JSON instead of a summary\n\n"
             "Exit status: 0 verified under the policy, 1 rejected or unreadable (the reason on\n"
@@ -195,6 +199,8 @@ static int load_jwks(const char *path, struct bptee_jwks **out)
 {
     if (!path)
         return 0;
+    if (jwks_arg_is_url(path))
+        return jwks_load_url(path, out);
     int rc = bptee_jwks_load(path, out);
     return rc < 0 ? cli_error("verify: --jwks", rc) : 0;
 }

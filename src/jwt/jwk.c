@@ -99,36 +99,6 @@ static int okp_key(const json_t *obj, size_t idx, EVP_PKEY **out)
     return rc;
 }
 
-/* x5c: standard base64 DER certificates, leaf first. */
-static int x5c_read(const json_t *arr, size_t idx, STACK_OF(X509) **out)
-{
-    if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > 8)
-        return fail(BPTEE_EPARSE, "jwt: JWKS key %zu: x5c is not an array of 1..8 certificates",
-                    idx);
-    *out = sk_X509_new_null();
-    if (!*out)
-        return fail(BPTEE_ENOMEM, "jwt: out of memory");
-    for (size_t i = 0; i < json_array_size(arr); i++) {
-        const json_t *c = json_array_get(arr, i);
-        uint8_t *der = NULL;
-        size_t len = 0;
-        if (!json_is_string(c) || b64_decode_alloc(json_string_value(c), json_string_length(c),
-                                                   &der, &len, "jwt: x5c") < 0)
-            return fail(BPTEE_EPARSE, "jwt: JWKS key %zu: x5c[%zu] is not base64", idx, i);
-        const unsigned char *p = der;
-        X509 *x = d2i_X509(NULL, &p, (long)len);
-        int whole = x && p == der + len;
-        free(der);
-        if (!whole || !sk_X509_push(*out, x)) {
-            X509_free(x);
-            return fail_openssl(BPTEE_EPARSE, "jwt: JWKS key %zu: x5c[%zu] is not a DER "
-                                              "certificate",
-                                idx, i);
-        }
-    }
-    return 0;
-}
-
 static int key_material(const json_t *obj, size_t idx, const char *kty, struct jwk *k)
 {
     const char *crv = json_string_value(json_object_get(obj, "crv"));
@@ -197,14 +167,18 @@ int jwk_read(const json_t *obj, size_t idx, struct jwk *k)
     if (rc == 0)
         rc = str_member(obj, "alg", idx, &k->alg);
     const json_t *x5c = json_object_get(obj, "x5c");
+    char what[32];
+    snprintf(what, sizeof what, "JWKS key %zu", idx);
     if (rc == 0 && x5c)
-        rc = x5c_read(x5c, idx, &k->x5c);
+        rc = jwt_x5c_read(x5c, what, &k->x5c);
     if (rc == 0)
         rc = key_material(obj, idx, kty, k);
     if (rc == 0 && k->x5c && !k->unusable[0])
         rc = x5c_key(idx, k);
     if (rc == 0)
         usage_checks(obj, k);
+    if (rc == 0 && k->pkey && !k->unusable[0])
+        jwt_key_prepare(k->pkey, k->alg, k->prepared);
     if (rc < 0)
         jwk_release(k);
     return rc;
@@ -216,5 +190,7 @@ void jwk_release(struct jwk *k)
     free(k->alg);
     EVP_PKEY_free(k->pkey);
     sk_X509_pop_free(k->x5c, X509_free);
+    for (int a = 0; a < ALG_COUNT; a++)
+        EVP_PKEY_CTX_free(k->prepared[a]);
     memset(k, 0, sizeof *k);
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* JWS compact serialization: header.payload.signature, each strict base64url without padding,
  * header and payload JSON objects (duplicate keys refused: a second "alg" or "exp" must not
- * hide behind the first). */
-#include <openssl/evp.h>
+ * hide behind the first), validated by json_scan.c, which also finds the members the verifier
+ * reads. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,82 +11,38 @@
 #include "util/error.h"
 #include "util/json.h"
 
-/* The alphabet is checked here and the decoding done by OpenSSL's EVP_DecodeBlock, several
- * times faster than libsodium's constant-time decoder (tokens are public: nothing to hide);
- * the bits past the last byte must be zero, so each token has exactly one spelling. */
-static int b64url_char(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '-' ? 62 : c == '_' ? 63 : -1;
-}
+/* The header members the verifier reads, and the registered time claims of the payload. */
+static const char *const header_names[JWT_HDR_COUNT] = {
+    [JWT_HDR_ALG] = "alg", [JWT_HDR_KID] = "kid", [JWT_HDR_CRIT] = "crit", [JWT_HDR_X5C] = "x5c",
+};
+static const char *const claim_names[JWT_CLAIM_COUNT] = {
+    [JWT_CLAIM_EXP] = "exp", [JWT_CLAIM_NBF] = "nbf", [JWT_CLAIM_IAT] = "iat",
+};
 
-int jwt_b64url(const char *s, size_t len, uint8_t **out, size_t *out_len, const char *what)
+/* One part decoded into dst (NUL-terminated when text), *len its decoded size. */
+static int decode_part(const char *s, size_t len, const char *what, uint8_t *dst, size_t *out)
 {
-    size_t rem = len % 4, pad = rem ? 4 - rem : 0;
-    int last = len ? b64url_char(s[len - 1]) : 0;
-    bool canonical = rem != 1 && (rem != 2 || (last & 0x0f) == 0) &&
-                     (rem != 3 || (last & 0x03) == 0);
-    char *std = malloc(len + pad + 1);
-    uint8_t *buf = malloc((len + pad) / 4 * 3 + 1);
-    if (!std || !buf) {
-        free(std);
-        free(buf);
-        return fail(BPTEE_ENOMEM, "jwt: out of memory");
-    }
-    for (size_t i = 0; i < len && canonical; i++) {
-        canonical = b64url_char(s[i]) >= 0;
-        std[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
-    }
-    memset(std + len, '=', pad);
-    int n = canonical ? EVP_DecodeBlock(buf, (const unsigned char *)std, (int)(len + pad)) : -1;
-    free(std);
-    if (n < 0 || (size_t)n < pad) {
-        free(buf);
+    if (jwt_b64url_into(s, len, dst, out) < 0)
         return fail(BPTEE_EPARSE, "jwt: %s is not base64url without padding", what);
-    }
-    *out = buf;
-    *out_len = (size_t)n - pad;
+    dst[*out] = '\0';
     return 0;
 }
 
-/* A part's JSON object; *text (when asked for) keeps the decoded bytes, NUL-terminated. */
-static int json_part(const char *s, size_t len, const char *what, json_t **out, char **text,
-                     size_t *text_len)
+char *jwt_span_strdup(const struct json_span *sp)
 {
-    uint8_t *raw = NULL;
-    size_t n = 0;
-    int rc = jwt_b64url(s, len, &raw, &n, what);
-    if (rc < 0)
-        return rc;
-    char label[32];
-    snprintf(label, sizeof label, "jwt: %s", what);
-    rc = json_parse_capped((const char *)raw, n, BPTEE_JWT_MAX, label, out);
-    if (rc == 0 && !json_is_object(*out)) {
-        json_decref(*out);
-        *out = NULL;
-        rc = fail(BPTEE_EPARSE, "jwt: %s is not a JSON object", what);
-    }
-    if (rc == 0 && text) {
-        raw[n] = '\0'; /* jwt_b64url leaves room: the padding's bytes at least */
-        *text = (char *)raw;
-        *text_len = n;
-        return 0;
-    }
-    free(raw);
-    return rc;
+    if (!sp->escaped)
+        return strndup(sp->p, sp->len);
+    /* rare: let jansson decode the escapes; the quotes around the span are in the text */
+    json_error_t e;
+    json_t *j = json_loadb(sp->p - 1, sp->len + 2, JSON_DECODE_ANY, &e);
+    char *out = json_is_string(j) ? strdup(json_string_value(j)) : NULL;
+    json_decref(j);
+    return out;
 }
 
 void jwt_parts_release(struct jwt_parts *p)
 {
-    json_decref(p->header);
-    json_decref(p->payload);
-    free(p->payload_text);
-    free(p->sig);
+    free(p->payload_text); /* the one buffer holding every decoded part */
     memset(p, 0, sizeof *p);
 }
 
@@ -103,14 +59,27 @@ int jwt_split(const uint8_t *token, size_t len, struct jwt_parts *p)
     if (!d1 || !d2 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - t)))
         return fail(BPTEE_EPARSE, "jwt: not three dot-separated parts (a JWE or JSON "
                                   "serialization is not accepted)");
+    size_t hl = (size_t)(d1 - t), pl = (size_t)(d2 - d1 - 1), sl = len - (size_t)(d2 + 1 - t);
+    /* payload first: the buffer is what the caller gets back as the payload text */
+    uint8_t *buf = malloc(pl / 4 * 3 + hl / 4 * 3 + sl / 4 * 3 + 9);
+    if (!buf)
+        return fail(BPTEE_ENOMEM, "jwt: out of memory");
+    p->payload_text = (char *)buf;
     p->signing_input = t;
     p->signing_len = (size_t)(d2 - t);
-    int rc = json_part(t, (size_t)(d1 - t), "header", &p->header, NULL, NULL);
+    int rc = decode_part(d1 + 1, pl, "payload", buf, &p->payload_len);
+    p->header_text = (char *)buf + p->payload_len + 1;
     if (rc == 0)
-        rc = json_part(d1 + 1, (size_t)(d2 - d1 - 1), "payload", &p->payload, &p->payload_text,
-                       &p->payload_len);
+        rc = decode_part(t, hl, "header", (uint8_t *)p->header_text, &p->header_len);
+    p->sig = (uint8_t *)p->header_text + p->header_len + 1;
     if (rc == 0)
-        rc = jwt_b64url(d2 + 1, len - (size_t)(d2 + 1 - t), &p->sig, &p->sig_len, "signature");
+        rc = decode_part(d2 + 1, sl, "signature", p->sig, &p->sig_len);
+    if (rc == 0)
+        rc = jwt_json_scan(p->header_text, p->header_len, "header", header_names, p->header,
+                           JWT_HDR_COUNT);
+    if (rc == 0)
+        rc = jwt_json_scan(p->payload_text, p->payload_len, "payload", claim_names, p->claims,
+                           JWT_CLAIM_COUNT);
     if (rc < 0)
         jwt_parts_release(p);
     return rc;
@@ -123,7 +92,7 @@ int bptee_jwt_detect(const uint8_t *data, size_t len)
     struct jwt_parts p;
     int rc = jwt_split(data, len, &p);
     bptee_clear_error();
-    int is = rc == 0 && json_is_string(json_object_get(p.header, "alg"));
+    int is = rc == 0 && p.header[JWT_HDR_ALG].kind == 's';
     if (rc == 0)
         jwt_parts_release(&p);
     return is;
@@ -134,16 +103,24 @@ int bptee_jwt_decode(const uint8_t *token, size_t len, char **header_json, char 
     if (!token || !header_json || !payload_json)
         return fail(BPTEE_EINVAL, "jwt: missing argument");
     struct jwt_parts p;
+    json_t *h = NULL, *c = NULL;
     int rc = jwt_split(token, len, &p);
     if (rc < 0)
         return rc;
-    *header_json = json_to_string(p.header, 1);
-    *payload_json = json_to_string(p.payload, 1);
-    jwt_parts_release(&p);
-    if (!*header_json || !*payload_json) {
-        free(*header_json);
-        free(*payload_json);
-        return fail(BPTEE_ENOMEM, "jwt: out of memory");
+    if ((rc = json_parse_capped(p.header_text, p.header_len, BPTEE_JWT_MAX, "jwt: header", &h)) ==
+            0 &&
+        (rc = json_parse_capped(p.payload_text, p.payload_len, BPTEE_JWT_MAX, "jwt: payload",
+                                &c)) == 0) {
+        *header_json = json_to_string(h, 1);
+        *payload_json = json_to_string(c, 1);
+        if (!*header_json || !*payload_json) {
+            free(*header_json);
+            free(*payload_json);
+            rc = fail(BPTEE_ENOMEM, "jwt: out of memory");
+        }
     }
-    return 0;
+    json_decref(h);
+    json_decref(c);
+    jwt_parts_release(&p);
+    return rc;
 }

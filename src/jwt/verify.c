@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Token verification: header alg and kid, the one key that kid selects, its x5c chain, the
- * signature, then exp (required), nbf and iat with the leeway. Claims beyond time are the
- * caller's policy (src/verify/policy_jwt.c). */
+/* Token verification: header alg, the signing key (the one kid selects in the key set, or the
+ * leaf of a header x5c chain that leads to a pinned root, or both agreeing), its certificates,
+ * the signature, then exp (required), nbf and iat with the leeway, and the signing
+ * certificate's validity at iat. Claims beyond time are the caller's policy
+ * (src/verify/policy_jwt.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -38,52 +40,112 @@ static int select_key(const struct bptee_jwks *s, const char *kid, enum jwt_alg 
     return rc;
 }
 
-static int header_checks(const json_t *h, enum jwt_alg *alg, const char **kid)
+/* alg (asymmetric), and no "crit". */
+static int header_checks(const struct jwt_parts *p, enum jwt_alg *alg)
 {
-    const json_t *a = json_object_get(h, "alg"), *k = json_object_get(h, "kid");
-    if (!json_is_string(a))
+    const struct json_span *a = &p->header[JWT_HDR_ALG];
+    if (a->kind != 's')
         return fail(BPTEE_EPARSE, "jwt: header has no alg");
-    int rc = jwt_alg_parse(json_string_value(a), alg);
+    char *name = jwt_span_strdup(a);
+    int rc = name ? jwt_alg_parse(name, alg) : fail(BPTEE_ENOMEM, "jwt: out of memory");
+    free(name);
+    if (rc == 0 && p->header[JWT_HDR_CRIT].kind)
+        rc = fail(BPTEE_EVERIFY, "jwt: header has critical extensions (\"crit\") bptee does not "
+                                 "implement");
+    return rc;
+}
+
+/* The key that signs the token, and the certificate that carries it (if any). */
+struct signer {
+    EVP_PKEY *pkey;
+    EVP_PKEY_CTX *prepared;
+    X509 *cert;
+    STACK_OF(X509) *header_chain;
+};
+
+/* The header's x5c, leading to a pinned root. Rare, so the header is parsed whole here. */
+static int header_chain(const struct jwt_parts *p, const struct bptee_jwt_verify_opts *o,
+                        STACK_OF(X509) **chain)
+{
+    json_t *h = NULL;
+    int rc = json_parse_capped(p->header_text, p->header_len, BPTEE_JWT_MAX, "jwt: header", &h);
+    if (rc == 0)
+        rc = jwt_x5c_read(json_object_get(h, "x5c"), "header", chain);
+    json_decref(h);
+    return rc < 0 ? rc : jwt_x5c_pinned(*chain, o->x5c_roots, o->x5c_roots_len, o->at);
+}
+
+/* From the key set by kid (the header's x5c leaf, when there is one, must carry that key), or
+ * from the header's x5c leaf alone when no key set is given. */
+static int find_signer(const struct jwt_parts *p, const struct bptee_jwt_verify_opts *o,
+                       enum jwt_alg alg, struct signer *s)
+{
+    int rc = p->header[JWT_HDR_X5C].kind ? header_chain(p, o, &s->header_chain) : 0;
+    X509 *leaf = s->header_chain ? sk_X509_value(s->header_chain, 0) : NULL;
     if (rc < 0)
         return rc;
-    if (json_object_get(h, "crit"))
-        return fail(BPTEE_EVERIFY, "jwt: header has critical extensions (\"crit\") bptee does "
-                                   "not implement");
-    if (!json_is_string(k))
+    if (!o->jwks) {
+        if (!leaf)
+            return fail(BPTEE_EINVAL, "jwt: no JWKS to verify with (give one: --jwks FILE or "
+                                      "URL)");
+        s->pkey = X509_get0_pubkey(leaf);
+        s->cert = leaf;
+        return s->pkey ? jwt_key_fits(alg, s->pkey)
+                       : fail_openssl(BPTEE_EVERIFY, "jwt: header x5c[0] has no usable key");
+    }
+    const struct json_span *k = &p->header[JWT_HDR_KID];
+    if (k->kind != 's')
         return fail(BPTEE_EPARSE, "jwt: header has no kid to select the key with");
-    *kid = json_string_value(k);
-    return 0;
+    const struct jwk *key = NULL;
+    char *kid = jwt_span_strdup(k);
+    rc = kid ? select_key(o->jwks, kid, alg, &key) : fail(BPTEE_ENOMEM, "jwt: out of memory");
+    free(kid);
+    if (rc == 0)
+        rc = jwk_x5c_check(key, o->at);
+    if (rc == 0 && leaf && EVP_PKEY_eq(key->pkey, X509_get0_pubkey(leaf)) != 1)
+        rc = fail(BPTEE_EVERIFY, "jwt: the header's x5c leaf does not carry the key kid "
+                                 "selects");
+    if (rc == 0) {
+        s->pkey = key->pkey;
+        s->prepared = key->prepared[alg];
+        s->cert = leaf ? leaf : key->x5c ? sk_X509_value(key->x5c, 0) : NULL;
+    }
+    return rc;
 }
 
 /* A NumericDate: an integer, or a number with a fraction (RFC 7519 allows it). */
-static int numeric_date(const json_t *p, const char *name, bool required, int64_t *out)
+static int numeric_date(const struct jwt_parts *p, int which, bool required, int64_t *out)
 {
-    const json_t *v = json_object_get(p, name);
-    if (!v)
-        return required ? fail(BPTEE_EVERIFY, "jwt: token has no %s", name) : 1;
-    if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 9.2e18)
-        return fail(BPTEE_EPARSE, "jwt: %s is not a NumericDate", name);
-    *out = json_is_integer(v) ? json_integer_value(v) : (int64_t)json_number_value(v);
+    static const char *const names[JWT_CLAIM_COUNT] = {"exp", "nbf", "iat"};
+    const struct json_span *v = &p->claims[which];
+    double real = v->kind == 'r' ? json_scan_real(v->p) : 0;
+    if (!v->kind)
+        return required ? fail(BPTEE_EVERIFY, "jwt: token has no %s", names[which]) : 1;
+    if ((v->kind == 'i' && (json_scan_int(v, out) < 0 || *out < 0)) ||
+        (v->kind == 'r' && !(real >= 0 && real <= 9.2e18)) || (v->kind != 'i' && v->kind != 'r'))
+        return fail(BPTEE_EPARSE, "jwt: %s is not a NumericDate", names[which]);
+    if (v->kind == 'r')
+        *out = (int64_t)real;
     return 0;
 }
 
-static int time_checks(const json_t *p, int64_t at, int64_t leeway)
+static int time_checks(const struct jwt_parts *p, int64_t at, int64_t leeway)
 {
     int64_t exp = 0, nbf = 0, iat = 0;
-    int rc = numeric_date(p, "exp", true, &exp);
+    int rc = numeric_date(p, JWT_CLAIM_EXP, true, &exp);
     if (rc < 0)
         return rc;
     if (at > exp + leeway)
         return fail(BPTEE_EEXPIRED, "jwt: token expired at %lld (verification time %lld, leeway "
                                     "%llds)",
                     (long long)exp, (long long)at, (long long)leeway);
-    if ((rc = numeric_date(p, "nbf", false, &nbf)) < 0)
+    if ((rc = numeric_date(p, JWT_CLAIM_NBF, false, &nbf)) < 0)
         return rc;
     if (rc == 0 && at < nbf - leeway)
         return fail(BPTEE_EEXPIRED, "jwt: token is not valid before %lld (verification time "
                                     "%lld)",
                     (long long)nbf, (long long)at);
-    if ((rc = numeric_date(p, "iat", false, &iat)) < 0)
+    if ((rc = numeric_date(p, JWT_CLAIM_IAT, false, &iat)) < 0)
         return rc;
     if (rc == 0 && at < iat - leeway)
         return fail(BPTEE_EEXPIRED, "jwt: token issued at %lld, after the verification time "
@@ -92,13 +154,25 @@ static int time_checks(const json_t *p, int64_t at, int64_t leeway)
     return 0;
 }
 
+/* A certificate's key signs only while the certificate is valid: at iat too. */
+static int cert_at_iat(const struct jwt_parts *p, X509 *cert)
+{
+    int64_t iat = 0;
+    int rc = cert ? numeric_date(p, JWT_CLAIM_IAT, false, &iat) : 1;
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    return jwt_cert_valid_at(cert, iat)
+               ? 0
+               : fail(BPTEE_EEXPIRED, "jwt: the certificate carrying the signing key was not "
+                                      "valid when the token was issued (iat %lld)",
+                      (long long)iat);
+}
+
 static int copy_opts(const struct bptee_jwt_verify_opts *in, struct bptee_jwt_verify_opts *o)
 {
     int rc = opts_copy(in, o, sizeof *o, "jwt:");
     if (rc < 0)
         return rc;
-    if (!o->jwks)
-        return fail(BPTEE_EINVAL, "jwt: no JWKS to verify with (give one: --jwks FILE)");
     if (o->leeway_secs < 0 || o->leeway_secs > BPTEE_JWT_LEEWAY_MAX)
         return fail(BPTEE_EINVAL, "jwt: leeway %lld is outside 0..%d",
                     (long long)o->leeway_secs, BPTEE_JWT_LEEWAY_MAX);
@@ -116,19 +190,19 @@ int bptee_jwt_verify(const uint8_t *token, size_t len, const struct bptee_jwt_ve
         return fail(BPTEE_EINVAL, "jwt: missing argument");
     struct bptee_jwt_verify_opts o;
     struct jwt_parts p;
+    struct signer signer = {0};
     enum jwt_alg alg;
-    const char *kid = NULL;
-    const struct jwk *key = NULL;
     int rc = copy_opts(opts, &o);
     if (rc < 0 || (rc = jwt_split(token, len, &p)) < 0)
         return rc;
-    if ((rc = header_checks(p.header, &alg, &kid)) == 0 &&
-        (rc = select_key(o.jwks, kid, alg, &key)) == 0 && (rc = jwk_x5c_check(key, o.at)) == 0 &&
-        (rc = jwt_sig_verify(alg, key->pkey, &p)) == 0 &&
-        (rc = time_checks(p.payload, o.at, o.leeway_secs)) == 0) {
+    if ((rc = header_checks(&p, &alg)) == 0 && (rc = find_signer(&p, &o, alg, &signer)) == 0 &&
+        (rc = jwt_sig_verify(alg, signer.pkey, signer.prepared, &p)) == 0 &&
+        (rc = time_checks(&p, o.at, o.leeway_secs)) == 0 &&
+        (rc = cert_at_iat(&p, signer.cert)) == 0) {
         *payload_json = p.payload_text; /* the payload as signed, not re-encoded */
         p.payload_text = NULL;
     }
+    sk_X509_pop_free(signer.header_chain, X509_free);
     jwt_parts_release(&p);
     return rc;
 }

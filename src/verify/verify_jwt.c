@@ -127,7 +127,8 @@ int verify_jwt(const struct bptee_report *ev, const struct bptee_verify_opts *o,
     if (!tok || len == 0)
         return fail(BPTEE_EPARSE, "verify: evidence carries no token");
     BPTEE_OPTS(bptee_jwt_verify_opts, jo, .at = o->at, .jwks = o->jwks,
-               .leeway_secs = jp->leeway_secs);
+               .leeway_secs = jp->leeway_secs, .x5c_roots = o->chain,
+               .x5c_roots_len = o->chain_len);
     char *payload = NULL;
     json_t *claims = NULL;
     int rc = bptee_jwt_verify(tok, len, &jo, &payload);
