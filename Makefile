@@ -12,6 +12,8 @@ MANDIR      ?= $(PREFIX)/share/man
 # bptee run looks for the interposer next to itself or in ../lib, so it goes there whatever
 # LIBDIR is (a multiarch LIBDIR included).
 PRELOADDIR  ?= $(PREFIX)/lib
+# and its command plugins in ../lib/bptee from it (src/cli/plugin.c)
+PLUGINDIR   ?= $(PREFIX)/lib/bptee
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 DESTDIR     ?=
 
@@ -53,9 +55,24 @@ CLI_LIBS     = $(shell pkg-config --libs $(CLI_PKGS))
 PROGRAM_DIRS := src/cli src/agentd src/fuzz src/bench
 LIB_SRC     := $(sort $(filter-out $(addsuffix /%,$(PROGRAM_DIRS)),$(wildcard src/*/*.c)))
 LIB_OBJ     := $(LIB_SRC:%.c=$(B)/obj/%.o)
-# The CLI and the agent daemon (src/agentd) it runs as `bptee agent`.
-CLI_SRC     := $(sort $(wildcard src/cli/*.c src/agentd/*.c))
+# The CLI. Commands that alone need a library live in plugins (src/cli/plugin.h), loaded when
+# they run: the agent daemon (src/agentd: libmicrohttpd, libsystemd), the owner's HTTP client
+# commands (libcurl) and the configfs-tsm emulator (libfuse3). The bptee executable itself
+# links libbptee and nothing more, so verify, inspect and run start without them.
+PLUGINS     := agent owner tsmfs
+PLUGIN_agent_SRC := $(sort $(wildcard src/agentd/*.c)) src/cli/notify.c
+PLUGIN_agent_ENTRIES := cmd_agent
+PLUGIN_owner_SRC := $(addprefix src/cli/,cmd_provision.c cmd_revoke.c cmd_seal.c cmd_audit.c \
+                    owner_client.c agent_client.c)
+PLUGIN_owner_ENTRIES := cmd_provision cmd_revoke cmd_seal cmd_audit
+PLUGIN_tsmfs_SRC := $(addprefix src/cli/,sim_tsmfs.c sim_tsmfs_backend.c cmd_sim.c)
+PLUGIN_tsmfs_ENTRIES := sim_tsmfs_main
+# The CLI's own helpers, linked into each plugin as well (a plugin sees no executable symbol).
+PLUGIN_COMMON := $(addprefix src/cli/,common.c guest_args.c plugin.c)
+CLI_SRC     := $(filter-out $(foreach p,$(PLUGINS),$(PLUGIN_$(p)_SRC)),$(sort $(wildcard src/cli/*.c))) \
+               src/cli/cmd_sim.c
 CLI_OBJ     := $(CLI_SRC:%.c=$(B)/obj/%.o)
+PLUGIN_SO   := $(PLUGINS:%=$(B)/plugins/%.so)
 PRELOAD_SRC := $(sort $(wildcard interpose/*.c))
 PUB_HDR     := include/bptee.h $(sort $(wildcard include/bptee/*.h))
 FUZZ_SRC    := $(sort $(wildcard src/fuzz/fuzz_*.c))
@@ -140,7 +157,7 @@ $(LIB): $(B)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $@
 
 # --- the CLI (over the public API only) ---------------------------------------------------------
-cli: $(CLI)
+cli: $(CLI) $(PLUGIN_SO)
 $(B)/obj/src/cli/%.o: src/cli/%.c | deps-check
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CLI_CFLAGS) -MMD -MP -c -o $@ $<
@@ -149,7 +166,20 @@ $(B)/obj/src/agentd/%.o: src/agentd/%.c
 	$(CC) $(BASE_CFLAGS) $(CLI_CFLAGS) -MMD -MP -c -o $@ $<
 $(CLI): $(CLI_OBJ) $(LIB)
 	$(CC) $(OPT) $(SANITIZE) -o $@ $(CLI_OBJ) -L$(B) -lbptee -Wl,-rpath,'$$ORIGIN' \
-		-Wl,-z,relro,-z,now $(CLI_LIBS) -lpthread
+		-Wl,-z,relro,-z,now -Wl,--as-needed $(PKG_LIBS) -ldl -lpthread
+
+# A plugin exports its entry functions only; libbptee.so.0 is the one the executable loaded.
+define plugin_rule
+$(B)/plugins/$(1).map: Makefile
+	@mkdir -p $$(@D)
+	@echo '{ global: $(foreach e,$(PLUGIN_$(1)_ENTRIES),$(e);) local: *; };' > $$@
+$(B)/plugins/$(1).so: $(sort $(PLUGIN_$(1)_SRC:%.c=$(B)/obj/%.o) $(PLUGIN_COMMON:%.c=$(B)/obj/%.o)) \
+		$(B)/plugins/$(1).map $(LIB)
+	$$(CC) $$(OPT) $$(SANITIZE) -shared -o $$@ $$(filter %.o,$$^) -L$$(B) -lbptee \
+		-Wl,--version-script=$(B)/plugins/$(1).map -Wl,-z,relro,-z,now,-z,noexecstack \
+		-Wl,--as-needed $$(CLI_LIBS) -lpthread
+endef
+$(foreach p,$(PLUGINS),$(eval $(call plugin_rule,$(p))))
 
 # --- the interposer: libc only (DESIGN.md contract 9) -------------------------------------------
 preload: $(PRELOAD)
@@ -261,13 +291,14 @@ deb: | deb-deps
 # Run as root without DESTDIR (a real install), ldconfig makes libbptee.so.0 loadable at once.
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/bptee \
-		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(PRELOADDIR) $(DESTDIR)$(UNITDIR) \
-		$(addprefix $(DESTDIR)$(MANDIR)/man,1 3 5)
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(PRELOADDIR) $(DESTDIR)$(PLUGINDIR) \
+		$(DESTDIR)$(UNITDIR) $(addprefix $(DESTDIR)$(MANDIR)/man,1 3 5)
 	install -m 0755 $(LIB_REAL) $(DESTDIR)$(LIBDIR)/
 	ln -sf libbptee.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libbptee.so
 	install -m 0644 $(PRELOAD) $(DESTDIR)$(PRELOADDIR)/
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(PLUGIN_SO) $(DESTDIR)$(PLUGINDIR)/
 	install -m 0644 include/bptee.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 0644 $(wildcard include/bptee/*.h) $(DESTDIR)$(INCLUDEDIR)/bptee/
 	$(call gen_pc,pkgconfig/bptee.pc.in,$(DESTDIR)$(PKGCONFIGDIR)/bptee.pc)
@@ -282,12 +313,13 @@ uninstall:
 		$(DESTDIR)$(BINDIR)/bptee $(DESTDIR)$(INCLUDEDIR)/bptee.h $(DESTDIR)$(PKGCONFIGDIR)/bptee.pc \
 		$(DESTDIR)$(UNITDIR)/bptee-agent.service \
 		$(foreach m,$(MAN),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
-	rm -rf $(DESTDIR)$(INCLUDEDIR)/bptee
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/bptee $(DESTDIR)$(PLUGINDIR)
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(PRELOAD_SRC) $(PUB_HDR) $(wildcard src/*/*.h)
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(foreach p,$(PLUGINS),$(PLUGIN_$(p)_SRC)) $(PRELOAD_SRC) $(PUB_HDR) $(wildcard src/*/*.h)
 
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) \
+	$(foreach p,$(PLUGINS),$(PLUGIN_$(p)_SRC:%.c=$(B)/obj/%.d))

@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/guest_args.h"
+#include "cli/plugin.h"
 #include "cli/sim_tsmfs.h"
 
 static void sim_usage(FILE *out)
@@ -228,7 +229,7 @@ int cmd_sim(int argc, char **argv)
     if (!strcmp(argv[1], "report"))
         return sim_report(argc - 1, argv + 1);
     if (!strcmp(argv[1], "tsm-fs"))
-        return sim_tsmfs_main(argc - 1, argv + 1);
+        return cli_plugin_call("tsmfs", "sim_tsmfs_main", argc - 1, argv + 1);
     return cli_usage_error("sim: unknown subcommand '%s' (init, report or tsm-fs; see --help)",
                            argv[1]);
 }

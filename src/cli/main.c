@@ -6,18 +6,22 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/plugin.h"
 
 struct command {
     const char *name;
-    cli_command_fn fn;
+    cli_command_fn fn;           /* in this executable, or */
+    const char *plugin, *entry;  /* a plugin's function */
     const char *summary;
 };
 
 static const struct command commands[] = {
-#define CLI_COMMAND(name, fn, summary) {name, fn, summary},
+#define CLI_COMMAND(name, fn, summary) {name, fn, NULL, NULL, summary},
+#define CLI_PLUGIN(name, plugin, fn, summary) {name, NULL, plugin, #fn, summary},
 #include "cli/commands.h"
 #undef CLI_COMMAND
-    {NULL, NULL, NULL},
+#undef CLI_PLUGIN
+    {NULL, NULL, NULL, NULL, NULL},
 };
 
 static void usage(FILE *out)
@@ -47,7 +51,9 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; commands[i].name; i++)
         if (!strcmp(name, commands[i].name))
-            return commands[i].fn(argc - 1, argv + 1);
+            return commands[i].fn ? commands[i].fn(argc - 1, argv + 1)
+                                  : cli_plugin_call(commands[i].plugin, commands[i].entry,
+                                                    argc - 1, argv + 1);
     fprintf(stderr, "bptee: unknown command '%s' (see 'bptee --help')\n", name);
     return 2;
 }
