@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "guest/tss.h"
 #include "util/error.h"
@@ -35,6 +36,10 @@ static void *sym(void *h, const char *name)
 
 static void load(void)
 {
+    /* tpm2-tss logs every TPM error response to stderr on its own (it reads TSS2_LOG lazily, at
+     * its first message); bptee reports each failure as its one line, so its logging is off
+     * unless the operator asked for it. Done once, before any ESYS call of this process. */
+    setenv("TSS2_LOG", "all+none", 0);
     void *ldr = open_lib("libtss2-tctildr.so.0", "libtss2-tctildr0");
     void *esys = open_lib("libtss2-esys.so.0", "libtss2-esys-3.0.2-0");
     void *rc = open_lib("libtss2-rc.so.0", NULL);

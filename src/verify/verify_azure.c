@@ -110,6 +110,9 @@ int verify_azure(const struct bptee_report *ev, const struct bptee_verify_opts *
     if (!bytes || len == 0)
         return fail(BPTEE_EPARSE, "verify: evidence carries no Azure vTPM evidence");
     int rc = bptee_azure_evidence_parse(bytes, len, &az);
+    if (rc < 0)
+        return fail_prefix(rc, "verify: azure_snp evidence is no Azure vTPM container "
+                               "(HCL report and TPM2 quote, docs/azure.md)");
     if (rc == 0)
         rc = check_hcl(&az, &hcl);
     if (rc == 0)
