@@ -10,6 +10,7 @@
 
 #include <bptee/azure.h>
 
+#include "azure/internal.h"
 #include "util/codec.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -33,16 +34,15 @@ static int check_hcl(const struct bptee_azure_evidence *ev, struct bptee_azure_h
 static int check_quote(const struct bptee_azure_evidence *ev, const struct bptee_azure_hcl *hcl,
                        struct azure_checked *c)
 {
-    uint8_t *ak = NULL;
-    size_t ak_len = 0;
-    int rc = bptee_azure_hcl_ak(hcl, &ak, &ak_len);
+    EVP_PKEY *ak = NULL;
+    int rc = azure_hcl_ak_key(hcl, &ak);
     if (rc == 0)
         rc = bptee_tpm_quote_extra_data(&ev->quote, &c->extra, &c->extra_len);
     if (rc == 0 && ev->quote.n_pcrs == 0)
         rc = fail(BPTEE_EVERIFY, "azure: the evidence carries no PCR values for its quote");
     if (rc == 0) /* the signature covers extraData, so it is checked against itself here */
-        rc = bptee_tpm_quote_verify(&ev->quote, ak, ak_len, c->extra, c->extra_len);
-    free(ak);
+        rc = azure_quote_verify_key(&ev->quote, ak, c->extra, c->extra_len);
+    EVP_PKEY_free(ak);
     return rc;
 }
 
