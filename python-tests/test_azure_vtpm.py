@@ -172,6 +172,10 @@ def test_absent_nv_index_is_an_error_never_the_simulator(tpm, tmp_path):
     r = subprocess.run([B.CLI, "attest", "--provider", "azure-snp", "--nv-index", "zz"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "--nv-index" in r.stderr
+    env = dict(os.environ, BPTEE_TPM_TCTI=tpm.tcti, BPTEE_AZURE_AK_HANDLE="zz")
+    r = subprocess.run([B.CLI, "attest", "--provider", "azure-snp"], capture_output=True,
+                       text=True, env=env)
+    assert r.returncode == 1 and "BPTEE_AZURE_AK_HANDLE: not a TPM handle: 'zz'" in r.stderr
 
 
 def test_library_does_not_link_tpm2_tss(tpm, tmp_path):

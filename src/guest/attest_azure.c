@@ -57,6 +57,8 @@ static int handle_arg(const char *env, uint32_t def, uint32_t *out)
 
 int guest_resolve_azure(const struct bptee_guest_opts *o, struct guest_cfg *g)
 {
+    if (o->provider != BPTEE_EVIDENCE_PROVIDER_AZURE_SNP)
+        return 0; /* another provider's run never fails over these settings */
     g->tpm_tcti = guest_pick(o->tpm_tcti, BPTEE_GUEST_ENV_TPM_TCTI, BPTEE_GUEST_DEFAULT_TPM_TCTI);
     g->azure_certs = guest_pick(o->azure_certs, BPTEE_GUEST_ENV_AZURE_CERTS, NULL);
     g->azure_nv_index = o->azure_nv_index;
@@ -77,11 +79,10 @@ int guest_select_azure(const struct guest_cfg *g, bool need_device, int *source)
     if (need_device)
         return fail(BPTEE_EUNSUPPORTED, "guest: provider azure-snp has no derived keys (the "
                                         "paravisor keeps /dev/sev-guest from the guest)");
-    /* The device TCTI's default path, or the one after "device:". */
+    /* "device:PATH" names a node that must exist; a bare "device" leaves the choice to
+     * tpm2-tss, and other TCTIs (swtpm, mssim) fail when opened if nothing answers. */
     const char *t = g->tpm_tcti, *dev = NULL;
-    if (!strcmp(t, "device"))
-        dev = "/dev/tpm0";
-    else if (!strncmp(t, "device:", 7))
+    if (!strncmp(t, "device:", 7) && t[7])
         dev = t + 7;
     if (dev && stat(dev, &st) < 0)
         return fail(BPTEE_ENOTFOUND,
