@@ -295,3 +295,63 @@ def test_tdx_hcl_report_is_never_evidence_alone():
     r = __import__("subprocess").run([bptee.CLI, "verify", os.path.join(AZ, "hcl-report-tdx.bin")],
                                      capture_output=True, text=True)
     assert r.returncode == 1 and "unsupported evidence" in r.stderr
+
+
+# --- the evidence container (bptee attest --provider azure-snp; test_azure_vtpm.py collects) --
+
+class Evidence(Structure):
+    _fields_ = [("hcl", c_void_p), ("hcl_len", c_size_t), ("quote", Quote)]
+
+
+ev_parse = fn("bptee_azure_evidence_parse", c_int, c_void_p, c_size_t, POINTER(Evidence))
+ev_serialize = fn("bptee_azure_evidence_serialize", c_int, POINTER(Evidence), POINTER(c_void_p),
+                  POINTER(c_size_t))
+quote_extra = fn("bptee_tpm_quote_extra_data", c_int, POINTER(Quote), POINTER(c_void_p),
+                 POINTER(c_size_t))
+
+
+def container(hcl, attest, sig, pcrs):
+    """The container, written by the library from its parts."""
+    keep = [cbuf(hcl), cbuf(attest), cbuf(sig), cbuf(pcrs)]
+    ev = Evidence(ctypes.cast(keep[0], c_void_p), len(hcl),
+                  Quote(ctypes.cast(keep[1], c_void_p), len(attest),
+                        ctypes.cast(keep[2], c_void_p), len(sig),
+                        ctypes.cast(keep[3], c_void_p), len(pcrs) // 32))
+    p, n = c_void_p(), c_size_t()
+    check(ev_serialize(byref(ev), byref(p), byref(n)))
+    out = ctypes.string_at(p, n.value)
+    bptee.free(p)
+    return out
+
+
+def parts(data):
+    buf = cbuf(data)
+    ev = Evidence()
+    check(ev_parse(buf, len(data), byref(ev)))
+    q = ev.quote
+    return (ctypes.string_at(ev.hcl, ev.hcl_len), ctypes.string_at(q.attest, q.attest_len),
+            ctypes.string_at(q.sig, q.sig_len), ctypes.string_at(q.pcrs, 32 * q.n_pcrs))
+
+
+def test_evidence_container_round_trip_and_bounds():
+    attest, sig, pcrs = split(QUOTE)
+    data = container(SNP_HCL, attest, sig, pcrs)
+    assert data[:8] == len(SNP_HCL).to_bytes(8, "little") and data[8 + len(SNP_HCL):] == QUOTE
+    assert parts(data) == (SNP_HCL, attest, sig, pcrs)
+    for bad in (data[:7], data[:-1], data + b"\0", b"\xff" * 8 + data[8:],
+                (len(data)).to_bytes(8, "little") + data[8:]):
+        e = rejected(parts, bad)
+        assert e.name == "EPARSE"
+
+
+def test_quote_extra_data_is_read_from_the_attest():
+    attest, sig, pcrs = split(QUOTE)
+    keep = [cbuf(attest), cbuf(sig)]
+    q = Quote(ctypes.cast(keep[0], c_void_p), len(attest), ctypes.cast(keep[1], c_void_p),
+              len(sig), None, 0)
+    p, n = c_void_p(), c_size_t()
+    check(quote_extra(byref(q), byref(p), byref(n)))
+    assert ctypes.string_at(p, n.value) == b"challenge"
+    keep[0] = cbuf(attest[:-1])
+    q.attest, q.attest_len = ctypes.cast(keep[0], c_void_p), len(attest) - 1
+    assert quote_extra(byref(q), byref(p), byref(n)) == bptee.CODES["EPARSE"]

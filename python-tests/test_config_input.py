@@ -115,8 +115,8 @@ BAD = [
     # the "bptee" object is ours, so it is strict
     (with_(CANONICAL, bptee=[]), "EPARSE", '"bptee": expected an object, got array'),
     (with_bptee(evidence_provider="sgx"), "EPARSE",
-     '"bptee.evidence_provider": unknown value "sgx" (expected auto, sev-snp, tdx, sim or '
-     'sim-tdx)'),
+     '"bptee.evidence_provider": unknown value "sgx" (expected auto, sev-snp, tdx, sim, '
+     'sim-tdx or azure-snp)'),
     (with_bptee(tsm_reprot_path="/x"), "EPARSE", '"bptee.tsm_reprot_path": unknown key'),
     (with_bptee(sev_guest_path=""), "EPARSE", '"bptee.sev_guest_path": must not be empty'),
     (with_bptee(tdx_guest_path=None), "EPARSE",
@@ -272,7 +272,7 @@ def test_bptee_setters():
     c.set("tsm_report_path", None)  # NULL restores the default
     c.set("sim_state_dir", None)
     assert (c.tsm_report_path, c.sim_state_dir) == (b"/sys/kernel/config/tsm/report", None)
-    for bad in [("evidence_provider", 5), ("sev_guest_path", b"")]:
+    for bad in [("evidence_provider", 6), ("sev_guest_path", b"")]:
         with pytest.raises(BpteeError) as e:
             c.set(*bad)
         assert e.value.name == "EINVAL"

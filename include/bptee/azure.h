@@ -61,4 +61,26 @@ BPTEE_API int bptee_tpm_quote_parse(const uint8_t *buf, size_t len, struct bptee
  * selected SHA-256 PCR values in order. BPTEE_EPARSE, BPTEE_EVERIFY. */
 BPTEE_API int bptee_tpm_quote_verify(const struct bptee_tpm_quote *q, const uint8_t *ak, size_t ak_len, const uint8_t *nonce, size_t nonce_len);
 
+/* The extraData (qualifying data) of a quote's TPMS_ATTEST, parsed strictly but NOT verified:
+ * what to pass as bptee_tpm_quote_verify's nonce when the caller learns the nonce from the
+ * quote and checks it afterwards (as the verifier does with a key binding). *extra borrows
+ * from q->attest. BPTEE_EPARSE. */
+BPTEE_API int bptee_tpm_quote_extra_data(const struct bptee_tpm_quote *q, const uint8_t **extra, size_t *extra_len);
+
+/* Azure vTPM evidence, what `bptee attest --provider azure-snp` collects (docs/azure.md):
+ * u64le hcl_len ‖ the HCL report as read from the NV index (hcl_len bytes) ‖ the quote
+ * container of bptee_tpm_quote_parse. Pointers borrow from the parsed buffer. */
+#define BPTEE_AZURE_EVIDENCE_MAX (BPTEE_AZURE_HCL_MAX + 3 * 8 + 2 * BPTEE_TPM_QUOTE_MAX + 32 * BPTEE_TPM_PCRS + 8)
+struct bptee_azure_evidence {
+    const uint8_t *hcl;
+    size_t hcl_len;
+    struct bptee_tpm_quote quote;
+};
+
+/* Split the container (every length bounded; the quote container must fill the end). Neither
+ * part is verified. BPTEE_EPARSE. */
+BPTEE_API int bptee_azure_evidence_parse(const uint8_t *buf, size_t len, struct bptee_azure_evidence *out);
+/* Write the container (bptee_free): ev->quote.pcrs may be NULL with n_pcrs 0. */
+BPTEE_API int bptee_azure_evidence_serialize(const struct bptee_azure_evidence *ev, uint8_t **out, size_t *out_len);
+
 #endif

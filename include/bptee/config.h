@@ -53,6 +53,8 @@ enum bptee_evidence_provider {
     /* "sim-tdx": the simulator playing TDX (bptee_guest_opts_from_config maps it to provider
      * SIM with sim_tee TDX). */
     BPTEE_EVIDENCE_PROVIDER_SIM_TDX = 4,
+    /* "azure-snp": an Azure confidential VM's vTPM (HCL report + TPM2 quote; docs/azure.md). */
+    BPTEE_EVIDENCE_PROVIDER_AZURE_SNP = 5,
 };
 
 /* Integers in the config are unsigned and at most this (jansson's range); larger values are

@@ -17,12 +17,24 @@
 #define BPTEE_GUEST_ENV_TSM_PATH "BPTEE_TSM_PATH"
 #define BPTEE_GUEST_ENV_SEV_GUEST_PATH "BPTEE_SEV_GUEST_PATH"
 #define BPTEE_GUEST_ENV_TDX_GUEST_PATH "BPTEE_TDX_GUEST_PATH" /* = BPTEE_TDX_ENV_GUEST_PATH */
+/* Provider azure-snp (docs/azure.md): tpm2-tss's TCTI configuration ("device:/dev/tpmrm0",
+ * "swtpm:host=127.0.0.1,port=2321", ...), the HCL report's NV index and the AK's persistent
+ * handle (hex or decimal), and a file of the VCEK, ASK and ARK to carry (PEM, VCEK first, or a
+ * GHCB certificate table). */
+#define BPTEE_GUEST_ENV_TPM_TCTI "BPTEE_TPM_TCTI"
+#define BPTEE_GUEST_ENV_AZURE_NV_INDEX "BPTEE_AZURE_HCL_NV_INDEX"
+#define BPTEE_GUEST_ENV_AZURE_AK_HANDLE "BPTEE_AZURE_AK_HANDLE"
+#define BPTEE_GUEST_ENV_AZURE_CERTS "BPTEE_AZURE_CERTS"
+#define BPTEE_GUEST_DEFAULT_TPM_TCTI "device:/dev/tpmrm0"
+#define BPTEE_GUEST_AZURE_NV_INDEX 0x01400001u /* where Azure's paravisor puts the HCL report */
+#define BPTEE_GUEST_AZURE_AK_HANDLE 0x81000003u /* Azure's vTPM attestation key */
 
 /* Where evidence came from. */
 enum bptee_guest_source {
     BPTEE_GUEST_SOURCE_TSM = 1,   /* configfs-tsm report instance */
     BPTEE_GUEST_SOURCE_IOCTL = 2, /* /dev/sev-guest (or /dev/tdx_guest for a TDREPORT) */
     BPTEE_GUEST_SOURCE_SIM = 3,   /* the simulated TEE, not hardware */
+    BPTEE_GUEST_SOURCE_VTPM = 4,  /* an Azure CVM's vTPM through tpm2-tss (provider azure-snp) */
 };
 
 /* SNP_GET_DERIVED_KEY's request (MSG_KEY_REQ). */
@@ -61,9 +73,16 @@ struct bptee_guest_opts {
      * BPTEE_EVIDENCE_PROVIDER_SEV_SNP (the default), or BPTEE_EVIDENCE_PROVIDER_TDX. The TDX
      * simulator keeps its state in state_dir with "-tdx" appended (NULL: its own default). */
     int sim_tee;
+    /* Provider azure-snp: NULL or 0 take the environment (BPTEE_GUEST_ENV_TPM_TCTI, ...), then
+     * the defaults (BPTEE_GUEST_DEFAULT_TPM_TCTI, Azure's NV index and AK handle, no
+     * certificates). */
+    const char *tpm_tcti;
+    uint32_t azure_nv_index;
+    uint32_t azure_ak_handle;
+    const char *azure_certs;
 };
 
-/* "configfs-tsm", "sev-guest", "simulator"; NULL if unknown. */
+/* "configfs-tsm", "sev-guest", "simulator", "vtpm"; NULL if unknown. */
 BPTEE_API const char *bptee_guest_source_name(int source);
 
 /* Fill o from a config's "bptee" object: evidence provider, simulator state directory, and the
@@ -75,14 +94,19 @@ BPTEE_API int bptee_guest_opts_from_config(const struct bptee_config *cfg, struc
  * exists, else /dev/sev-guest if it exists, else BPTEE_ENOTFOUND (never the simulator); TDX ->
  * configfs-tsm, else BPTEE_EUNSUPPORTED when only /dev/tdx_guest exists (a TDREPORT is not
  * remotely verifiable; quotes come through configfs-tsm), else BPTEE_ENOTFOUND; AUTO -> the
- * SEV-SNP order, then the TDX one, falling back to SIM. */
+ * SEV-SNP order, then the TDX one, falling back to SIM; AZURE_SNP -> the vTPM (never the
+ * simulator), BPTEE_ENOTFOUND when its TCTI is a device that does not exist. */
 BPTEE_API int bptee_guest_select(const struct bptee_guest_opts *opts, int *source);
 
 /* Evidence over report_data (at most 64 bytes, zero-padded) from the selected source, as the
  * evidence model's report, issued_at now. SEV-SNP: provider amd_sev_snp, format
  * sev_snp_report, the SHA-384 MEASUREMENT, the raw report, the certificates of the GHCB table.
  * TDX: provider intel_tdx, format tdx_quote, measurement = MRTD, the raw quote (its PCK chain
- * inside). simulated is set when the simulator (or an emulation backed by it) produced it.
+ * inside). Azure vTPM: provider azure_snp, format sev_snp_report, the SEV-SNP report's claims,
+ * the evidence container of bptee_azure_evidence_parse whose quote carries report_data as its
+ * qualifying data (REPORT_DATA is the paravisor's), the certificates of azure_certs; it is
+ * verified before it is returned. simulated is set when the simulator (or an emulation backed
+ * by it) produced it.
  * *source (may be NULL) says where it came from: SIM under AUTO means no hardware was found. */
 BPTEE_API int bptee_guest_attest(const struct bptee_guest_opts *opts, const uint8_t *report_data, size_t report_data_len, struct bptee_report **out, int *source);
 

@@ -69,6 +69,12 @@ BPTEE_API uint64_t bptee_sim_tcb(const struct bptee_sim *sim);
  * field bit is refused (BPTEE_EINVAL naming it). key_len must be 32. */
 BPTEE_API int bptee_sim_derived_key(const struct bptee_sim *sim, const struct bptee_guest_key_request *req, uint8_t *key, size_t key_len);
 
+/* A simulated Azure HCL report (docs/azure.md) as the vTPM's NV index 0x01400001 holds it,
+ * zero-padded to 2048 bytes: runtime data naming ak (an RSA public key, PEM or DER
+ * SubjectPublicKeyInfo) as "HCLAkPub", bound by the REPORT_DATA of a simulated SEV-SNP report
+ * at the given VMPL, signed by the simulated VCEK. *out is released with bptee_free. */
+BPTEE_API int bptee_sim_azure_hcl(struct bptee_sim *sim, const uint8_t *ak, size_t ak_len, uint32_t vmpl, uint8_t **out, size_t *out_len);
+
 /* 1 when the DER certificate's subject or issuer carries BPTEE_SIM_ORG, 0 when not (or when it
  * does not parse). */
 BPTEE_API int bptee_sim_cert_is_simulated(const uint8_t *der, size_t der_len);

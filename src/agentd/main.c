@@ -31,7 +31,8 @@ static void agent_usage(FILE *out)
 {
     fprintf(out,
             "usage: bptee agent --config TEE.json --listen HOST:PORT --socket PATH\n"
-            "                   [--state-dir DIR] [--provider auto|sev-snp|tdx|sim|sim-tdx]\n"
+            "                   [--state-dir DIR]\n"
+            "                   [--provider auto|sev-snp|tdx|sim|sim-tdx|azure-snp]\n"
             "                   [--audit-log FILE]\n\n"
             "Run the in-TEE agent: an HTTP JSON API for secret owners (attested key exchange,\n"
             "sealed secrets, evidence) and a unix socket (mode 0600) where jobs fetch secrets\n"
@@ -44,7 +45,9 @@ static void agent_usage(FILE *out)
             "  --state-dir DIR  simulator state directory (overrides the config)\n"
             "  --provider P     evidence source: auto (hardware, else the simulator, loudly),\n"
             "                   sev-snp or tdx (hardware only), sim or sim-tdx (the simulated\n"
-            "                   SEV-SNP or TDX); overrides the config\n"
+            "                   SEV-SNP or TDX), azure-snp (an Azure CVM's vTPM: TCTI from\n"
+            "                   BPTEE_TPM_TCTI, certificates from BPTEE_AZURE_CERTS; docs/\n"
+            "                   azure.md); overrides the config\n"
             "  --audit-log FILE also append the access log to FILE (one JSON line an entry;\n"
             "                   GET /v1/audit serves it signed)\n\n"
             "When ready it prints one line on stdout:\n"
@@ -125,9 +128,9 @@ static int setup_evidence(struct agent *a, const struct agent_args *o)
         int prov;
         if (strcmp(o->provider, "auto") && strcmp(o->provider, "sev-snp") &&
             strcmp(o->provider, "tdx") && strcmp(o->provider, "sim") &&
-            strcmp(o->provider, "sim-tdx"))
-            return cli_usage_error("agent: --provider: expected auto, sev-snp, tdx, sim or "
-                                   "sim-tdx, got '%s'",
+            strcmp(o->provider, "sim-tdx") && strcmp(o->provider, "azure-snp"))
+            return cli_usage_error("agent: --provider: expected auto, sev-snp, tdx, sim, "
+                                   "sim-tdx or azure-snp, got '%s'",
                                    o->provider);
         if ((rc = bptee_evidence_provider_parse(o->provider, &prov)) < 0)
             return cli_error("agent: --provider", rc);

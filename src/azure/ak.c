@@ -8,6 +8,7 @@
 
 #include <bptee/azure.h>
 
+#include "azure/internal.h"
 #include "jwt/internal.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -39,9 +40,9 @@ static int ak_key(const json_t *keys, EVP_PKEY **out)
     return 0;
 }
 
-int bptee_azure_hcl_ak(const struct bptee_azure_hcl *hcl, uint8_t **spki, size_t *spki_len)
+int azure_hcl_ak_key(const struct bptee_azure_hcl *hcl, EVP_PKEY **out)
 {
-    if (!hcl || !spki || !spki_len || !hcl->runtime)
+    if (!hcl || !out || !hcl->runtime)
         return fail(BPTEE_EINVAL, "azure: missing argument");
     _cleanup_json_ json_t *rt = NULL;
     int rc = json_parse_capped((const char *)hcl->runtime, hcl->runtime_len, BPTEE_AZURE_HCL_MAX,
@@ -51,8 +52,16 @@ int bptee_azure_hcl_ak(const struct bptee_azure_hcl *hcl, uint8_t **spki, size_t
     const json_t *keys = json_object_get(rt, "keys");
     if (!json_is_array(keys))
         return fail(BPTEE_EPARSE, "azure: runtime data has no keys array");
+    return ak_key(keys, out);
+}
+
+int bptee_azure_hcl_ak(const struct bptee_azure_hcl *hcl, uint8_t **spki, size_t *spki_len)
+{
     EVP_PKEY *k = NULL;
-    if ((rc = ak_key(keys, &k)) < 0)
+    if (!spki || !spki_len)
+        return fail(BPTEE_EINVAL, "azure: missing argument");
+    int rc = azure_hcl_ak_key(hcl, &k);
+    if (rc < 0)
         return rc;
     unsigned char *der = NULL;
     int n = i2d_PUBKEY(k, &der);

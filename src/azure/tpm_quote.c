@@ -8,6 +8,7 @@
 
 #include <bptee/azure.h>
 
+#include "azure/internal.h"
 #include "util/bytes.h"
 #include "util/codec.h"
 #include "util/error.h"
@@ -122,7 +123,7 @@ static int attest_parse(const uint8_t *a, size_t len, struct quote_info *qi)
 
 /* DER SubjectPublicKeyInfo, or PEM (told apart up front: a failed OpenSSL 3 decode costs as
  * much as a successful one). */
-static EVP_PKEY *ak_key(const uint8_t *ak, size_t len)
+EVP_PKEY *azure_ak_read(const uint8_t *ak, size_t len)
 {
     if (len > 10 && !memcmp(ak, "-----BEGIN", 10)) {
         BIO *b = BIO_new_mem_buf(ak, (int)len);
@@ -160,17 +161,39 @@ static int pcr_digest(const struct bptee_tpm_quote *q, const struct quote_info *
                                      : 0;
 }
 
+int bptee_tpm_quote_extra_data(const struct bptee_tpm_quote *q, const uint8_t **extra,
+                               size_t *extra_len)
+{
+    struct quote_info qi;
+    if (!q || !q->attest || !extra || !extra_len)
+        return fail(BPTEE_EINVAL, "tpm: missing argument");
+    int rc = attest_parse(q->attest, q->attest_len, &qi);
+    if (rc < 0)
+        return rc;
+    *extra = qi.extra;
+    *extra_len = (size_t)qi.extra_len;
+    return 0;
+}
+
 int bptee_tpm_quote_verify(const struct bptee_tpm_quote *q, const uint8_t *ak, size_t ak_len,
                            const uint8_t *nonce, size_t nonce_len)
 {
-    struct quote_info qi;
     if (!q || !q->attest || !q->sig || !ak || (nonce_len && !nonce))
         return fail(BPTEE_EINVAL, "tpm: missing argument");
-    EVP_PKEY *k = ak_key(ak, ak_len);
-    if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA) {
-        EVP_PKEY_free(k);
+    EVP_PKEY *k = azure_ak_read(ak, ak_len);
+    int rc = azure_quote_verify_key(q, k, nonce, nonce_len);
+    EVP_PKEY_free(k);
+    return rc;
+}
+
+int azure_quote_verify_key(const struct bptee_tpm_quote *q, EVP_PKEY *k, const uint8_t *nonce,
+                           size_t nonce_len)
+{
+    struct quote_info qi;
+    if (!q || !q->attest || !q->sig || (nonce_len && !nonce))
+        return fail(BPTEE_EINVAL, "tpm: missing argument");
+    if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA)
         return fail_openssl(BPTEE_EPARSE, "tpm: the AK is not an RSA public key");
-    }
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int rc = 0;
     if (!ctx || EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, k) != 1)
@@ -178,7 +201,6 @@ int bptee_tpm_quote_verify(const struct bptee_tpm_quote *q, const uint8_t *ak, s
     else if (EVP_DigestVerify(ctx, q->sig, q->sig_len, q->attest, q->attest_len) != 1)
         rc = fail_openssl(BPTEE_EVERIFY, "tpm: quote signature does not verify with the AK");
     EVP_MD_CTX_free(ctx);
-    EVP_PKEY_free(k);
     if (rc == 0)
         rc = attest_parse(q->attest, q->attest_len, &qi);
     if (rc == 0 && (qi.extra_len != nonce_len || (nonce_len && memcmp(qi.extra, nonce, nonce_len))))

@@ -20,17 +20,21 @@
 static void attest_usage(FILE *out)
 {
     fprintf(out,
-            "usage: bptee attest [--provider auto|sev-snp|tdx|sim|sim-tdx] [--report-data HEX |\n"
-            "                    --nonce HEX --public-key HEX] [--tsm-path DIR] [--device PATH]\n"
-            "                    [--tdx-device PATH] [--state-dir DIR] [--vmpl N]\n"
-            "                    [--config FILE] [--tdreport] [-o FILE]\n\n"
-            "Obtain SEV-SNP or TDX evidence and write it as evidence JSON (stdout unless -o).\n\n"
+            "usage: bptee attest [--provider auto|sev-snp|tdx|sim|sim-tdx|azure-snp]\n"
+            "                    [--report-data HEX | --nonce HEX --public-key HEX]\n"
+            "                    [--tsm-path DIR] [--device PATH] [--tdx-device PATH]\n"
+            "                    [--tcti CONF] [--nv-index H] [--ak-handle H] [--azure-certs FILE]\n"
+            "                    [--state-dir DIR] [--vmpl N] [--config FILE] [--tdreport] [-o FILE]\n\n"
+            "Obtain SEV-SNP, TDX or Azure vTPM evidence and write it as evidence JSON (stdout\n"
+            "unless -o).\n\n"
             "  --provider P       auto (default): configfs-tsm (SEV-SNP or TDX), else\n"
             "                     /dev/sev-guest, else the simulated SEV-SNP TEE (announced on\n"
             "                     stderr); sev-snp, tdx: that hardware only, fails without it\n"
             "                     (TDX quotes come through configfs-tsm: /dev/tdx_guest alone\n"
             "                     gives no remotely verifiable evidence); sim: the simulated\n"
-            "                     SEV-SNP TEE; sim-tdx: the simulated TDX\n"
+            "                     SEV-SNP TEE; sim-tdx: the simulated TDX; azure-snp: an Azure\n"
+            "                     confidential VM's vTPM (HCL report + TPM2 quote whose\n"
+            "                     qualifying data is the 64-byte REPORT_DATA below)\n"
             "  --report-data HEX  up to 64 bytes for REPORT_DATA (zero-padded)\n"
             "  --nonce HEX        32 bytes; with --public-key (32-byte X25519 key) REPORT_DATA =\n"
             "                     SHA-512(nonce || public_key), recorded as the key binding\n"
@@ -40,6 +44,12 @@ static void attest_usage(FILE *out)
             "                     /dev/sev-guest)\n"
             "  --tdx-device PATH  TDX guest device (env BPTEE_TDX_GUEST_PATH; default\n"
             "                     /dev/tdx_guest)\n"
+            "  --tcti CONF        azure-snp: tpm2-tss TCTI (env BPTEE_TPM_TCTI; default\n"
+            "                     device:/dev/tpmrm0; e.g. swtpm:host=127.0.0.1,port=2321)\n"
+            "  --nv-index H       azure-snp: NV index of the HCL report (default 0x01400001)\n"
+            "  --ak-handle H      azure-snp: persistent handle of the AK (default 0x81000003)\n"
+            "  --azure-certs FILE azure-snp: VCEK, ASK, ARK to carry (PEM, VCEK first, or a\n"
+            "                     GHCB certificate table; env BPTEE_AZURE_CERTS)\n"
             "  --state-dir DIR    simulator state (default $XDG_STATE_HOME/bptee/sim; the\n"
             "                     simulated TDX uses DIR-tdx)\n"
             "  --vmpl N           request VMPL N (0-3) instead of the guest's own (SEV-SNP)\n"
@@ -96,6 +106,21 @@ static int parse_opt(int c, const char *arg, struct attest_args *a)
     case 'T':
         a->tdreport = 1;
         return 0;
+    case 'C':
+        a->opts.tpm_tcti = arg;
+        return 0;
+    case 'N':
+    case 'K':
+        if (cli_uint_arg(CMD, c == 'N' ? "--nv-index" : "--ak-handle", arg, UINT32_MAX, &v))
+            return 2;
+        if (v == 0)
+            return cli_usage_error(CMD ": %s: 0 is not a TPM handle",
+                                   c == 'N' ? "--nv-index" : "--ak-handle");
+        *(c == 'N' ? &a->opts.azure_nv_index : &a->opts.azure_ak_handle) = (uint32_t)v;
+        return 0;
+    case 'A':
+        a->opts.azure_certs = arg;
+        return 0;
     case 's':
         a->opts.state_dir = arg;
         return 0;
@@ -127,6 +152,10 @@ static int parse_args(int argc, char **argv, struct attest_args *a)
         {"device", required_argument, NULL, 'd'},
         {"tdx-device", required_argument, NULL, 'D'},
         {"tdreport", no_argument, NULL, 'T'},
+        {"tcti", required_argument, NULL, 'C'},
+        {"nv-index", required_argument, NULL, 'N'},
+        {"ak-handle", required_argument, NULL, 'K'},
+        {"azure-certs", required_argument, NULL, 'A'},
         {"state-dir", required_argument, NULL, 's'},
         {"vmpl", required_argument, NULL, 'v'},
         {"config", required_argument, NULL, 'c'},

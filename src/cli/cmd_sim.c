@@ -23,6 +23,8 @@ static void sim_usage(FILE *out)
             "usage: bptee sim init [--tee sev-snp|tdx] [--state-dir DIR]\n"
             "       bptee sim report [--state-dir DIR] [--report-data HEX] [--vmpl N]\n"
             "                        [GUEST OPTIONS] [--certs FILE] [-o FILE]\n"
+            "       bptee sim hcl --ak-pub FILE [--state-dir DIR] [--vmpl N]\n"
+            "                        [GUEST OPTIONS] [--certs FILE] [-o FILE]\n"
             "       bptee sim tsm-fs MOUNTPOINT [--tee sev-snp|tdx] [--state-dir DIR]\n"
             "                        [--foreground] [--race N] [GUEST OPTIONS]\n\n"
             "The simulated SEV-SNP TEE: a Milan-shaped platform whose ARK, ASK and VCEK are\n"
@@ -32,6 +34,9 @@ static void sim_usage(FILE *out)
             "         --tee tdx: the simulated TDX's root, state in DIR-tdx; docs/tdx.md)\n"
             "report   write a signed 1184-byte report (stdout must not be a terminal) and,\n"
             "         with --certs, the GHCB certificate table (VCEK, ASK, ARK)\n"
+            "hcl      write a simulated Azure HCL report (docs/azure.md): runtime data carrying\n"
+            "         the AK of --ak-pub (RSA public key, PEM or DER) as HCLAkPub, bound by the\n"
+            "         REPORT_DATA of a simulated report; 2048 bytes for a vTPM's NV index\n"
             "tsm-fs   mount a FUSE file system that behaves as configfs-tsm's report/ tree;\n"
             "         unmount with 'fusermount3 -u MOUNTPOINT'; --tee tdx serves the simulated\n"
             "         TDX's quotes as provider tdx_guest (--measurement is the MRTD)\n\n"
@@ -141,10 +146,11 @@ struct report_args {
     uint8_t report_data[64];
     size_t report_data_len;
     uint32_t vmpl;
-    const char *certs, *output;
+    const char *certs, *output, *ak_pub;
+    int have_rd;
 };
 
-static int report_parse(int argc, char **argv, struct report_args *a)
+static int report_parse(int argc, char **argv, struct report_args *a, int hcl)
 {
     static const struct option longopts[] = {
         SIM_GUEST_LONGOPTS,
@@ -152,8 +158,10 @@ static int report_parse(int argc, char **argv, struct report_args *a)
         {"vmpl", required_argument, NULL, 'v'},
         {"certs", required_argument, NULL, 'c'},
         {"output", required_argument, NULL, 'o'},
+        {"ak-pub", required_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
+    const char *cmd = hcl ? "sim hcl" : "sim report";
     int c;
     uint64_t v = 0;
     opterr = 0;
@@ -162,12 +170,15 @@ static int report_parse(int argc, char **argv, struct report_args *a)
         if (r >= 0) {
             if (r)
                 return r;
+        } else if (c == 'a') {
+            a->ak_pub = optarg;
         } else if (c == 'r') {
-            if (cli_hex_arg("sim report", "--report-data", optarg, a->report_data, 0, 64,
+            a->have_rd = 1;
+            if (cli_hex_arg(cmd, "--report-data", optarg, a->report_data, 0, 64,
                             &a->report_data_len))
                 return 2;
         } else if (c == 'v') {
-            if (cli_uint_arg("sim report", "--vmpl", optarg, 3, &v))
+            if (cli_uint_arg(cmd, "--vmpl", optarg, 3, &v))
                 return 2;
             a->vmpl = (uint32_t)v;
         } else if (c == 'c') {
@@ -175,24 +186,30 @@ static int report_parse(int argc, char **argv, struct report_args *a)
         } else if (c == 'o') {
             a->output = optarg;
         } else if (c == ':') {
-            return cli_usage_error("sim report: %s needs a value", argv[optind - 1]);
+            return cli_usage_error("%s: %s needs a value", cmd, argv[optind - 1]);
         } else {
-            return cli_usage_error("sim report: unknown option '%s' (see --help)",
+            return cli_usage_error("%s: unknown option '%s' (see --help)", cmd,
                                    argv[optind - 1]);
         }
     }
     if (optind < argc)
-        return cli_usage_error("sim report: unexpected argument '%s'", argv[optind]);
+        return cli_usage_error("%s: unexpected argument '%s'", cmd, argv[optind]);
+    if (!a->ak_pub != !hcl)
+        return cli_usage_error(hcl ? "sim hcl: --ak-pub FILE is required"
+                                   : "sim report: --ak-pub belongs to 'sim hcl'");
+    if (hcl && a->have_rd)
+        return cli_usage_error("sim hcl: no --report-data: REPORT_DATA binds the runtime data");
     if (!a->output && isatty(STDOUT_FILENO))
-        return cli_usage_error("sim report: refusing to write a binary report to a terminal "
-                               "(use -o FILE or a pipe)");
+        return cli_usage_error("%s: refusing to write a binary report to a terminal "
+                               "(use -o FILE or a pipe)",
+                               cmd);
     return 0;
 }
 
 static int sim_report(int argc, char **argv)
 {
     struct report_args a = {.g = {.opts = {.sz = sizeof a.g.opts}}};
-    int r = report_parse(argc, argv, &a);
+    int r = report_parse(argc, argv, &a, 0);
     if (r)
         return r;
     struct bptee_sim *sim = NULL;
@@ -215,10 +232,39 @@ static int sim_report(int argc, char **argv)
     return r < 0 ? cli_error("sim report", r) : 0;
 }
 
+/* A simulated Azure HCL report around the given AK, for a software TPM's NV index. */
+static int sim_hcl(int argc, char **argv)
+{
+    struct report_args a = {.g = {.opts = {.sz = sizeof a.g.opts}}};
+    int r = report_parse(argc, argv, &a, 1);
+    if (r)
+        return r;
+    struct bptee_sim *sim = NULL;
+    uint8_t *ak = NULL, *hcl = NULL, *table = NULL;
+    size_t ak_len = 0, hcl_len = 0, table_len = 0;
+    r = bptee_read_file(a.ak_pub, 1u << 16, &ak, &ak_len);
+    if (r < 0)
+        return cli_error("sim hcl: --ak-pub", r);
+    r = bptee_sim_open(a.g.state_dir, &a.g.opts, &sim);
+    if (r == 0)
+        r = bptee_sim_azure_hcl(sim, ak, ak_len, a.vmpl, &hcl, &hcl_len);
+    if (r == 0 && a.certs)
+        r = bptee_sim_certtable(sim, &table, &table_len);
+    bptee_sim_free(sim);
+    bptee_free(ak);
+    if (r == 0 && a.certs)
+        r = bptee_write_file(a.certs, table, table_len, 0644);
+    if (r == 0)
+        r = bptee_write_file(a.output, hcl, hcl_len, 0644);
+    bptee_free(table);
+    bptee_free(hcl);
+    return r < 0 ? cli_error("sim hcl", r) : 0;
+}
+
 int cmd_sim(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage_error("sim: missing subcommand (init, report or tsm-fs; see --help)");
+        return cli_usage_error("sim: missing subcommand (init, report, hcl or tsm-fs; see --help)");
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             sim_usage(stdout);
@@ -228,8 +274,10 @@ int cmd_sim(int argc, char **argv)
         return sim_init(argc - 1, argv + 1);
     if (!strcmp(argv[1], "report"))
         return sim_report(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "hcl"))
+        return sim_hcl(argc - 1, argv + 1);
     if (!strcmp(argv[1], "tsm-fs"))
         return cli_plugin_call("tsmfs", "sim_tsmfs_main", argc - 1, argv + 1);
-    return cli_usage_error("sim: unknown subcommand '%s' (init, report or tsm-fs; see --help)",
+    return cli_usage_error("sim: unknown subcommand '%s' (init, report, hcl or tsm-fs; see --help)",
                            argv[1]);
 }

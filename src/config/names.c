@@ -18,7 +18,8 @@ TABLE(injection_table, "secret injection", "env_or_sealed", "sealed_only");
 TABLE(freshness_table, "attestation freshness", "provision_time_only");
 TABLE(key_policy_table, "public key policy", "required", "optional");
 TABLE(lifecycle_table, "lifecycle policy", "container", "cloud_managed");
-TABLE(evidence_table, "evidence provider", "auto", "sev-snp", "tdx", "sim", "sim-tdx");
+TABLE(evidence_table, "evidence provider", "auto", "sev-snp", "tdx", "sim", "sim-tdx",
+      "azure-snp");
 TABLE(provider_table, "tee provider", "aws_nitro", "azure_snp", "gcp_confidential", "intel_tdx",
       "amd_sev_snp");
 

@@ -67,14 +67,14 @@ static const char *cert_kind_name(int kind, int has_vlek)
     }
 }
 
-/* Copy the table's certificates into the report; *simulated is set if any is the simulator's. */
-static int add_certs(struct bptee_report *rep, const struct raw_evidence *e, int *simulated)
+int guest_add_certtable(struct bptee_report *rep, const uint8_t *table, size_t len,
+                        int *simulated)
 {
-    if (!e->certs_len)
+    if (!len)
         return 0;
     struct bptee_snp_cert certs[BPTEE_SNP_CERTTABLE_MAX];
     size_t n = 0;
-    int r = bptee_snp_certtable_parse(e->certs, e->certs_len, certs, BPTEE_SNP_CERTTABLE_MAX, &n);
+    int r = bptee_snp_certtable_parse(table, len, certs, BPTEE_SNP_CERTTABLE_MAX, &n);
     if (r < 0)
         return fail_prefix(r, "guest: certificate table");
     int has_vlek = 0;
@@ -90,7 +90,7 @@ static int add_certs(struct bptee_report *rep, const struct raw_evidence *e, int
     return r;
 }
 
-static int set_claims(struct bptee_report *rep, const struct bptee_snp_report *p)
+int guest_snp_claims(struct bptee_report *rep, const struct bptee_snp_report *p)
 {
     _cleanup_free_ char *mhex = hex_encode(p->measurement, sizeof p->measurement);
     if (!mhex)
@@ -122,11 +122,11 @@ static int build_report(const struct raw_evidence *e, int source, struct bptee_r
     if (r == 0)
         r = bptee_report_set_issued_at(rep, (uint64_t)time(NULL));
     if (r == 0)
-        r = set_claims(rep, &parsed);
+        r = guest_snp_claims(rep, &parsed);
     if (r == 0)
         r = bptee_report_set_evidence(rep, e->report, e->report_len);
     if (r == 0)
-        r = add_certs(rep, e, &simulated);
+        r = guest_add_certtable(rep, e->certs, e->certs_len, &simulated);
     if (r == 0)
         r = bptee_report_set_simulated(rep, simulated);
     if (r < 0) {
@@ -171,6 +171,12 @@ int bptee_guest_attest(const struct bptee_guest_opts *opts, const uint8_t *repor
         r = guest_select(&g, false, &src);
     if (r < 0)
         return r;
+    if (src == BPTEE_GUEST_SOURCE_VTPM) {
+        r = guest_azure_attest(&g, rd, out);
+        if (r == 0 && source)
+            *source = src;
+        return r;
+    }
     struct raw_evidence e = {.tdx = src == BPTEE_GUEST_SOURCE_SIM && g.sim_tdx};
     if (src == BPTEE_GUEST_SOURCE_TSM)
         r = tsm_evidence(&g, rd, &e);

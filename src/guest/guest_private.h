@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <bptee/guest.h>
+#include <bptee/snp.h>
 
 #define GUEST_DEFAULT_ATTEMPTS 5
 #define GUEST_DEFAULT_BACKOFF_MS 10
@@ -24,9 +25,29 @@ struct guest_cfg {
     uint32_t vmpl;
     unsigned attempts;
     unsigned backoff_ms;
+    /* Provider azure-snp (attest_azure.c). */
+    const char *tpm_tcti;
+    uint32_t azure_nv_index;
+    uint32_t azure_ak_handle;
+    const char *azure_certs; /* NULL: carry no certificates */
 };
 
 int guest_resolve(const struct bptee_guest_opts *opts, struct guest_cfg *g);
+
+/* The option if set, else the environment variable if set, else the default. */
+const char *guest_pick(const char *opt, const char *env, const char *def);
+
+/* attest_azure.c: the azure-snp settings of g (TCTI, NV index, AK handle, certificates); which
+ * source it selects (the vTPM, never the simulator); its evidence over rd. */
+int guest_resolve_azure(const struct bptee_guest_opts *o, struct guest_cfg *g);
+int guest_select_azure(const struct guest_cfg *g, bool need_device, int *source);
+int guest_azure_attest(const struct guest_cfg *g, const uint8_t rd[64], struct bptee_report **out);
+
+/* attest.c: SEV-SNP claims (measurement, debug, firmware) of a parsed report, and a GHCB
+ * certificate table's certificates onto rep (*simulated set if any is the simulator's). */
+int guest_snp_claims(struct bptee_report *rep, const struct bptee_snp_report *p);
+int guest_add_certtable(struct bptee_report *rep, const uint8_t *table, size_t len,
+                        int *simulated);
 
 /* Sleep before retry number `attempt` (1-based): backoff_ms doubling, capped. */
 void guest_backoff(const struct guest_cfg *g, unsigned attempt);

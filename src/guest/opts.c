@@ -20,12 +20,14 @@ const char *bptee_guest_source_name(int source)
         return "sev-guest";
     case BPTEE_GUEST_SOURCE_SIM:
         return "simulator";
+    case BPTEE_GUEST_SOURCE_VTPM:
+        return "vtpm";
     default:
         return NULL;
     }
 }
 
-static const char *pick(const char *opt, const char *env, const char *def)
+const char *guest_pick(const char *opt, const char *env, const char *def)
 {
     if (opt && opt[0])
         return opt;
@@ -43,10 +45,11 @@ int guest_resolve(const struct bptee_guest_opts *opts, struct guest_cfg *g)
         memcpy(&o, opts, opts->sz < sizeof o ? opts->sz : sizeof o);
     }
     if (o.provider != BPTEE_EVIDENCE_PROVIDER_AUTO && o.provider != BPTEE_EVIDENCE_PROVIDER_SIM &&
-        o.provider != BPTEE_EVIDENCE_PROVIDER_SEV_SNP && o.provider != BPTEE_EVIDENCE_PROVIDER_TDX)
+        o.provider != BPTEE_EVIDENCE_PROVIDER_SEV_SNP && o.provider != BPTEE_EVIDENCE_PROVIDER_TDX &&
+        o.provider != BPTEE_EVIDENCE_PROVIDER_AZURE_SNP)
         return fail(BPTEE_EUNSUPPORTED,
                     "guest: evidence provider %d is not supported here "
-                    "(auto, sev-snp, tdx or sim)",
+                    "(auto, sev-snp, tdx, sim or azure-snp)",
                     o.provider);
     if (o.sim_tee != 0 && o.sim_tee != BPTEE_EVIDENCE_PROVIDER_SEV_SNP &&
         o.sim_tee != BPTEE_EVIDENCE_PROVIDER_TDX)
@@ -55,25 +58,27 @@ int guest_resolve(const struct bptee_guest_opts *opts, struct guest_cfg *g)
     bool sim_tdx = o.sim_tee == BPTEE_EVIDENCE_PROVIDER_TDX;
     if (o.set_vmpl && o.vmpl > 3)
         return fail(BPTEE_EINVAL, "guest: VMPL %u is out of range (0 to 3)", o.vmpl);
+    memset(g, 0, sizeof *g);
+    int rc = guest_resolve_azure(&o, g);
+    if (rc < 0)
+        return rc;
     /* A VMPL is SEV-SNP's notion; a TD has no privilege level to ask for. */
     if (o.set_vmpl && (o.provider == BPTEE_EVIDENCE_PROVIDER_TDX ||
                        (o.provider == BPTEE_EVIDENCE_PROVIDER_SIM && sim_tdx)))
         return fail(BPTEE_EINVAL, "guest: a VMPL applies to SEV-SNP only, not to TDX");
-    *g = (struct guest_cfg){
-        .provider = o.provider,
-        .tsm_path =
-            pick(o.tsm_path, BPTEE_GUEST_ENV_TSM_PATH, BPTEE_CONFIG_DEFAULT_TSM_REPORT_PATH),
-        .device =
-            pick(o.device, BPTEE_GUEST_ENV_SEV_GUEST_PATH, BPTEE_CONFIG_DEFAULT_SEV_GUEST_PATH),
-        .tdx_device =
-            pick(o.tdx_device, BPTEE_GUEST_ENV_TDX_GUEST_PATH, BPTEE_CONFIG_DEFAULT_TDX_GUEST_PATH),
-        .sim_tdx = sim_tdx,
-        .state_dir = o.state_dir && o.state_dir[0] ? o.state_dir : NULL,
-        .set_vmpl = o.set_vmpl,
-        .vmpl = o.vmpl,
-        .attempts = o.max_attempts ? o.max_attempts : GUEST_DEFAULT_ATTEMPTS,
-        .backoff_ms = o.backoff_ms ? o.backoff_ms : GUEST_DEFAULT_BACKOFF_MS,
-    };
+    g->provider = o.provider;
+    g->tsm_path =
+        guest_pick(o.tsm_path, BPTEE_GUEST_ENV_TSM_PATH, BPTEE_CONFIG_DEFAULT_TSM_REPORT_PATH);
+    g->device =
+        guest_pick(o.device, BPTEE_GUEST_ENV_SEV_GUEST_PATH, BPTEE_CONFIG_DEFAULT_SEV_GUEST_PATH);
+    g->tdx_device = guest_pick(o.tdx_device, BPTEE_GUEST_ENV_TDX_GUEST_PATH,
+                               BPTEE_CONFIG_DEFAULT_TDX_GUEST_PATH);
+    g->sim_tdx = sim_tdx;
+    g->state_dir = o.state_dir && o.state_dir[0] ? o.state_dir : NULL;
+    g->set_vmpl = o.set_vmpl;
+    g->vmpl = o.vmpl;
+    g->attempts = o.max_attempts ? o.max_attempts : GUEST_DEFAULT_ATTEMPTS;
+    g->backoff_ms = o.backoff_ms ? o.backoff_ms : GUEST_DEFAULT_BACKOFF_MS;
     return 0;
 }
 
@@ -139,6 +144,8 @@ static int not_found(const struct guest_cfg *g, bool need_device)
 int guest_select(const struct guest_cfg *g, bool need_device, int *source)
 {
     int p = g->provider;
+    if (p == BPTEE_EVIDENCE_PROVIDER_AZURE_SNP)
+        return guest_select_azure(g, need_device, source);
     if (p == BPTEE_EVIDENCE_PROVIDER_SIM) {
         *source = BPTEE_GUEST_SOURCE_SIM;
         return 0;

@@ -33,9 +33,11 @@ static int unsupported(const uint8_t *d, size_t n)
     } known[] = {
         {"-----BEGIN CERTIFICATE", "PEM certificates (give them with --chain or --vcek)"},
         {"-----BEGIN", "PEM data"},
-        {"HCLA", "an Azure vTPM HCL report, which bptee does not verify yet"},
+        {"HCLA", "an Azure vTPM HCL report alone: it is verified with a TPM2 quote by its AK, as "
+                 "'bptee attest --provider azure-snp' collects them (docs/azure.md)"},
         {"\x7f" "ELF", "an ELF binary"},
-        {"\xff" "TCG", "a TPM2 quote (TPMS_ATTEST) alone, which bptee does not verify yet"},
+        {"\xff" "TCG", "a TPM2 quote (TPMS_ATTEST) alone, which says nothing without the HCL report "
+                        "whose AK signed it (docs/azure.md)"},
     };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         size_t pl = strlen(known[i].prefix);

@@ -18,6 +18,19 @@ typedef int (*verify_kind_fn)(const struct bptee_report *ev, const struct bptee_
 int verify_snp(const struct bptee_report *ev, const struct bptee_verify_opts *o,
                const struct bptee_policy *p, struct bptee_report **out);
 
+/* verify_snp.c: a SEV-SNP report verified with the evidence's certificates (or the caller's)
+ * under the policy's trust settings; no policy check. */
+int snp_verify_report(const struct bptee_report *ev, const uint8_t *report, size_t len,
+                      const struct bptee_verify_opts *o, const struct bptee_policy *p,
+                      struct bptee_snp_verified *v);
+/* A new output report: provider, format sev_snp_report, and the evidence's issued_at, bytes and
+ * certificates; the caller adds the verified claims. */
+int snp_output_base(const struct bptee_report *ev, int provider, struct bptee_report **out);
+
+/* verify_azure.c: Azure vTPM evidence (HCL report, SEV-SNP report, AK, TPM2 quote). */
+int verify_azure(const struct bptee_report *ev, const struct bptee_verify_opts *o,
+                 const struct bptee_policy *p, struct bptee_report **out);
+
 /* verify_tdx.c */
 int verify_tdx(const struct bptee_report *ev, const struct bptee_verify_opts *o,
                const struct bptee_policy *p, struct bptee_report **out);

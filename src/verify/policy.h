@@ -86,6 +86,8 @@ void policy_snp_release(struct snp_policy *p);
 
 /* policy_eval.c: apply the "sev_snp" section to verified evidence. */
 int policy_snp_check(const struct snp_policy *p, const struct bptee_snp_verified *v);
+/* The section's report_data rule applied to 64 bytes; `what` names them in the error. */
+int policy_report_data_check(const struct snp_policy *p, const uint8_t rd[64], const char *what);
 
 /* policy_nitro.c: the "nitro" section, read and applied to a verified document. */
 int policy_nitro_parse(const json_t *obj, struct nitro_policy *p);

@@ -50,24 +50,26 @@ static int check_firmware(const struct snp_policy *p, const struct bptee_snp_rep
     return 0;
 }
 
-/* REPORT_DATA binds the report to the verifier's challenge; a mismatch is a binding failure. */
-static int check_report_data(const struct snp_policy *p, const struct bptee_snp_report *r)
+/* REPORT_DATA binds the report to the verifier's challenge; a mismatch is a binding failure.
+ * `what` names where the 64 bytes came from (Azure binds through the TPM quote instead). */
+int policy_report_data_check(const struct snp_policy *p, const uint8_t rd[64], const char *what)
 {
     uint8_t want[64];
     if (p->rd_rule == RD_ANY)
         return 0;
     if (p->rd_rule == RD_EXACT) {
-        if (memcmp(p->report_data, r->report_data, 64) != 0)
-            return fail(BPTEE_EVERIFY, "snp: REPORT_DATA does not match the policy's report_data");
+        if (memcmp(p->report_data, rd, 64) != 0)
+            return fail(BPTEE_EVERIFY, "%s does not match the policy's report_data", what);
         return 0;
     }
     uint8_t msg[64];
     memcpy(msg, p->nonce, 32);
     memcpy(msg + 32, p->public_key, 32);
     sha512(msg, sizeof msg, want);
-    if (memcmp(want, r->report_data, 64) != 0)
-        return fail(BPTEE_EVERIFY, "snp: REPORT_DATA is not SHA-512(nonce || public_key) of the "
-                                   "policy's x25519_binding");
+    if (memcmp(want, rd, 64) != 0)
+        return fail(BPTEE_EVERIFY, "%s is not SHA-512(nonce || public_key) of the policy's "
+                                   "x25519_binding",
+                    what);
     return 0;
 }
 
@@ -87,5 +89,5 @@ int policy_snp_check(const struct snp_policy *p, const struct bptee_snp_verified
         return fail(BPTEE_EPOLICY, "policy: sev_snp: VMPL %u is not in vmpls", r->vmpl);
     if ((rc = check_tcb(p, v)) < 0 || (rc = check_firmware(p, r)) < 0)
         return rc;
-    return check_report_data(p, r);
+    return policy_report_data_check(p, r->report_data, "snp: REPORT_DATA");
 }

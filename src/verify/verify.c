@@ -22,6 +22,7 @@ static const struct {
     verify_kind_fn fn;
 } kinds[] = {
     {BPTEE_FORMAT_SEV_SNP_REPORT, BPTEE_PROVIDER_AMD_SEV_SNP, verify_snp},
+    {BPTEE_FORMAT_SEV_SNP_REPORT, BPTEE_PROVIDER_AZURE_SNP, verify_azure},
     {BPTEE_FORMAT_TDX_QUOTE, BPTEE_PROVIDER_INTEL_TDX, verify_tdx},
     {BPTEE_FORMAT_NITRO_DOCUMENT, BPTEE_PROVIDER_AWS_NITRO, verify_nitro},
     {BPTEE_FORMAT_AZURE_MAA_TOKEN, BPTEE_PROVIDER_AZURE_SNP, verify_jwt},
@@ -71,13 +72,11 @@ int bptee_verify_report(const struct bptee_report *ev, const struct bptee_verify
     policy_init(&def);
     const struct bptee_policy *p = o.policy ? o.policy : &def;
     int format = bptee_report_format(ev), provider = bptee_report_provider(ev);
+    bool format_known = false;
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        if (kinds[i].format != format)
+        format_known |= kinds[i].format == format;
+        if (kinds[i].format != format || kinds[i].provider != provider)
             continue;
-        if (kinds[i].provider != provider)
-            return fail(BPTEE_EUNSUPPORTED, "verify: %s evidence from provider %s is not "
-                                            "supported",
-                        bptee_format_name(format), bptee_provider_name(provider));
         struct bptee_report *r = NULL;
         rc = kinds[i].fn(ev, &o, p, &r);
         /* Age last: a forged report should be reported as forged, not as old. The verified
@@ -89,6 +88,9 @@ int bptee_verify_report(const struct bptee_report *ev, const struct bptee_verify
         return rc;
     }
     const char *name = bptee_format_name(format);
+    if (format_known)
+        return fail(BPTEE_EUNSUPPORTED, "verify: %s evidence from provider %s is not supported",
+                    name, bptee_provider_name(provider));
     return fail(BPTEE_EUNSUPPORTED, "verify: evidence format %s is not supported",
                 name ? name : "(unset)");
 }

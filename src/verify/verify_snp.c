@@ -45,15 +45,14 @@ static int table_from_evidence(const struct bptee_report *ev, uint8_t **table, s
     return n ? bptee_snp_certtable_serialize(certs, n, table, len) : 0;
 }
 
-static int build_output(const struct bptee_report *ev, const struct bptee_snp_verified *v,
-                        const struct snp_policy *p, struct bptee_report **out)
+int snp_output_base(const struct bptee_report *ev, int provider, struct bptee_report **out)
 {
     struct bptee_report *r = NULL;
     size_t ev_len = 0;
     const uint8_t *ev_bytes = bptee_report_evidence(ev, &ev_len);
     int rc = bptee_report_new(&r);
     if (rc == 0)
-        rc = bptee_report_set_provider(r, BPTEE_PROVIDER_AMD_SEV_SNP);
+        rc = bptee_report_set_provider(r, provider);
     if (rc == 0)
         rc = bptee_report_set_format(r, BPTEE_FORMAT_SEV_SNP_REPORT);
     if (rc == 0)
@@ -68,6 +67,19 @@ static int build_output(const struct bptee_report *ev, const struct bptee_snp_ve
         if (rc == 0)
             rc = bptee_report_add_certificate(r, kind, der, der_len);
     }
+    if (rc < 0) {
+        bptee_report_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+static int build_output(const struct bptee_report *ev, const struct bptee_snp_verified *v,
+                        const struct snp_policy *p, struct bptee_report **out)
+{
+    struct bptee_report *r = NULL;
+    int rc = snp_output_base(ev, BPTEE_PROVIDER_AMD_SEV_SNP, &r);
     if (rc == 0)
         rc = snp_claims_fill(r, v, p);
     if (rc < 0) {
@@ -78,13 +90,10 @@ static int build_output(const struct bptee_report *ev, const struct bptee_snp_ve
     return 0;
 }
 
-int verify_snp(const struct bptee_report *ev, const struct bptee_verify_opts *o,
-               const struct bptee_policy *p, struct bptee_report **out)
+int snp_verify_report(const struct bptee_report *ev, const uint8_t *report, size_t len,
+                      const struct bptee_verify_opts *o, const struct bptee_policy *p,
+                      struct bptee_snp_verified *v)
 {
-    size_t len = 0;
-    const uint8_t *report = bptee_report_evidence(ev, &len);
-    if (!report || len == 0)
-        return fail(BPTEE_EPARSE, "verify: evidence carries no SEV-SNP report");
     uint8_t *table = NULL;
     size_t table_len = 0;
     int rc = table_from_evidence(ev, &table, &table_len);
@@ -96,9 +105,20 @@ int verify_snp(const struct bptee_report *ev, const struct bptee_verify_opts *o,
                .trusted_roots = (const uint8_t(*)[32])p->snp.trusted_roots,
                .n_trusted_roots = p->snp.n_trusted_roots,
                .allow_simulation = p->snp.allow_simulation);
-    struct bptee_snp_verified v;
-    rc = bptee_snp_verify(report, len, &so, &v);
+    rc = bptee_snp_verify(report, len, &so, v);
     free(table);
+    return rc;
+}
+
+int verify_snp(const struct bptee_report *ev, const struct bptee_verify_opts *o,
+               const struct bptee_policy *p, struct bptee_report **out)
+{
+    size_t len = 0;
+    const uint8_t *report = bptee_report_evidence(ev, &len);
+    if (!report || len == 0)
+        return fail(BPTEE_EPARSE, "verify: evidence carries no SEV-SNP report");
+    struct bptee_snp_verified v;
+    int rc = snp_verify_report(ev, report, len, o, p, &v);
     if (rc == 0)
         rc = policy_snp_check(&p->snp, &v);
     if (rc == 0)
