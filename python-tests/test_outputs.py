@@ -114,6 +114,23 @@ def test_replace_modes_and_new_only(tmp_path):
     assert replace_at(AT_FDCWD, str(f).encode(), b"", 0, 0o644, 0x100) == bptee.CODES["EINVAL"]
 
 
+def test_replaced_file_keeps_its_owner_as_root(tmp_path):
+    """A result the agent or bptee run (root) replaces stays the job user's file."""
+    if os.geteuid() != 0:
+        pytest.skip("giving a file to another owner needs root")
+    f = tmp_path / "result.json"
+    f.write_bytes(b"{}")
+    os.chown(f, 65534, 65534)
+    os.chmod(f, 0o640)
+    assert replace(f, b'{"tee": 1}', flags=KEEP_ATTRS) == 0
+    st = os.stat(f)
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (65534, 65534, 0o640)
+    # the twin: without the flag the new file is ours, with the mode given
+    assert replace(f, b"{}", mode=0o600) == 0
+    st = os.stat(f)
+    assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (0, 0o600)
+
+
 def test_write_file_writes_through_fifos_and_devices(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)

@@ -128,18 +128,17 @@ static int open_new(int dfd, const char *base, char *tmp, size_t cap)
     return fd;
 }
 
-/* The new file's mode and owner: those of the file it replaces when asked (owner only where
- * we may give a file away, i.e. as root), else mode. */
+/* The new file's owner and mode: those of the file it replaces when asked (the owner only
+ * where we may give a file away, i.e. as root; first, as a change of owner may clear the
+ * mode's set-id bits), else mode. */
 static int set_attributes(int fd, const struct stat *old, bool exists, mode_t mode,
                           unsigned flags)
 {
     bool keep = exists && (flags & FILE_REPLACE_KEEP_ATTRS);
-    if (fchmod(fd, keep ? old->st_mode & 07777 : mode) < 0)
-        return -1;
     if (keep && (old->st_uid != geteuid() || old->st_gid != getegid()) &&
         fchown(fd, old->st_uid, old->st_gid) < 0 && errno != EPERM)
         return -1;
-    return 0;
+    return fchmod(fd, keep ? old->st_mode & 07777 : mode);
 }
 
 int file_replace_at(int dir, const char *name, const void *data, size_t len, mode_t mode,
