@@ -64,6 +64,21 @@ def test_symlinked_result_file_is_refused(tmp_path, sim_dir, real_agent):
     assert "tee" in json.loads(link.read_text()) and real_agent.signed("link-1")
 
 
+def test_symlinked_sidecar_is_refused(tmp_path, sim_dir, real_agent):
+    out = tmp_path / "r.bin"
+    target = tmp_path / "precious"
+    target.write_text("keep me")
+    side = tmp_path / "r.bin.tee.json"
+    side.symlink_to(target)
+    job = signed_job(tmp_path, sim_dir, real_agent, job_id="link-side",
+                     result={"file": str(out)})
+    r = job.run("sh", "-c", f"printf raw > {out}")
+    assert r.returncode == NOT_ATTESTED
+    assert r.stderr == (f"bptee: run: sidecar: {side}: is a symbolic link: refusing to write "
+                        f"through or over it\n")
+    assert side.is_symlink() and target.read_text() == "keep me"
+
+
 def test_full_disk_keeps_the_job_result_whole(small_fs, tmp_path, sim_dir, real_agent):
     out = small_fs / "result.json"
     fill(small_fs, 24 * 1024)
