@@ -5,8 +5,11 @@ new path is replaced atomically (the old file whole on a full disk, no temporary
 or a device is written through, with its write errors reported; a symbolic link is refused; a
 write error on stdout is one line and a non-zero exit (docs/results.md, "Writing files")."""
 import os
+import pathlib
 import stat
 import subprocess
+import sys
+import tempfile
 import threading
 
 import pytest
@@ -129,6 +132,32 @@ def test_replaced_file_keeps_its_owner_as_root(tmp_path):
     assert replace(f, b"{}", mode=0o600) == 0
     st = os.stat(f)
     assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (0, 0o600)
+
+
+def test_an_ordinary_user_replaces_files_too():
+    """Not only root: run as nobody, in a directory it may write. (Before Linux 6.10 linking
+    an unnamed file in needed CAP_DAC_READ_SEARCH, and the library links through
+    /proc/self/fd instead; on a newer kernel this test takes the direct way.)"""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run a process as nobody")
+    d = pathlib.Path(tempfile.mkdtemp(prefix="bptee-outputs-"))  # pytest's tree is 0700
+    os.chmod(d, 0o777)
+    (d / "old").write_bytes(b"old")
+    os.chmod(d / "old", 0o666)
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import bptee, test_outputs as t; "
+            "print(t.replace(sys.argv[2] + '/old', b'new'), t.replace(sys.argv[2] + '/new', "
+            "b'new'), bptee.last_error())")
+    try:
+        r = subprocess.run([sys.executable, "-c", code, os.path.dirname(__file__), str(d)],
+                           user=65534, group=65534, extra_groups=[], capture_output=True,
+                           text=True, timeout=60, env=dict(os.environ))
+        assert r.stdout.split() == ["0", "0"], r.stderr + r.stdout
+        assert (d / "old").read_bytes() == b"new" and (d / "new").read_bytes() == b"new"
+        assert names(d) == ["new", "old"] and (d / "new").stat().st_uid == 65534
+    finally:
+        for f in d.iterdir():
+            f.unlink()
+        d.rmdir()
 
 
 def test_write_file_writes_through_fifos_and_devices(tmp_path):
