@@ -70,7 +70,7 @@ PLUGIN_owner_ENTRIES := cmd_provision cmd_revoke cmd_seal cmd_audit
 PLUGIN_tsmfs_SRC := $(addprefix src/cli/,sim_tsmfs.c sim_tsmfs_backend.c cmd_sim.c)
 PLUGIN_tsmfs_ENTRIES := sim_tsmfs_main
 # The CLI's own helpers, linked into each plugin as well (a plugin sees no executable symbol).
-PLUGIN_COMMON := $(addprefix src/cli/,common.c guest_args.c plugin.c)
+PLUGIN_COMMON := $(addprefix src/cli/,common.c guest_args.c output.c plugin.c)
 CLI_SRC     := $(filter-out $(foreach p,$(PLUGINS),$(PLUGIN_$(p)_SRC)),$(sort $(wildcard src/cli/*.c))) \
                src/cli/cmd_sim.c
 CLI_OBJ     := $(CLI_SRC:%.c=$(B)/obj/%.o)
@@ -178,7 +178,7 @@ $(B)/plugins/$(1).map: Makefile
 $(B)/plugins/$(1).so: $(sort $(PLUGIN_$(1)_SRC:%.c=$(B)/obj/%.o) $(PLUGIN_COMMON:%.c=$(B)/obj/%.o)) \
 		$(B)/plugins/$(1).map $(LIB)
 	$$(CC) $$(OPT) $$(SANITIZE) -shared -o $$@ $$(filter %.o,$$^) -L$$(B) -lbptee \
-		-Wl,--version-script=$(B)/plugins/$(1).map -Wl,-z,relro,-z,now,-z,noexecstack \
+		-Wl,--version-script=$(B)/plugins/$(1).map -Wl,-z,relro,-z,now,-z,noexecstack,--no-undefined \
 		-Wl,--as-needed $$(CLI_LIBS) -lpthread
 endef
 $(foreach p,$(PLUGINS),$(eval $(call plugin_rule,$(p))))

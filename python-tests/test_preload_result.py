@@ -3,7 +3,8 @@
 9, docs/interposer.md "Results"): BPTEE_RESULT_FILE and BPTEE_JOB_ID declare the result; at a
 successful exit the interposer hands the file to the agent (RESULT on the job socket), which
 injects a verifiable "tee" member into a JSON object or writes a sidecar beside anything else.
-A job that exits 1, or is killed, gets nothing."""
+A job that exits 1, or is killed, gets nothing; one that exits 0 with a result that could not be
+attested exits 125 instead."""
 import json
 import os
 import signal
@@ -88,9 +89,9 @@ def test_other_result_gets_a_verifiable_sidecar(tmp_path, agent):
     assert v.returncode == 0, v.stderr
     out.write_text("plain text!\n")
     assert verify(tmp_path, out).returncode != 0
-    # an existing sidecar is never replaced: the job says so on stderr, its status stays 0
+    # an existing sidecar is never replaced: the job says so on stderr and exits 125
     r = run_job(WRITE, job_env(agent, out), str(out), "again\n", "0")
-    assert r.returncode == 0
+    assert r.returncode == 125
     assert b"not attested" in r.stderr and b"never replaced" in r.stderr
     assert json.loads(side.read_text())["result"]["covers"] == "bytes"
 
@@ -116,12 +117,13 @@ def test_failed_or_killed_job_gets_nothing(tmp_path, agent):
     assert not (tmp_path / "forked.json.tee.json").exists()
 
 
-def test_result_without_agent_says_so_and_keeps_the_status(tmp_path, agent):
+def test_result_without_agent_says_so_and_exits_125(tmp_path, agent):
+    """A job that exited 0 with a result nobody attested must not look like a success."""
     out = tmp_path / "out.json"
     env = job_env(agent, out)
     env["BPTEE_AGENT_SOCKET"] = str(tmp_path / "nobody.sock")
     r = run_job(WRITE, env, str(out), '{"answer": 42}', "0", grant=False)
-    assert r.returncode == 0
+    assert r.returncode == 125
     assert r.stderr.decode().startswith(f"bptee: result '{out}' of job hand-1 not attested: ")
     assert "tee" not in json.loads(out.read_text())
 
@@ -136,7 +138,7 @@ def test_unregistered_job_result_is_refused(tmp_path, agent):
         if grant:
             argv = granted(agent.sock, ["none"], argv, job_id=grant)
         r = subprocess.run(argv, env=env, capture_output=True, timeout=60)
-        assert r.returncode == 0
+        assert r.returncode == 125
         assert b"not attested" in r.stderr and b"not a process of a job registered for job " \
             b"hand-1" in r.stderr, r.stderr
         assert "tee" not in json.loads(out.read_text())

@@ -945,7 +945,9 @@ def test_failing_crashing_killed_jobs_get_no_attestation(tmp_path, sim_dir, real
     assert ok.returncode == 0 and real_agent.signed("fail-" + name)
 
 
-def test_failing_job_leaves_no_sidecar_behind(tmp_path, sim_dir, real_agent):
+def test_failing_job_removes_no_sidecar(tmp_path, sim_dir, real_agent):
+    """Nothing the spec names is removed before the job has succeeded (test_result_files.py
+    has the rest)."""
     out = tmp_path / "r.bin"
     stale = tmp_path / "r.bin.tee.json"
     stale.write_text("{}")
@@ -953,7 +955,7 @@ def test_failing_job_leaves_no_sidecar_behind(tmp_path, sim_dir, real_agent):
                      result={"file": str(out)})
     r = job.run("sh", "-c", f"echo data > {out}; exit 4")
     assert r.returncode == 4
-    assert out.read_text() == "data\n" and not stale.exists()
+    assert out.read_text() == "data\n" and stale.read_text() == "{}"
     assert not real_agent.signed("fail-file")
 
 

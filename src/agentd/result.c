@@ -78,20 +78,8 @@ static int read_result(int fd, uint8_t **out, size_t *len, char *why, size_t wca
     return 0;
 }
 
-static int write_all_at(int fd, const uint8_t *p, size_t len)
-{
-    for (size_t off = 0; off < len;) {
-        ssize_t w = pwrite(fd, p + off, len - off, (off_t)off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        off += (size_t)w;
-    }
-    return 0;
-}
-
-/* The metadata beside the result: NAME.tee.json, created (never replaced) in dir. */
+/* The metadata beside the result: NAME.tee.json, created (never replaced) in dir, atomically
+ * (a full disk leaves no partial sidecar). */
 static int write_sidecar(int dir, const char *name, const struct bptee_result_meta *m, char *why,
                          size_t wcap)
 {
@@ -100,24 +88,18 @@ static int write_sidecar(int dir, const char *name, const struct bptee_result_me
     snprintf(side, sizeof side, "%s.tee.json", name);
     if (bptee_result_meta_to_json(m, &json) < 0)
         return whyf(why, wcap, -1, "result metadata: %s", bptee_last_error());
-    int fd = openat(dir, side, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    int rc = fd < 0 ? -1 : 0;
-    if (fd < 0)
-        snprintf(why, wcap, "sidecar %s: %s%s", side, strerror(errno),
-                 errno == EEXIST ? " (an existing sidecar is never replaced)" : "");
     size_t n = strlen(json);
     json[n] = '\n'; /* the sidecar ends in a newline; verifiers accept it */
-    if (fd >= 0 && write_all_at(fd, (const uint8_t *)json, n + 1) < 0)
-        rc = whyf(why, wcap, -1, "sidecar %s: write: %s", side, strerror(errno));
-    if (fd >= 0)
-        close(fd);
+    int rc = bptee_replace_file_at(dir, side, json, n + 1, 0644, BPTEE_REPLACE_NEW_ONLY);
+    if (rc < 0)
+        whyf(why, wcap, -1, "sidecar %s", bptee_last_error());
     bptee_free(json);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 /* Attest data for the peer; inject or write the sidecar. */
-static int attest(struct agent *a, const struct bptee_job_identity *id, int file, int dir,
-                  const char *name, const uint8_t *data, size_t len, char *why, size_t wcap)
+static int attest(struct agent *a, const struct bptee_job_identity *id, int dir, const char *name,
+                  const uint8_t *data, size_t len, char *why, size_t wcap)
 {
     struct bptee_result_signer *signer = NULL;
     struct bptee_result_meta *m = NULL;
@@ -134,10 +116,10 @@ static int attest(struct agent *a, const struct bptee_job_identity *id, int file
         rc = write_sidecar(dir, name, m, why, wcap) < 0 ? BPTEE_EIO : 0;
     } else if (rc < 0) {
         snprintf(why, wcap, "result: %s", bptee_last_error());
-    } else if (write_all_at(file, out, out_len) < 0 || ftruncate(file, (off_t)out_len) < 0 ||
-               fsync(file) < 0) {
-        rc = BPTEE_EIO;
-        snprintf(why, wcap, "writing the attested result back: %s", strerror(errno));
+    } else if ((rc = bptee_replace_file_at(dir, name, out, out_len, 0644,
+                                           BPTEE_REPLACE_KEEP_ATTRS)) < 0) {
+        /* Replaced, never rewritten in place: the job's bytes stay whole on a full disk. */
+        snprintf(why, wcap, "writing the attested result: %s", bptee_last_error());
     }
     bptee_free(out);
     bptee_result_meta_free(m);
@@ -161,7 +143,7 @@ int jobsock_result(struct agent *a, const struct bptee_job_request *req,
         return whyf(why, wcap, rc, "%s", bptee_last_error());
     if (read_result(fds[0], &data, &len, why, wcap) < 0)
         return BPTEE_EIO;
-    rc = attest(a, &id, fds[0], fds[1], name, data, len, why, wcap);
+    rc = attest(a, &id, fds[1], name, data, len, why, wcap);
     free(data);
     if (rc == 0)
         agent_log("job socket: result %s of job %s attested for pid %d binary %.16s", name,

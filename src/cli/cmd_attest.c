@@ -253,8 +253,7 @@ static int write_tdreport(struct attest_args *a)
     fprintf(stderr, "bptee: TDREPORT from %s: MAC'd for this CPU, not remotely verifiable%s\n",
             source == BPTEE_GUEST_SOURCE_SIM ? "the simulated TDX" : "the TDX guest device",
             source == BPTEE_GUEST_SOURCE_SIM ? " (simulated)" : "");
-    r = bptee_write_file(a->output, rep, sizeof rep, 0644);
-    return r < 0 ? cli_error(a->output ? a->output : "stdout", r) : 0;
+    return cli_write_output(CMD ": --tdreport", a->output, rep, sizeof rep);
 }
 
 static int write_evidence(struct attest_args *a, struct bptee_report *rep)
@@ -274,9 +273,9 @@ static int write_evidence(struct attest_args *a, struct bptee_report *rep)
         return cli_error(CMD ": evidence JSON", r);
     size_t n = strlen(json);
     json[n] = '\n'; /* replaces the NUL: written by length, freed as usual */
-    r = bptee_write_file(a->output, json, n + 1, 0644);
+    r = cli_write_output(CMD, a->output, json, n + 1);
     bptee_free(json);
-    return r < 0 ? cli_error(a->output ? a->output : "stdout", r) : 0;
+    return r;
 }
 
 int cmd_attest(int argc, char **argv)

@@ -152,8 +152,7 @@ static int run_main(struct run_job *job)
     if ((status = load_inputs(job)) || (status = route(job)) ||
         (status = run_resolve_command(job)))
         return status;
-    if (job->tee == BPTEE_ROUTE_TEE &&
-        ((status = run_prepare_tee(job)) || (status = run_remove_stale_sidecar(job))))
+    if (job->tee == BPTEE_ROUTE_TEE && (status = run_prepare_tee(job)))
         return status;
     if ((status = run_build_env(job)) || (status = run_exec(job, &wstatus)))
         return status;

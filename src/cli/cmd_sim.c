@@ -225,11 +225,9 @@ static int sim_report(int argc, char **argv)
     if (r < 0)
         return cli_error("sim report", r);
     if (a.certs)
-        r = bptee_write_file(a.certs, table, table_len, 0644);
+        r = cli_write_output("sim report: --certs", a.certs, table, table_len);
     bptee_free(table);
-    if (r == 0)
-        r = bptee_write_file(a.output, report, sizeof report, 0644);
-    return r < 0 ? cli_error("sim report", r) : 0;
+    return r ? r : cli_write_output("sim report", a.output, report, sizeof report);
 }
 
 /* A simulated Azure HCL report around the given AK, for a software TPM's NV index. */

@@ -43,17 +43,18 @@ int main(int argc, char **argv)
     const char *name = argv[1];
     if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
         usage(stdout);
-        return 0;
+        return cli_close_stdout(0);
     }
     if (!strcmp(name, "--version") || !strcmp(name, "version")) {
         printf("bptee %s\n", bptee_version());
-        return 0;
+        return cli_close_stdout(0);
     }
     for (size_t i = 0; commands[i].name; i++)
         if (!strcmp(name, commands[i].name))
-            return commands[i].fn ? commands[i].fn(argc - 1, argv + 1)
-                                  : cli_plugin_call(commands[i].plugin, commands[i].entry,
-                                                    argc - 1, argv + 1);
+            return cli_close_stdout(commands[i].fn
+                                        ? commands[i].fn(argc - 1, argv + 1)
+                                        : cli_plugin_call(commands[i].plugin, commands[i].entry,
+                                                          argc - 1, argv + 1));
     fprintf(stderr, "bptee: unknown command '%s' (see 'bptee --help')\n", name);
     return 2;
 }

@@ -94,11 +94,9 @@ int run_exec(struct run_job *job, int *wstatus);
  * not end us). */
 __attribute__((noreturn)) void run_exit_like(int wstatus);
 
-/* run_result.c: after the job: attest (status 0) and write out the result. Returns 0 or
- * RUN_EXIT_FAILURE after printing why. */
+/* run_result.c: after the job: attest (status 0) and write out the result. Nothing the spec
+ * names is touched before (a failing job leaves the old result's sidecar whole), and files
+ * are replaced atomically. Returns 0 or RUN_EXIT_FAILURE after printing why. */
 int run_finish(struct run_job *job, int wstatus);
-/* Before a TEE job: remove a sidecar left by an earlier run, so a failing job cannot leave
- * one behind that looks like it belongs to this run. */
-int run_remove_stale_sidecar(struct run_job *job);
 
 #endif

@@ -4,6 +4,7 @@
  * untouched and nothing is attested. The captured stdout of a TEE job is written out in
  * every case, so the job's output is never lost. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@ static void bytes_release(struct bytes *b)
     if (b->mapped && b->len)
         munmap(b->p, b->len);
     else if (!b->mapped)
-        bptee_free(b->p);
+        free(b->p);
     b->p = NULL;
     b->len = 0;
 }
@@ -82,6 +83,8 @@ static int emit(const uint8_t *p, size_t len)
     return 0;
 }
 
+/* The sidecar is replaced atomically and only after the job succeeded: a failing job, a full
+ * disk or a kill leaves the old one whole (it never verifies against other bytes). */
 static int write_sidecar(const struct run_job *job, const struct bptee_result_meta *m)
 {
     char *json = NULL;
@@ -90,9 +93,22 @@ static int write_sidecar(const struct run_job *job, const struct bptee_result_me
         return fail_status("run: result metadata", rc);
     size_t n = strlen(json);
     json[n] = '\n'; /* the sidecar ends in a newline; verifiers accept it */
-    rc = bptee_write_file(job->sidecar, json, n + 1, 0644);
+    rc = bptee_replace_file_at(AT_FDCWD, job->sidecar, json, n + 1, 0644, 0);
     bptee_free(json);
     return rc < 0 ? fail_status("run: sidecar", rc) : 0;
+}
+
+/* The metadata is in the result now: a sidecar from an earlier run would be taken for this
+ * result's (verifiers look for NAME.tee.json first), so it goes, the job having succeeded.
+ * Only a file or a link is removed, never what a link points to nor a device. */
+static int remove_stale_sidecar(const struct run_job *job)
+{
+    struct stat st;
+    if (!job->sidecar || lstat(job->sidecar, &st) != 0 ||
+        (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) || unlink(job->sidecar) == 0)
+        return 0;
+    return run_say(RUN_EXIT_FAILURE, "cannot remove the old sidecar %s: %s", job->sidecar,
+                   strerror(errno));
 }
 
 /* Attest data; put the metadata inside it (*out: the new bytes) when it is a JSON object
@@ -131,9 +147,55 @@ static int finish_stdout(struct run_job *job, bool success)
     if (success)
         attest_status = attest(job, &data, &injected, &injected_len);
     status = injected ? emit(injected, injected_len) : emit(data.p, data.len);
+    if (status == 0 && injected)
+        status = remove_stale_sidecar(job);
     bptee_free(injected);
     bytes_release(&data);
     return attest_status ? attest_status : status;
+}
+
+/* The file's size in bytes, read into memory (a child of the job still writing cannot make
+ * the bytes attested differ from the bytes injected). */
+static int read_exactly(int fd, size_t size, struct bytes *out)
+{
+    out->p = malloc(size ? size : 1);
+    if (!out->p)
+        return -1;
+    while (out->len < size) {
+        ssize_t r = read(fd, out->p + out->len, size - out->len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            errno = r == 0 ? EIO : errno; /* shrunk while we read: not what the job left */
+            return -1;
+        }
+        out->len += (size_t)r;
+    }
+    return 0;
+}
+
+/* The job's result file, as the job left it: a regular file, not followed through a
+ * symlink (a link would have us attest, and rewrite, whatever it points to). */
+static int read_result_file(const char *path, struct bytes *out)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 && errno == ELOOP)
+        return run_say(RUN_EXIT_FAILURE, "result file %s: is a symbolic link: refused", path);
+    if (fd < 0)
+        return run_say(RUN_EXIT_FAILURE, "result file %s: %s", path, strerror(errno));
+    int status = 0;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        status = run_say(RUN_EXIT_FAILURE, "result file %s: not a regular file", path);
+    else if ((uint64_t)st.st_size > BPTEE_RESULT_MAX)
+        status = run_say(RUN_EXIT_FAILURE, "result file %s: larger than %llu bytes", path,
+                         (unsigned long long)BPTEE_RESULT_MAX);
+    else if (read_exactly(fd, (size_t)st.st_size, out) < 0)
+        status = run_say(RUN_EXIT_FAILURE, "result file %s: %s", path, strerror(errno));
+    close(fd);
+    if (status)
+        bytes_release(out);
+    return status;
 }
 
 static int finish_file(struct run_job *job)
@@ -142,16 +204,17 @@ static int finish_file(struct run_job *job)
     struct bytes data = {0};
     uint8_t *injected = NULL;
     size_t injected_len = 0;
-    struct stat st;
-    int rc = bptee_read_file(path, BPTEE_RESULT_MAX, &data.p, &data.len);
-    if (rc < 0)
-        return fail_status("run: result file", rc);
-    int status = attest(job, &data, &injected, &injected_len);
-    if (status == 0 && injected) {
-        unsigned mode = stat(path, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0644;
-        if ((rc = bptee_write_file(path, injected, injected_len, mode)) < 0)
-            status = fail_status("run: result file", rc);
-    }
+    int rc, status = read_result_file(path, &data);
+    if (status)
+        return status;
+    status = attest(job, &data, &injected, &injected_len);
+    /* The old bytes stay whole until the new ones are on disk (a full disk, a kill). */
+    if (status == 0 && injected &&
+        (rc = bptee_replace_file_at(AT_FDCWD, path, injected, injected_len, 0644,
+                                    BPTEE_REPLACE_KEEP_ATTRS)) < 0)
+        status = fail_status("run: result file", rc);
+    else if (status == 0 && injected)
+        status = remove_stale_sidecar(job);
     bptee_free(injected);
     bytes_release(&data);
     return status;
@@ -165,13 +228,4 @@ int run_finish(struct run_job *job, int wstatus)
     if (job->capture_fd >= 0)
         return finish_stdout(job, success);
     return success ? finish_file(job) : 0;
-}
-
-int run_remove_stale_sidecar(struct run_job *job)
-{
-    if (!job->sidecar || unlink(job->sidecar) == 0 || errno == ENOENT)
-        return 0;
-    fprintf(stderr, "bptee: run: cannot remove the old sidecar %s: %s\n", job->sidecar,
-            strerror(errno));
-    return RUN_EXIT_FAILURE;
 }

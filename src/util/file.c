@@ -69,27 +69,3 @@ int fd_write_all(int fd, const void *data, size_t len)
     }
     return 0;
 }
-
-int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
-{
-    char tmp[PATH_MAX];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= sizeof tmp)
-        return fail(BPTEE_EINVAL, "%s: path too long", path);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0)
-        return fail(BPTEE_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
-    int r = fd_write_all(fd, data, len);
-    if (r == 0 && fchmod(fd, mode) < 0)
-        r = -errno;
-    if (r == 0 && fsync(fd) < 0)
-        r = -errno;
-    if (close(fd) < 0 && r == 0)
-        r = -errno;
-    if (r == 0 && rename(tmp, path) < 0)
-        r = -errno;
-    if (r < 0) {
-        unlink(tmp);
-        return fail(BPTEE_EIO, "%s: write failed: %s", path, strerror(-r));
-    }
-    return 0;
-}
