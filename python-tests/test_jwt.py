@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """JWT attestation tokens (bptee_jwt_verify, bptee_verify with the "azure_maa" and
-"gcp_confidential" policy sections, `bptee verify --jwks`): the real Azure Attestation and GCP
-Confidential Space tokens of ../shared/vectors at their times, their tamper twins, and tokens
-signed here for every accepted algorithm and every attack that must be refused."""
+"gcp_confidential" policy sections, `bptee verify --jwks` and the sections' own "jwks"): the real
+Azure Attestation and GCP Confidential Space tokens of ../shared/vectors at their times, their
+tamper twins, and tokens signed here for every accepted algorithm and every attack that must be
+refused."""
 import ctypes
 import json
 import os
@@ -491,3 +492,46 @@ def _policy(tmp_path, obj):
     p = tmp_path / "policy.json"
     p.write_text(json.dumps(obj))
     return p
+
+
+# --- the key set named by the policy (azure_maa.jwks, gcp_confidential.jwks) ----------------
+
+SNP_JWKS_PATH = os.path.join(MAA, "sevsnp-cvm/sharedeus2_key.jwks.json")
+SGX_JWKS_PATH = os.path.join(MAA, "sgx/sharedeus_certs.jwks.json")
+SNP_TOKEN_PATH = os.path.join(MAA, "sevsnp-cvm/token_2024-12-20.jwt")
+SNP_KID = "J0pAPdfXXHqWWimgrH853wMIdh5/fLe1z6uSXYPXCa0="
+
+policy_jwks = fn("bptee_policy_jwks", c_int, c_void_p, c_int, POINTER(c_char_p),
+                 POINTER(c_char_p))
+
+
+def verify_snp_token(policy, *extra, cwd=None):
+    return subprocess.run([bptee.CLI, "verify", SNP_TOKEN_PATH, "--at", str(SNP_AT), "--policy",
+                           str(policy), *extra], capture_output=True, text=True, cwd=cwd)
+
+
+def test_policy_jwks_getter():
+    p = Policy({"azure_maa": {"jwks": "keys/maa.json"},
+                "gcp_confidential": {"jwks": "https://www.googleapis.com/oauth2/v3/certs"}})
+    loc, key = c_char_p(), c_char_p()
+    assert policy_jwks(p.p, 3, byref(loc), byref(key)) == 1  # BPTEE_FORMAT_AZURE_MAA_TOKEN
+    assert (loc.value, key.value) == (b"keys/maa.json", b"azure_maa.jwks")
+    assert policy_jwks(p.p, 4, byref(loc), byref(key)) == 1  # GCP_CONFIDENTIAL_TOKEN
+    assert key.value == b"gcp_confidential.jwks" and loc.value.startswith(b"https://")
+    assert policy_jwks(p.p, 1, byref(loc), byref(key)) == 0 and loc.value is None
+    assert policy_jwks(Policy({"azure_maa": {}}).p, 3, byref(loc), byref(key)) == 0
+    assert policy_jwks(None, 3, byref(loc), byref(key)) == 0
+    assert policy_jwks(p.p, 3, None, byref(key)) == bptee.CODES["EINVAL"]
+
+
+@pytest.mark.parametrize("bad, why", [
+    ({"jwks": SNP_JWKS_PATH, "jwsk": "x"}, "azure_maa.jwsk"),  # unknown keys: refused as ever
+    ({"jwks": 5}, "azure_maa.jwks: expected a non-empty string"),
+    ({"jwks": ""}, "azure_maa.jwks: expected a non-empty string"),
+    ({"jwks": "ftp://127.0.0.1/certs"}, "azure_maa.jwks: 'ftp://127.0.0.1/certs' is neither"),
+])
+def test_policy_jwks_malformed_refused(tmp_path, bad, why):
+    e = rejected(Policy, {"azure_maa": bad})
+    assert e.name == "EPARSE" and why in e.reason
+    r = verify_snp_token(_policy(tmp_path, {"azure_maa": bad}))
+    assert r.returncode == 1 and why in r.stderr
