@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
-"""`bptee verify --jwks URL`: the key set fetched from a local HTTP server started here, its
-on-disk cache honouring Cache-Control (a hit does not fetch, max-age expires, no-store and
-no-cache never cache), the size cap, and failures that name the URL and never fall back to a
-cached or built-in set."""
+"""`bptee verify --jwks URL` and a policy's "jwks" URL: the key set fetched from a local HTTP
+server started here, its on-disk cache honouring Cache-Control (a hit does not fetch, max-age
+expires, no-store and no-cache never cache), the size cap, and failures that name the URL (and
+the policy key) and never fall back to a cached or built-in set."""
 import http.server
+import json
 import os
 import socket
 import ssl
@@ -227,3 +228,49 @@ def test_https_with_an_untrusted_certificate_refused(server, cache, tmp_path):
     r = verify(s.url)
     assert r.returncode == 1 and s.url in r.stderr and "fetch failed" in r.stderr
     assert s.hits == 0
+
+
+# --- the URL named by the policy (azure_maa.jwks) ---------------------------------------------
+
+def verify_by_policy(tmp_path, url, *extra):
+    pol = tmp_path / "policy.json"
+    pol.write_text(json.dumps({"azure_maa": {"jwks": url}}))
+    return subprocess.run([bptee.CLI, "verify", TOKEN, "--at", str(AT), "--policy", str(pol),
+                           *extra], capture_output=True, text=True, timeout=60,
+                          env=os.environ.copy())
+
+
+def test_policy_url_fetched_and_cached(server, cache, tmp_path):
+    s = server(headers={"Cache-Control": "max-age=600"})
+    for _ in range(2):
+        r = verify_by_policy(tmp_path, s.url)
+        assert r.returncode == 0, r.stderr
+        assert "azure_snp azure_maa_token" in r.stdout
+    assert s.hits == 1 and len(os.listdir(cache)) == 1
+
+
+def test_policy_url_wrong_key_set_fails_the_valid_token(server, cache, tmp_path):
+    s = server(body=jwks(jwk(new_key("RS256"), KID)).encode())
+    r = verify_by_policy(tmp_path, s.url)
+    assert r.returncode == 1 and "signature does not verify" in r.stderr
+
+
+def test_policy_url_down_is_an_error_naming_the_key_and_url(cache, tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/certs"
+    r = verify_by_policy(tmp_path, url)
+    assert r.returncode == 1 and r.stdout == ""
+    assert f"policy azure_maa.jwks {url}" in r.stderr and "fetch failed" in r.stderr
+    r = verify_by_policy(tmp_path, "http://example.com/certs")
+    assert r.returncode == 1 and "policy azure_maa.jwks http://example.com/certs" in r.stderr
+
+
+def test_cli_jwks_wins_over_the_policy_url(server, cache, tmp_path):
+    s = server(body=jwks(jwk(new_key("RS256"), KID)).encode())
+    good = tmp_path / "good.json"
+    good.write_bytes(GOOD)
+    r = verify_by_policy(tmp_path, s.url, "--jwks", str(good))
+    assert r.returncode == 0, r.stderr
+    assert s.hits == 0  # the policy's URL is not fetched at all

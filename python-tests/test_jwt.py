@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """JWT attestation tokens (bptee_jwt_verify, bptee_verify with the "azure_maa" and
-"gcp_confidential" policy sections, `bptee verify --jwks`): the real Azure Attestation and GCP
-Confidential Space tokens of ../shared/vectors at their times, their tamper twins, and tokens
-signed here for every accepted algorithm and every attack that must be refused."""
+"gcp_confidential" policy sections, `bptee verify --jwks` and the sections' own "jwks"): the real
+Azure Attestation and GCP Confidential Space tokens of ../shared/vectors at their times, their
+tamper twins, and tokens signed here for every accepted algorithm and every attack that must be
+refused."""
 import ctypes
 import json
 import os
@@ -491,3 +492,126 @@ def _policy(tmp_path, obj):
     p = tmp_path / "policy.json"
     p.write_text(json.dumps(obj))
     return p
+
+
+# --- the key set named by the policy (azure_maa.jwks, gcp_confidential.jwks) ----------------
+
+SNP_JWKS_PATH = os.path.join(MAA, "sevsnp-cvm/sharedeus2_key.jwks.json")
+SGX_JWKS_PATH = os.path.join(MAA, "sgx/sharedeus_certs.jwks.json")
+SNP_TOKEN_PATH = os.path.join(MAA, "sevsnp-cvm/token_2024-12-20.jwt")
+SNP_KID = "J0pAPdfXXHqWWimgrH853wMIdh5/fLe1z6uSXYPXCa0="
+
+policy_jwks = fn("bptee_policy_jwks", c_int, c_void_p, c_int, POINTER(c_char_p),
+                 POINTER(c_char_p))
+
+
+def verify_snp_token(policy, *extra, cwd=None):
+    return subprocess.run([bptee.CLI, "verify", SNP_TOKEN_PATH, "--at", str(SNP_AT), "--policy",
+                           str(policy), *extra], capture_output=True, text=True, cwd=cwd)
+
+
+def test_policy_jwks_getter():
+    p = Policy({"azure_maa": {"jwks": "keys/maa.json"},
+                "gcp_confidential": {"jwks": "https://www.googleapis.com/oauth2/v3/certs"}})
+    loc, key = c_char_p(), c_char_p()
+    assert policy_jwks(p.p, 3, byref(loc), byref(key)) == 1  # BPTEE_FORMAT_AZURE_MAA_TOKEN
+    assert (loc.value, key.value) == (b"keys/maa.json", b"azure_maa.jwks")
+    assert policy_jwks(p.p, 4, byref(loc), byref(key)) == 1  # GCP_CONFIDENTIAL_TOKEN
+    assert key.value == b"gcp_confidential.jwks" and loc.value.startswith(b"https://")
+    assert policy_jwks(p.p, 1, byref(loc), byref(key)) == 0 and loc.value is None
+    assert policy_jwks(Policy({"azure_maa": {}}).p, 3, byref(loc), byref(key)) == 0
+    assert policy_jwks(None, 3, byref(loc), byref(key)) == 0
+    assert policy_jwks(p.p, 3, None, byref(key)) == bptee.CODES["EINVAL"]
+
+
+@pytest.mark.parametrize("bad, why", [
+    ({"jwks": SNP_JWKS_PATH, "jwsk": "x"}, "azure_maa.jwsk"),  # unknown keys: refused as ever
+    ({"jwks": 5}, "azure_maa.jwks: expected a non-empty string"),
+    ({"jwks": ""}, "azure_maa.jwks: expected a non-empty string"),
+    ({"jwks": "ftp://127.0.0.1/certs"}, "azure_maa.jwks: 'ftp://127.0.0.1/certs' is neither"),
+])
+def test_policy_jwks_malformed_refused(tmp_path, bad, why):
+    e = rejected(Policy, {"azure_maa": bad})
+    assert e.name == "EPARSE" and why in e.reason
+    r = verify_snp_token(_policy(tmp_path, {"azure_maa": bad}))
+    assert r.returncode == 1 and why in r.stderr
+
+
+def test_policy_jwks_file_verifies_the_real_token(tmp_path):
+    r = verify_snp_token(_policy(tmp_path, {"azure_maa": {"jwks": SNP_JWKS_PATH}}))
+    assert r.returncode == 0, r.stderr
+    assert "azure_snp azure_maa_token" in r.stdout
+    # the section of the other kind of token names no key set for this one
+    r = verify_snp_token(_policy(tmp_path, {"gcp_confidential": {"jwks": SNP_JWKS_PATH}}))
+    assert r.returncode == 1 and "JWKS" in r.stderr
+
+
+def test_policy_jwks_wrong_key_set_fails_the_valid_token(tmp_path):
+    r = verify_snp_token(_policy(tmp_path, {"azure_maa": {"jwks": SGX_JWKS_PATH}}))
+    assert r.returncode == 1 and "no JWKS key has kid" in r.stderr
+    other = tmp_path / "other.json"
+    other.write_text(jwks(jwk(new_key("RS256"), SNP_KID)))  # the right kid, another key
+    r = verify_snp_token(_policy(tmp_path, {"azure_maa": {"jwks": str(other)}}))
+    assert r.returncode == 1 and "signature does not verify" in r.stderr
+
+
+def test_policy_jwks_relative_to_the_policy_file(tmp_path):
+    sub = tmp_path / "conf"
+    (sub / "keys").mkdir(parents=True)
+    (sub / "keys" / "maa.json").write_bytes(SNP_JWKS)
+    (sub / "p.json").write_text(json.dumps({"azure_maa": {"jwks": "keys/maa.json"}}))
+    # the same name under the working directory holds the wrong set: it must not be read
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "maa.json").write_bytes(SGX_JWKS)
+    r = verify_snp_token("conf/p.json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = verify_snp_token(sub / "p.json", cwd="/")
+    assert r.returncode == 0, r.stderr
+    # and a name that exists only under the working directory is not found
+    (sub / "keys" / "maa.json").unlink()
+    r = verify_snp_token("conf/p.json", cwd=tmp_path)
+    assert r.returncode == 1 and "azure_maa.jwks" in r.stderr
+    assert "conf/keys/maa.json" in r.stderr
+
+
+def test_cli_jwks_wins_over_the_policy(tmp_path):
+    wrong = _policy(tmp_path, {"azure_maa": {"jwks": SGX_JWKS_PATH}})
+    r = verify_snp_token(wrong, "--jwks", SNP_JWKS_PATH)
+    assert r.returncode == 0, r.stderr
+    right = _policy(tmp_path, {"azure_maa": {"jwks": SNP_JWKS_PATH}})
+    r = verify_snp_token(right, "--jwks", SGX_JWKS_PATH)
+    assert r.returncode == 1 and "no JWKS key has kid" in r.stderr
+    # with --jwks given, the policy's set is not read at all
+    missing = _policy(tmp_path, {"azure_maa": {"jwks": str(tmp_path / "missing.json")}})
+    r = verify_snp_token(missing, "--jwks", SNP_JWKS_PATH)
+    assert r.returncode == 0, r.stderr
+
+
+def test_policy_jwks_missing_or_empty_is_an_error_naming_the_key(tmp_path):
+    missing = tmp_path / "missing.json"
+    r = verify_snp_token(_policy(tmp_path, {"azure_maa": {"jwks": str(missing)}}))
+    assert r.returncode == 1 and r.stdout == ""
+    assert "policy azure_maa.jwks" in r.stderr and "No such file" in r.stderr
+    assert len(r.stderr.splitlines()) == 1
+    empty = tmp_path / "empty.json"
+    empty.write_text("")
+    r = verify_snp_token(_policy(tmp_path, {"azure_maa": {"jwks": "empty.json"}}))
+    assert r.returncode == 1 and "policy azure_maa.jwks" in r.stderr and "empty" in r.stderr
+    (tmp_path / "nokeys.json").write_text('{"keys": []}')
+    r = verify_snp_token(_policy(tmp_path, {"azure_maa": {"jwks": "nokeys.json"}}))
+    assert r.returncode == 1 and "policy azure_maa.jwks" in r.stderr and "keys" in r.stderr
+
+
+def test_gcp_section_jwks_verifies_gcp_tokens(tmp_path):
+    key = new_key("ES256")
+    (tmp_path / "gcp.json").write_text(jwks(jwk(key, "k1")))
+    tok = tmp_path / "t.jwt"
+    tok.write_text(token(key, "ES256", GCP_CLAIMS))
+    pol = _policy(tmp_path, {"gcp_confidential": {"jwks": "gcp.json"},
+                             "azure_maa": {"jwks": "absent.json"}})
+    r = run("verify", str(tok), "--at", str(NOW), "--policy", str(pol))
+    assert r.returncode == 0, r.stderr
+    assert "gcp_confidential gcp_confidential_token" in r.stdout
+    (tmp_path / "gcp.json").write_text(jwks(jwk(new_key("ES256"), "k1")))
+    r = run("verify", str(tok), "--at", str(NOW), "--policy", str(pol))
+    assert r.returncode == 1 and "signature does not verify" in r.stderr

@@ -24,6 +24,14 @@ BPTEE_API int bptee_policy_parse(const char *json, size_t len, struct bptee_poli
 BPTEE_API int bptee_policy_load(const char *path, struct bptee_policy **out);
 BPTEE_API void bptee_policy_free(struct bptee_policy *p);
 
+/* The key set the policy names for tokens of `format` (BPTEE_FORMAT_AZURE_MAA_TOKEN: the
+ * "azure_maa.jwks" key; BPTEE_FORMAT_GCP_CONFIDENTIAL_TOKEN: "gcp_confidential.jwks"): 1 with
+ * *location as written (an http(s) URL, or a file path that is relative to the policy file's
+ * directory: the caller resolves it, as bptee_policy_parse knows no file) and *key the policy key
+ * for messages, both owned by p; 0 when it names none (p NULL, another format). The library
+ * never reads or fetches it: load it (bptee_jwks_load) into bptee_verify_opts.jwks. */
+BPTEE_API int bptee_policy_jwks(const struct bptee_policy *p, int format, const char **location, const char **key);
+
 struct bptee_verify_opts {
     size_t sz;
     int64_t at;                        /* verification time, unix seconds; 0 = now */

@@ -5,6 +5,7 @@
 #define _XOPEN_SOURCE 700
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,9 +53,11 @@ static void verify_usage(FILE *out)
             "                 pck_crl.der; each optional) for the TCB status (docs/tdx.md)\n"
             "  --collateral-at TIME  judge the collateral's validity at TIME (default: --at)\n"
             "  --jwks FILE|URL  Azure Attestation / GCP Confidential Space tokens: the JSON Web\n"
-            "                 Key Set to verify them with (required for tokens); a URL is\n"
-            "                 fetched over https (http only to a loopback address) and cached\n"
-            "                 as its Cache-Control allows (docs/jwt.md)\n"
+            "                 Key Set to verify them with; a URL is fetched over https (http\n"
+            "                 only to a loopback address) and cached as its Cache-Control\n"
+            "                 allows (docs/jwt.md). Tokens need one, from here or from the\n"
+            "                 policy's azure_maa.jwks / gcp_confidential.jwks: --jwks wins, and\n"
+            "                 the policy's is then not read\n"
             "  --sidecar FILE a result's sidecar (default FILE.tee.json when it exists)\n"
             "  --json         print the verified report as JSON instead of a summary\n\n"
             "Exit status: 0 verified under the policy, 1 rejected or unreadable (the reason on\n"
@@ -195,14 +198,40 @@ static int read_opt_file(const char *opt, const char *path, uint8_t **data, size
     return 0;
 }
 
-static int load_jwks(const char *path, struct bptee_jwks **out)
+/* A key set from a file or a URL; `what` says where its location came from. */
+static int load_jwks(const char *what, const char *where, struct bptee_jwks **out)
 {
-    if (!path)
+    if (jwks_arg_is_url(where))
+        return jwks_load_url(what, where, out);
+    if (bptee_jwks_load(where, out) == 0)
         return 0;
-    if (jwks_arg_is_url(path))
-        return jwks_load_url(path, out);
-    int rc = bptee_jwks_load(path, out);
-    return rc < 0 ? cli_error("verify: --jwks", rc) : 0;
+    fprintf(stderr, "bptee: verify: %s %s: %s\n", what, where, bptee_last_error());
+    return 1;
+}
+
+/* The key set for this evidence: --jwks, else the one the policy's section for its kind of
+ * token names, a relative file taken from the policy file's directory (so a policy and its key
+ * set move together). A named set that cannot be had is an error, never a verification without
+ * it. */
+static int pick_jwks(const struct verify_args *a, const struct bptee_policy *policy,
+                     const struct bptee_report *ev, struct bptee_jwks **out)
+{
+    const char *loc = NULL, *key = NULL;
+    if (a->jwks)
+        return load_jwks("--jwks", a->jwks, out);
+    if (bptee_policy_jwks(policy, bptee_report_format(ev), &loc, &key) != 1)
+        return 0;
+    char what[64], path[PATH_MAX];
+    snprintf(what, sizeof what, "policy %s", key);
+    const char *slash = strrchr(a->policy, '/');
+    if (jwks_arg_is_url(loc) || loc[0] == '/' || !slash)
+        return load_jwks(what, loc, out);
+    int n = snprintf(path, sizeof path, "%.*s/%s", (int)(slash - a->policy), a->policy, loc);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        fprintf(stderr, "bptee: verify: %s %s: path too long\n", what, loc);
+        return 1;
+    }
+    return load_jwks(what, path, out);
 }
 
 static int load_collateral(const char *dir, struct bptee_tdx_collateral **out)
@@ -223,7 +252,7 @@ static int verify_evidence(const struct verify_args *a, const uint8_t *data, siz
     struct bptee_jwks *jwks = NULL;
     uint8_t *vcek = NULL, *chain = NULL;
     size_t vcek_len = 0, chain_len = 0;
-    struct bptee_report *out = NULL;
+    struct bptee_report *ev = NULL, *out = NULL;
     int status = 1, rc;
     if (a->policy && (rc = bptee_policy_load(a->policy, &policy)) < 0) {
         fprintf(stderr, "bptee: verify: %s\n", bptee_last_error());
@@ -231,13 +260,19 @@ static int verify_evidence(const struct verify_args *a, const uint8_t *data, siz
     }
     if (read_opt_file("--vcek", a->vcek, &vcek, &vcek_len) ||
         read_opt_file("--chain", a->chain, &chain, &chain_len) ||
-        load_collateral(a->collateral, &coll) || load_jwks(a->jwks, &jwks))
+        load_collateral(a->collateral, &coll))
+        goto out;
+    if ((rc = bptee_verify_input_load(data, len, &ev)) < 0) {
+        status = cli_error(a->file, rc);
+        goto out;
+    }
+    if (pick_jwks(a, policy, ev, &jwks))
         goto out;
     int64_t at = a->at ? a->at : (int64_t)time(NULL);
     BPTEE_OPTS(bptee_verify_opts, o, .at = at, .policy = policy, .vcek = vcek, .vcek_len = vcek_len,
                .chain = chain, .chain_len = chain_len, .tdx_collateral = coll,
                .tdx_collateral_at = a->collateral_at, .jwks = jwks);
-    if ((rc = bptee_verify(data, len, &o, &out)) < 0) {
+    if ((rc = bptee_verify_report(ev, &o, &out)) < 0) {
         status = cli_error(a->file, rc);
         goto out;
     }
@@ -254,6 +289,7 @@ static int verify_evidence(const struct verify_args *a, const uint8_t *data, siz
     }
     status = fflush(stdout) == 0 ? 0 : 1;
 out:
+    bptee_report_free(ev);
     bptee_report_free(out);
     bptee_policy_free(policy);
     bptee_tdx_collateral_free(coll);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `bptee verify --jwks URL`: a JSON Web Key Set fetched over HTTPS (jwks_fetch.c, libcurl
- * loaded on demand), kept in an on-disk cache that honours Cache-Control (jwks_cache.c), and
- * the two put together (jwks_url.c). docs/jwt.md describes the behaviour. */
+/* `bptee verify --jwks URL`, or a policy's jwks URL: a JSON Web Key Set fetched over HTTPS
+ * (jwks_fetch.c, libcurl loaded on demand), kept in an on-disk cache that honours Cache-Control
+ * (jwks_cache.c), and the two put together (jwks_url.c). docs/jwt.md describes the behaviour. */
 #ifndef BPTEE_CLI_JWKS_H
 #define BPTEE_CLI_JWKS_H
 
@@ -51,7 +51,8 @@ int jwks_cache_put(const char *url, int64_t now, long lifetime, const uint8_t *b
                    char *err, size_t errsz);
 
 /* The key set at url: from the cache when fresh, else fetched (and cached as its answer
- * allows). A failure prints one line naming the URL and returns 1; never a stale set. */
-int jwks_load_url(const char *url, struct bptee_jwks **out);
+ * allows). A failure prints one line naming `what` (where the URL came from: "--jwks", "policy
+ * azure_maa.jwks") and the URL, and returns 1; never a stale set. */
+int jwks_load_url(const char *what, const char *url, struct bptee_jwks **out);
 
 #endif

@@ -64,6 +64,8 @@ struct jwt_policy {
     size_t n_attestation_types;
     bool allow_debug;
     int64_t leeway_secs;   /* 0: BPTEE_JWT_LEEWAY_DEFAULT */
+    char *jwks;            /* the key set's file or URL as written; NULL: the caller's */
+    char jwks_key[32];     /* "<section>.jwks", how messages name it */
 };
 
 struct bptee_policy {

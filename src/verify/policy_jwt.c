@@ -18,13 +18,14 @@
 
 static const char *const jwt_keys[] = {
     "issuers", "audience", "nonce", "image_digest", "launch_measurement", "compliance_status",
-    "attestation_types", "allow_debug", "leeway_secs", NULL,
+    "attestation_types", "allow_debug", "leeway_secs", "jwks", NULL,
 };
 
 void policy_jwt_init(struct jwt_policy *p, const char *section)
 {
     memset(p, 0, sizeof *p);
     p->section = section;
+    snprintf(p->jwks_key, sizeof p->jwks_key, "%s.jwks", section);
 }
 
 static void free_list(char **l, size_t n)
@@ -43,6 +44,7 @@ void policy_jwt_release(struct jwt_policy *p)
     free(p->image_digest);
     free(p->launch_measurement);
     free(p->compliance_status);
+    free(p->jwks);
     policy_jwt_init(p, p->section);
 }
 
@@ -68,12 +70,22 @@ static int str_list(const json_t *v, const char *path, char ***out, size_t *n)
     return rc;
 }
 
+/* Fetching is the caller's (the CLI's), over http(s) alone: another scheme written here would
+ * otherwise be read as a relative file name. */
+static int check_jwks_location(const struct jwt_policy *p)
+{
+    if (!strstr(p->jwks, "://") || !strncasecmp(p->jwks, "https://", 8) || !strncasecmp(p->jwks, "http://", 7))
+        return 0;
+    return fail(BPTEE_EPARSE, "policy: %s: '%.100s' is neither a file nor an http(s) URL",
+                p->jwks_key, p->jwks);
+}
+
 int policy_jwt_parse(const json_t *obj, struct jwt_policy *p)
 {
     static const char *const strings[] = {"audience", "nonce", "image_digest",
-                                          "launch_measurement", "compliance_status"};
+                                          "launch_measurement", "compliance_status", "jwks"};
     char **dst[] = {&p->audience, &p->nonce, &p->image_digest, &p->launch_measurement,
-                          &p->compliance_status};
+                    &p->compliance_status, &p->jwks};
     char path[80];
     int rc = pj_check_keys(obj, p->section, jwt_keys);
     const json_t *v;
@@ -94,7 +106,24 @@ int policy_jwt_parse(const json_t *obj, struct jwt_policy *p)
     snprintf(path, sizeof path, "%s.leeway_secs", p->section);
     if (rc == 0 && (v = json_object_get(obj, "leeway_secs")))
         rc = pj_int(v, path, 1, BPTEE_JWT_LEEWAY_MAX, &p->leeway_secs);
+    if (rc == 0 && p->jwks)
+        rc = check_jwks_location(p);
     return rc;
+}
+
+int bptee_policy_jwks(const struct bptee_policy *p, int format, const char **location,
+                      const char **key)
+{
+    if (!location || !key)
+        return fail(BPTEE_EINVAL, "policy: missing argument");
+    const struct jwt_policy *jp = NULL;
+    if (p && format == BPTEE_FORMAT_AZURE_MAA_TOKEN)
+        jp = &p->azure;
+    else if (p && format == BPTEE_FORMAT_GCP_CONFIDENTIAL_TOKEN)
+        jp = &p->gcp;
+    *location = jp ? jp->jwks : NULL;
+    *key = *location ? jp->jwks_key : NULL;
+    return *location != NULL;
 }
 
 /* An Azure Attestation instance: https://<name>[.<region>].attest.azure.net, nothing after. */
