@@ -163,7 +163,7 @@ cli: $(CLI) $(PLUGIN_SO)
 $(B)/obj/src/cli/%.o: src/cli/%.c | deps-check
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CLI_CFLAGS) -MMD -MP -c -o $@ $<
-$(B)/obj/src/agentd/%.o: src/agentd/%.c
+$(B)/obj/src/agentd/%.o: src/agentd/%.c | deps-check
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CLI_CFLAGS) -MMD -MP -c -o $@ $<
 $(CLI): $(CLI_OBJ) $(LIB)

@@ -156,3 +156,53 @@ def test_not_root_runs_the_job_as_itself_only(tmp_path, sim_dir, pub_dir):
             assert json.loads(r.stdout)["uid"] == pwd.getpwnam("nobody").pw_uid
         else:
             assert r.returncode == 125 and "bptee run is not root" in r.stderr
+
+
+HOLD_LOCKS = r"""
+import fcntl, os, resource, sys
+keep = set(int(u) for u in sys.argv[1:])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+os.makedirs("/run/bptee/dynamic-uid", 0o700, exist_ok=True)
+fds = []
+for uid in range(61184, 65520):
+    if uid in keep:
+        continue
+    fd = os.open(f"/run/bptee/dynamic-uid/{uid}", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    fds.append(fd)
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_uid_that_passwd_group_or_systemd_claims_is_never_handed_out(tmp_path, sim_dir):
+    """Every dynamic uid but three is held by another "job" (its lock); of the three, /etc/group
+    names one and systemd's dynamic-user registry holds another: the job gets the third."""
+    in_group, by_systemd, free = 65517, 65518, 65519
+    for uid in (in_group, by_systemd, free):
+        with pytest.raises(KeyError):
+            pwd.getpwuid(uid)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCKS, str(in_group), str(by_systemd),
+                               str(free)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
+    registry = "/run/systemd/dynamic-uid"
+    made_registry = not os.path.isdir(registry)
+    group = open("/etc/group").read()
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        os.makedirs(registry, exist_ok=True)
+        open(os.path.join(registry, str(by_systemd)), "w").close()
+        with open("/etc/group", "a") as f:
+            f.write(f"bptee-test-claimed:x:{in_group}:\n")
+        r = run_job(tmp_path, sim_dir, {"job_id": "dyn-claimed", "fresh_attestation": True},
+                    sys.executable, "-c", ID)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["uid"] == free
+    finally:
+        with open("/etc/group", "w") as f:
+            f.write(group)
+        os.unlink(os.path.join(registry, str(by_systemd)))
+        if made_registry:
+            os.rmdir(registry)
+        holder.communicate("", timeout=60)

@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,30 @@ static int lock_dir(void)
     return open(DYNAMIC_LOCK_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 }
 
+/* Whether uid is somebody's: named in /etc/passwd or /etc/group, or handed to a service by
+ * systemd (its lock file in /run/systemd/dynamic-uid). NSS is not asked: loading its modules
+ * (nss-systemd and what it links) costs milliseconds on every job start, and systemd reserves
+ * this range for dynamic users, never for directory-service accounts (systemd's UID rules). */
+static bool uid_claimed(uid_t uid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/run/systemd/dynamic-uid/%u", (unsigned)uid);
+    if (access(path, F_OK) == 0)
+        return true;
+    bool claimed = false;
+    FILE *f = fopen("/etc/passwd", "re");
+    for (struct passwd *pw; f && !claimed && (pw = fgetpwent(f));)
+        claimed = pw->pw_uid == uid;
+    if (f)
+        fclose(f);
+    f = fopen("/etc/group", "re");
+    for (struct group *gr; f && !claimed && (gr = fgetgrent(f));)
+        claimed = gr->gr_gid == uid;
+    if (f)
+        fclose(f);
+    return claimed;
+}
+
 /* A free uid from the range, its lock held in *lock_fd. */
 static int dynamic_uid(struct run_job *job)
 {
@@ -64,7 +89,7 @@ static int dynamic_uid(struct run_job *job)
     for (uint32_t i = 0; i < span; i++) {
         uid_t uid = DYNAMIC_UID_MIN + (start + i) % span;
         char name[16];
-        if (getpwuid(uid) || getgrgid(uid))
+        if (uid_claimed(uid))
             continue; /* somebody's: not ours to hand out */
         snprintf(name, sizeof name, "%u", (unsigned)uid);
         int fd = openat(dir, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
