@@ -272,6 +272,7 @@ $(B)/bench/%: src/bench/%.c src/bench/bench.h $(LIB)
 bench: all $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do BPTEE_BUILD=$(abspath $(B)) $$b || exit 1; done
 	@BPTEE_BUILD=$(abspath $(B)) $(PYTHON) src/bench/bench_view.py
+	@BPTEE_BUILD=$(abspath $(B)) $(PYTHON) src/bench/bench_start.py
 
 # --- demo -------------------------------------------------------------------------------------
 demo: all

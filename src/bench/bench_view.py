@@ -11,15 +11,13 @@ in one run. A real agent on the simulated TEE in a temporary directory, one secr
 Medians of alternating rounds; figures vary ±10-30% between runs on a 2-core machine."""
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-B = os.environ.get("BPTEE_BUILD", os.path.abspath("build"))
-CLI = os.path.join(B, "bptee")
+from bench_agent import BenchAgent
+
 ROUNDS = int(os.environ.get("BENCH_VIEW_ROUNDS", "15"))
 SECRET = b"bptee bench secret, served by the kernel\n"
 
@@ -47,55 +45,23 @@ def main():
     if os.geteuid() != 0:
         print("view: skipped (needs root to run jobs under a dynamic uid here)")
         return 0
-    tmp = tempfile.mkdtemp(prefix="bptee-bench-view-")
-    os.chmod(tmp, 0o755)
-    agent = None
+    agent = BenchAgent("bptee-bench-view-")
     try:
-        cfg = os.path.join(tmp, "tee.json")
-        with open(cfg, "w") as f:
-            json.dump({"requirement": "preferred", "mode": "direct", "provider_selector": "any",
-                       "key_exchange": {"session_ttl_secs": 60, "max_sessions": 64},
-                       "secret_injection": "sealed_only",
-                       "bptee": {"evidence_provider": "sim", "owners": "open",
-                                 "sim_state_dir": os.path.join(tmp, "sim")}}, f)
-        sock = os.path.join(tmp, "agent.sock")
-        log = open(os.path.join(tmp, "agent.log"), "w")
-        agent = subprocess.Popen([CLI, "agent", "--config", cfg, "--listen", "127.0.0.1:0",
-                                  "--socket", sock], stdout=subprocess.PIPE, stderr=log, text=True)
-        ready = agent.stdout.readline()
-        assert ready.startswith("ready "), "the agent did not start"
-        pol = os.path.join(tmp, "policy.json")
-        with open(pol, "w") as f:
-            f.write('{"sev_snp":{"allow_simulation":true}}')
-        src = os.path.join(tmp, "secret")
-        with open(src, "wb") as f:
-            f.write(SECRET)
-        subprocess.run([CLI, "provision", "--agent", ready.split()[1], "--policy", pol,
-                        "--secret", f"bench=@{src}"], check=True,
-                       capture_output=True)
-        os.unlink(src)
-        plain = os.path.join(tmp, "plain")
+        agent.provision("bench", SECRET)
+        plain = agent.path("plain")
         with open(plain, "wb") as f:
             f.write(b"x" * len(SECRET))
         os.chmod(plain, 0o644)
-        loop = os.path.join(tmp, "loop")
+        loop = agent.path("loop")
         subprocess.run(["cc", "-O2", "-x", "c", "-", "-o", loop], input=LOOP_C.encode(),
                        check=True)
         # absent on disk: an overlay of secrets/ makes room (not of tmp, which holds the socket)
-        os.mkdir(os.path.join(tmp, "secrets"), 0o755)
-        secret_path = os.path.join(tmp, "secrets", "bench")
+        os.mkdir(agent.path("secrets"), 0o755)
+        secret_path = agent.path("secrets/bench")
+        with_view = agent.spec("with.json", {"bench": secret_path}, job_id="bench-view")
+        without = agent.spec("without.json", {}, job_id="bench-view")
 
-        def spec(name, secrets):
-            p = os.path.join(tmp, name)
-            with open(p, "w") as f:
-                json.dump({"job_id": "bench-view", "secrets": secrets}, f)
-            return p
-
-        with_view = spec("with.json", {"bench": secret_path})
-        without = spec("without.json", {})
-        run = [CLI, "run", "--config", cfg, "--agent-socket", sock, "--spec"]
-
-        r = subprocess.run(run + [with_view, "--", loop, secret_path, plain, "20000"],
+        r = subprocess.run(agent.run_argv(with_view) + ["--", loop, secret_path, plain, "20000"],
                            capture_output=True, text=True)
         if r.returncode != 0:
             print(f"view: bptee run failed ({r.returncode}): {r.stderr.strip()}", file=sys.stderr)
@@ -112,18 +78,15 @@ def main():
         job = ["/bin/echo", "{}"]
         tv, tw, tb = [], [], []
         for _ in range(ROUNDS):
-            tv.append(timed(run + [with_view, "--", *job]))
-            tw.append(timed(run + [without, "--", *job]))
+            tv.append(timed(agent.run_argv(with_view) + ["--", *job]))
+            tw.append(timed(agent.run_argv(without) + ["--", *job]))
             tb.append(timed(job))
         v, w, b = (statistics.median(x) * 1e3 for x in (tv, tw, tb))
         print(f"run_with_view: {v:.2f} ms, without secrets {w:.2f} ms, ratio {v / w:.2f}")
         print(f"run_with_view_vs_fork_exec: {v:.2f} ms vs {b:.2f} ms, ratio {v / b:.2f}")
         return 0
     finally:
-        if agent:
-            agent.terminate()
-            agent.wait(timeout=30)
-        shutil.rmtree(tmp, ignore_errors=True)
+        agent.stop()
 
 
 if __name__ == "__main__":
