@@ -25,7 +25,7 @@ PYTEST_ARGS ?= -q
 FUZZ_SECONDS ?= 30
 TEE         ?= sev-snp
 
-PKGS        := openssl libsodium jansson libelf libcbor
+PKGS        := openssl libsodium jansson libelf libcbor libseccomp
 # Headers only: the library dlopens tpm2-tss on the azure-snp path (docs/azure.md says why).
 DLOPEN_PKGS := tss2-esys tss2-tctildr tss2-rc
 CLI_PKGS    := $(PKGS) fuse3 libmicrohttpd libcurl libsystemd

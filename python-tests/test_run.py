@@ -753,6 +753,10 @@ def test_script_measured_as_itself(tmp_path, sim_dir, static_job):
     static_sh = tmp_path / "static.sh"
     static_sh.write_text(f"#!{static_job}\n")
     static_sh.chmod(0o755)
+    # its interpreter lies in the caller's /tmp, which the sandbox replaces: shown explicitly
+    job = Job(tmp_path, sim_dir, mode="direct", spec={
+        "job_id": "sh-1", "fresh_attestation": True,
+        "sandbox": {"readable": [str(static_job)]}})
     r = job.run(str(static_sh))
     assert r.returncode == 0 and json.loads(r.stdout)["static_job"] is True, r.stderr
 
@@ -1026,7 +1030,9 @@ def test_c_api_inside_a_tee_job(tmp_path, sim_dir, real_agent):
               spec={"job_id": "api-1", "fresh_attestation": True,
                     # the agent serves a job only what it declares (docs/protocol.md, grants)
                     "secrets": {"db": "/run/secrets/db"},
-                    "sidecar": str(tmp_path / "ctx.tee.json")})
+                    "sidecar": str(tmp_path / "ctx.tee.json"),
+                    # the job writes its own file: the sandbox's root is read-only
+                    "sandbox": {"writable": [str(tmp_path)]}})
     r = job.run(sys.executable, "-c", JOB_API, bptee.LIBPATH, str(result))
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)

@@ -21,7 +21,8 @@
 #define BPTEE_JOB_SECRETS_MAX 256
 
 /* ---- the job spec: {"job_id", "secrets": {name: path}, "result": {"stdout": true} |
- * {"file": path}, "sidecar", "inherit_preload", "fresh_attestation", "user"}; every key optional. */
+ * {"file": path}, "sidecar", "inherit_preload", "fresh_attestation", "user", "sandbox",
+ * "limits"}; every key optional. */
 
 struct bptee_job_spec;
 
@@ -46,6 +47,11 @@ BPTEE_API int bptee_job_spec_inherit_preload(const struct bptee_job_spec *s);
  * (bptee run as root then gives the job a dynamic uid of its own). */
 BPTEE_API const char *bptee_job_spec_user(const struct bptee_job_spec *s);
 BPTEE_API int bptee_job_spec_fresh_attestation(const struct bptee_job_spec *s);
+struct bptee_sandbox_opts;
+/* The spec's widening ("sandbox": writable, readable, network, io_uring) and limits ("limits":
+ * memory_bytes, cpu_seconds, pids, open_files) into o; the other fields are left alone. The
+ * strings stay the spec's. */
+BPTEE_API void bptee_job_spec_sandbox_opts(const struct bptee_job_spec *s, struct bptee_sandbox_opts *o);
 /* The BPTEE_SECRETS value the interposer reads: "name=path" entries joined by ':', with '\',
  * ':' and '=' escaped by '\' (docs/interposer.md). Released with bptee_free; "" when none. */
 BPTEE_API int bptee_job_spec_secrets_env(const struct bptee_job_spec *s, char **out);
@@ -121,6 +127,34 @@ struct bptee_backend;
 struct bptee_deployment;
 struct bptee_registry;
 
+/* The hardened sandbox of a TEE job (docs/sandbox.md): the job runs as the child of a small
+ * init (PID 1) in PID, mount and (unless `network`) network namespaces of its own, with a
+ * read-only root, a private /tmp, a /dev holding only the basic nodes and the passed-through
+ * guest devices, /proc of its own PID namespace, no capabilities, no_new_privs and a seccomp
+ * deny-list. Anything that cannot be set up fails the deploy: the job never runs less confined
+ * than asked. */
+struct bptee_sandbox_opts {
+    size_t sz;
+    const char *const *writable;   /* existing paths left writable (the spec's widening) */
+    size_t n_writable;
+    const char *const *visible;    /* existing paths shown read-only at the same path even */
+    size_t n_visible;              /* inside the fresh /tmp (the job's own executable) */
+    const char *const *devices;    /* guest device paths shown at the same path (absent */
+    size_t n_devices;              /* ones are skipped: detection decides what exists) */
+    bool network;                  /* keep the caller's network namespace */
+    bool io_uring;                 /* allow io_uring_setup */
+    uint64_t memory_bytes;         /* RLIMIT_AS; 0: inherited */
+    uint64_t cpu_seconds;          /* RLIMIT_CPU; 0: inherited */
+    uint64_t max_pids;             /* RLIMIT_NPROC (counted per uid); 0: inherited */
+    uint64_t max_open_files;       /* RLIMIT_NOFILE; 0: inherited */
+    /* Called in the caller once the job's namespaces are built and before the job starts,
+     * with descriptors of the job's mount namespace and root directory (valid during the
+     * call): the caller may mount into them (bptee run builds the secret view there). A
+     * non-zero return fails the deploy. NULL: none. */
+    int (*on_ready)(void *arg, int mnt_ns_fd, int root_fd);
+    void *on_ready_arg;
+};
+
 /* What to run. Descriptors: NULL keeps the caller's; otherwise the descriptor is duplicated
  * onto 0, 1 or 2 in the job. */
 struct bptee_deploy_request {
@@ -138,6 +172,7 @@ struct bptee_deploy_request {
     bool set_ids;                  /* run the job as uid:gid with no supplementary groups */
     uint32_t uid, gid;
     bool die_with_parent;          /* SIGKILL the job when the caller dies (PR_SET_PDEATHSIG) */
+    const struct bptee_sandbox_opts *sandbox; /* NULL: a plain child process */
 };
 
 /* "provisioning", "running", "stopping", "stopped", "failed"; NULL if unknown. */

@@ -9,6 +9,8 @@
 
 #include <bptee.h>
 
+#include "cli/run_sandbox.h"
+
 struct run_keeper;
 struct run_view;
 
@@ -47,6 +49,14 @@ struct run_job {
     bool set_ids;            /* switch to uid:gid in the job (bptee run is root) */
     bool dynamic_uid;        /* uid is a dynamic one, held by uid_lock_fd */
     int uid_lock_fd;
+    struct run_nsjump nsjump; /* TEE: into the job's mount namespace and back */
+    bool have_nsjump;
+    bool sandbox_said;        /* the sandbox's ready hook failed and said why */
+    const char **writable;    /* TEE: the sandbox's writable paths ... */
+    char *result_dir;         /* ... with the result file's directory */
+    const char **visible;     /* TEE: paths shown read-only: the spec's, the executable, ... */
+    char *agent_dir;          /* ... and where the agent's socket is */
+    const char *devices[3];   /* TEE: the guest devices passed through */
 };
 
 /* run_prepare.c */
@@ -68,6 +78,9 @@ void run_release_user(struct run_job *job);
  * RUN_EXIT_FAILURE after printing why (the agent unreachable, no namespace to build the view
  * in): the job must not run then. */
 int run_prepare_secrets(struct run_job *job);
+/* Build the view in the job's namespace (the sandbox's ready hook) and fill it. 0, or
+ * RUN_EXIT_FAILURE after printing why. */
+int run_serve_secrets(struct run_job *job);
 void run_secrets_release(struct run_job *job);
 
 /* run_keeper.c */

@@ -98,7 +98,7 @@ static int add_tee_vars(struct run_job *job, char **env, size_t *n)
           (secrets[0] && add(env, n, "BPTEE_SECRETS", secrets)) ||
           /* The kernel serves the declared paths (run_view.c): the interposer only says so
            * loudly when one fails, and keeps every dynamic descendant non-dumpable. */
-          (job->view && add(env, n, "BPTEE_SECRET_VIEW", "1"));
+          (job->keeper && add(env, n, "BPTEE_SECRET_VIEW", "1"));
     free(preload);
     bptee_free(secrets);
     return bad ? -1 : 0;
@@ -132,6 +132,7 @@ void run_job_release(struct run_job *job)
     free(job->envp);
     job->envp = NULL;
     run_secrets_release(job);
+    run_sandbox_release(job);
     run_release_user(job);
     bptee_result_signer_free(job->signer);
     job->signer = NULL;

@@ -64,6 +64,9 @@ static int deploy(struct run_job *job, struct bptee_backend *b, const sigset_t *
                   struct bptee_deployment **d)
 {
     bool tee = job->tee == BPTEE_ROUTE_TEE;
+    struct bptee_sandbox_opts sandbox;
+    if (tee && run_sandbox_opts(job, &sandbox))
+        return RUN_EXIT_FAILURE;
     BPTEE_OPTS(bptee_deploy_request, req, .path = job->exe,
                .argv = (const char *const *)job->args->cmd,
                .envp = (const char *const *)job->envp, .sigmask = mask, .harden = tee,
@@ -71,11 +74,15 @@ static int deploy(struct run_job *job, struct bptee_backend *b, const sigset_t *
                .stdout_fd = job->capture_fd >= 0 ? &job->capture_fd : NULL,
                .set_ids = tee && job->set_ids, .uid = job->uid, .gid = job->gid,
                /* Without bptee run nobody keeps the view current: the job dies with it. */
-               .die_with_parent = job->keeper != NULL);
+               .die_with_parent = job->keeper != NULL, .sandbox = tee ? &sandbox : NULL);
     int rc = bptee_backend_deploy(b, &req, d);
     if (rc == 0)
         return 0;
+    if (job->sandbox_said) /* the ready hook printed why already */
+        return RUN_EXIT_FAILURE;
     cli_error("run", rc);
+    if (tee && rc != BPTEE_ENOTFOUND && strncmp(bptee_last_error(), "sandbox:", 8) == 0)
+        return RUN_EXIT_FAILURE;
     return rc == BPTEE_ENOTFOUND ? RUN_EXIT_NOTFOUND : RUN_EXIT_NOEXEC;
 }
 

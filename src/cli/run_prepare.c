@@ -111,7 +111,8 @@ int run_prepare_tee(struct run_job *job)
         job->socket = DEFAULT_AGENT_SOCKET;
     /* Static binaries need no check: the view serves them through the kernel, and ld.so
      * simply does not load the interposer into them. */
-    if ((status = find_preload(job)) || (status = run_choose_user(job)))
+    if ((status = find_preload(job)) || (status = run_choose_user(job)) ||
+        (status = run_sandbox_enter(job)))
         return status;
     if ((status = connect_signer(job)))
         return status;

@@ -13,40 +13,53 @@
 #include "cli/run_view.h"
 #include "cli/run_view_mount.h"
 
+/* The declared names and paths, in the spec's order. */
+static int declared(const struct run_job *job, const char ***names, const char ***paths)
+{
+    size_t n = bptee_job_spec_secret_count(job->spec);
+    *names = calloc(n, sizeof **names);
+    *paths = calloc(n, sizeof **paths);
+    if (!*names || !*paths) {
+        free(*names);
+        free(*paths);
+        return run_say(RUN_EXIT_FAILURE, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        bptee_job_spec_secret(job->spec, i, &(*names)[i], &(*paths)[i]);
+    return 0;
+}
+
 int run_prepare_secrets(struct run_job *job)
 {
+    const char **names, **paths;
     size_t n = bptee_job_spec_secret_count(job->spec);
     if (n == 0)
         return 0;
-    const char **names = calloc(n, sizeof *names), **paths = calloc(n, sizeof *paths);
-    int status = RUN_EXIT_FAILURE;
-    if (!names || !paths) {
-        fprintf(stderr, "bptee: run: out of memory\n");
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++)
-        bptee_job_spec_secret(job->spec, i, &names[i], &paths[i]);
-    char why[256];
-    if (view_probe_namespaces(why, sizeof why) != 0) {
-        run_say(0, "secret view: %s; refusing to run job '%s' without its secrets", why,
-                job->job_id);
-        goto out;
-    }
-    if ((status = run_keeper_new(job, names, n, &job->keeper)))
-        goto out;
-    struct run_view_owner owner = {.uid = job->uid, .gid = job->gid};
-    if (run_view_build(names, paths, n, &owner, &job->view) != 0) {
-        fprintf(stderr, "bptee: run: refusing to run job '%s' without its secrets\n",
-                job->job_id);
-        status = RUN_EXIT_FAILURE;
-        goto out;
-    }
-    run_keeper_serve(job->keeper, job->view);
-    status = 0;
-out:
+    if (declared(job, &names, &paths))
+        return RUN_EXIT_FAILURE;
+    int status = run_keeper_new(job, names, n, &job->keeper);
     free(names);
     free(paths);
     return status;
+}
+
+int run_serve_secrets(struct run_job *job)
+{
+    const char **names, **paths;
+    if (!job->keeper)
+        return 0;
+    if (declared(job, &names, &paths))
+        return RUN_EXIT_FAILURE;
+    struct run_view_owner owner = {.uid = job->uid, .gid = job->gid};
+    int rc = run_view_build(names, paths, bptee_job_spec_secret_count(job->spec), &owner,
+                            &job->nsjump, &job->view);
+    free(names);
+    free(paths);
+    if (rc != 0)
+        return run_say(RUN_EXIT_FAILURE, "refusing to run job '%s' without its secrets",
+                       job->job_id);
+    run_keeper_serve(job->keeper, job->view);
+    return 0;
 }
 
 void run_secrets_release(struct run_job *job)

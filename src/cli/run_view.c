@@ -16,6 +16,7 @@
 #include "cli/run.h"
 #include "cli/run_view.h"
 #include "cli/run_view_mount.h"
+#include "cli/run_sandbox.h"
 
 #define VOID_FILE "void"
 
@@ -28,6 +29,7 @@ struct view_path {
 struct run_view {
     int ramfs;
     struct run_view_owner owner;
+    const struct run_nsjump *jump; /* into the job's mount namespace */
     struct view_path *p;
     size_t n;
     unsigned long seq; /* names the next file */
@@ -166,7 +168,8 @@ static int place_all_void(struct run_view *v)
 }
 
 int run_view_build(const char *const *names, const char *const *paths, size_t n,
-                   const struct run_view_owner *owner, struct run_view **out)
+                   const struct run_view_owner *owner, const struct run_nsjump *jump,
+                   struct run_view **out)
 {
     struct run_view *v = calloc(1, sizeof *v);
     struct missing *miss = calloc(n ? n : 1, sizeof *miss);
@@ -179,23 +182,25 @@ int run_view_build(const char *const *names, const char *const *paths, size_t n,
     }
     v->ramfs = -1;
     v->owner = *owner;
+    v->jump = jump;
     for (; v->n < n; v->n++)
         if (!(v->p[v->n].name = strdup(names[v->n])) || !(v->p[v->n].path = strdup(paths[v->n]))) {
             fail("out of memory");
             goto out;
         }
-    if (classify(v, miss, &n_miss) != 0)
-        goto out;
-    if (view_enter_namespaces(why, sizeof why) != 0 ||
-        (v->ramfs = view_ramfs_new(why, sizeof why)) < 0) {
-        fail("%s", why);
-        goto out;
+    run_nsjump_enter(jump);
+    /* The paths are judged as the job sees them: its /tmp is its own. */
+    if (classify(v, miss, &n_miss) == 0) {
+        if ((v->ramfs = view_ramfs_new(why, sizeof why)) < 0)
+            fail("%s", why);
+        else if (make_room(v, miss, n_miss) == 0 && place_all_void(v) == 0)
+            rc = 0;
     }
-    if (make_room(v, miss, n_miss) != 0 || place_all_void(v) != 0)
+    run_nsjump_leave(jump);
+    if (rc != 0)
         goto out;
     *out = v;
     v = NULL;
-    rc = 0;
 out:
     free(miss);
     run_view_free(v);
@@ -226,7 +231,7 @@ static int point(struct run_view *v, const char *name, const char *file, uint64_
     return rc;
 }
 
-int run_view_set(struct run_view *v, const char *name, int memfd, uint64_t version)
+static int set_here(struct run_view *v, const char *name, int memfd, uint64_t version)
 {
     struct stat st;
     char file[32];
@@ -248,10 +253,20 @@ int run_view_set(struct run_view *v, const char *name, int memfd, uint64_t versi
     return 0;
 }
 
+int run_view_set(struct run_view *v, const char *name, int memfd, uint64_t version)
+{
+    run_nsjump_enter(v->jump);
+    int rc = set_here(v, name, memfd, version);
+    run_nsjump_leave(v->jump);
+    return rc;
+}
+
 void run_view_void_all(struct run_view *v)
 {
+    run_nsjump_enter(v->jump);
     for (size_t i = 0; i < v->n; i++)
         point(v, v->p[i].name, VOID_FILE, 0);
+    run_nsjump_leave(v->jump);
 }
 
 uint64_t run_view_version(const struct run_view *v, const char *name)

@@ -18,13 +18,15 @@ struct run_view_owner {
     gid_t gid;
 };
 
-/* Check the declared paths, enter a mount namespace of our own (through a user namespace
- * when not root), and build the view with every file void (mode 0000: an open fails with
- * EACCES) until run_view_set fills it. The calling process must be single-threaded; it stays
- * in the namespace, and so do the children it starts. Returns 0, or prints one line
- * ("bptee: run: ...") and returns -1: the job must then not run. */
+struct run_nsjump;
+
+/* Check the declared paths and build the view in the job's mount namespace (every change
+ * below steps in through jump and back), with every file void (an open fails with EACCES)
+ * until run_view_set fills it. The calling process must be single-threaded. Returns 0, or
+ * prints one line ("bptee: run: ...") and returns -1: the job must then not run. */
 int run_view_build(const char *const *names, const char *const *paths, size_t n,
-                   const struct run_view_owner *owner, struct run_view **out);
+                   const struct run_view_owner *owner, const struct run_nsjump *jump,
+                   struct run_view **out);
 
 /* Serve version `version` of secret `name`, read from the sealed memfd, at every path
  * declared for it: the new file is mounted beneath the old one and the old one unmounted,

@@ -100,27 +100,6 @@ int view_enter_namespaces(char *why, size_t cap)
     return 0;
 }
 
-int view_probe_namespaces(char *why, size_t cap)
-{
-    if (geteuid() == 0)
-        return 0;
-    /* A child tries what the view will need, so that a refusal comes before the agent is
-     * asked for anything. */
-    pid_t pid = fork();
-    if (pid == 0)
-        _exit(unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? 0 : errno & 0xff);
-    int ws = 0;
-    if (pid < 0 || waitpid(pid, &ws, 0) != pid) {
-        snprintf(why, cap, "cannot try a user namespace: %s", strerror(errno));
-        return -1;
-    }
-    if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
-        return 0;
-    snprintf(why, cap, "not root, and no user namespace to build the view in: unshare: %s",
-             WIFEXITED(ws) ? strerror(WEXITSTATUS(ws)) : "the probe died");
-    return -1;
-}
-
 int view_ramfs_new(char *why, size_t cap)
 {
     int fs = fsopen("ramfs", FSOPEN_CLOEXEC);

@@ -12,8 +12,6 @@
 /* A mount namespace of our own (through a user namespace mapping our ids to themselves
  * when not root), its mounts private. */
 int view_enter_namespaces(char *why, size_t cap);
-/* Could view_enter_namespaces work here? Tried in a child (root: always). */
-int view_probe_namespaces(char *why, size_t cap);
 /* A new ramfs, detached (attached nowhere): its root's descriptor, or -1. */
 int view_ramfs_new(char *why, size_t cap);
 /* ramfs/name, created with the memfd's first size bytes, owned uid:gid, mode. */

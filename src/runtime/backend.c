@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "runtime/runtime_private.h"
+#include "runtime/sandbox.h"
 #include "util/error.h"
 
 #define REGISTRY_MAX 16
@@ -48,6 +50,7 @@ int bptee_backend_deploy(struct bptee_backend *b, const struct bptee_deploy_requ
         return fail(BPTEE_ENOMEM, "deploy: out of memory");
     d->backend = b;
     d->status = BPTEE_DEPLOYMENT_PROVISIONING;
+    d->report_fd = -1;
     int rc = b->ops->deploy(b, req, d);
     if (rc < 0) {
         free(d);
@@ -69,6 +72,11 @@ int bptee_deployment_attest(struct bptee_deployment *d, const uint8_t *report_da
 
 void deployment_reaped(struct bptee_deployment *d, int wstatus)
 {
+    if (d->report_fd >= 0) {
+        sandbox_job_status(d->report_fd, &wstatus);
+        close(d->report_fd);
+        d->report_fd = -1;
+    }
     d->reaped = true;
     d->wstatus = wstatus;
     bool ok = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
@@ -134,6 +142,8 @@ void bptee_deployment_destroy(struct bptee_deployment *d)
         return;
     if (!d->reaped && kill(d->pid, SIGKILL) == 0)
         bptee_deployment_wait(d, NULL);
+    if (d->report_fd >= 0)
+        close(d->report_fd);
     free(d);
 }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "runtime/runtime_private.h"
+#include "runtime/sandbox.h"
 #include "util/codec.h"
 #include "util/error.h"
 
@@ -90,9 +91,10 @@ static int child_ids(const struct bptee_deploy_request *r, pid_t parent)
     return 0;
 }
 
-/* Only async-signal-safe calls between fork and execve. */
-__attribute__((noreturn)) static void child_exec(const struct bptee_deploy_request *r, int errfd,
-                                                 pid_t parent)
+/* Only async-signal-safe calls between fork and execve, but for the sandbox's seccomp
+ * filter (the sandbox's init is single-threaded). */
+__attribute__((noreturn)) void direct_child_exec(const struct bptee_deploy_request *r, int errfd,
+                                                 pid_t parent, struct sandbox_filter *filter)
 {
     int err = 0;
     if (r->sigmask && sigprocmask(SIG_SETMASK, (const sigset_t *)r->sigmask, NULL) < 0)
@@ -103,6 +105,9 @@ __attribute__((noreturn)) static void child_exec(const struct bptee_deploy_reque
         if (fcntl(r->inherit_fds[i], F_SETFD, 0) < 0)
             err = errno;
     if (!err && r->harden && child_harden() < 0)
+        err = errno;
+    /* Before the ids change: dropping capabilities needs them. */
+    if (!err && filter && sandbox_confine(r->sandbox, filter) < 0)
         err = errno;
     if (!err && child_ids(r, parent) < 0)
         err = errno;
@@ -118,8 +123,7 @@ __attribute__((noreturn)) static void child_exec(const struct bptee_deploy_reque
     _exit(127);
 }
 
-/* The child's report: 0 when execve succeeded (EOF on the close-on-exec pipe). */
-static int read_exec_errno(int fd)
+int direct_exec_errno(int fd)
 {
     int err = 0;
     ssize_t n;
@@ -127,6 +131,14 @@ static int read_exec_errno(int fd)
         n = read(fd, &err, sizeof err);
     while (n < 0 && errno == EINTR);
     return n == (ssize_t)sizeof err ? err : 0;
+}
+
+int direct_exec_failure(const char *path, int err)
+{
+    int code = err == ENOENT || err == ENOTDIR ? BPTEE_ENOTFOUND
+               : err == EACCES || err == EPERM ? BPTEE_EDENIED
+                                               : BPTEE_EIO;
+    return fail(code, "%s: cannot execute: %s", path, strerror(err));
 }
 
 static void random_id(char *out, size_t cap)
@@ -147,6 +159,16 @@ static int direct_deploy(struct bptee_backend *b, const struct bptee_deploy_requ
     memcpy(&r, req, req->sz < sizeof r ? req->sz : sizeof r);
     if (!r.path || !r.argv || !r.argv[0])
         return fail(BPTEE_EINVAL, "deploy: missing path or argv");
+    if (r.deployment_id)
+        snprintf(d->id, sizeof d->id, "%s", r.deployment_id);
+    else
+        random_id(d->id, sizeof d->id);
+    if (r.sandbox) {
+        int rc = sandbox_deploy(&r, d);
+        if (rc == 0)
+            d->status = BPTEE_DEPLOYMENT_RUNNING;
+        return rc;
+    }
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0)
         return fail(BPTEE_EIO, "deploy: pipe: %s", strerror(errno));
@@ -160,24 +182,17 @@ static int direct_deploy(struct bptee_backend *b, const struct bptee_deploy_requ
     }
     if (pid == 0) {
         close(pipefd[0]);
-        child_exec(&r, pipefd[1], parent);
+        direct_child_exec(&r, pipefd[1], parent, NULL);
     }
     close(pipefd[1]);
-    int err = read_exec_errno(pipefd[0]);
+    int err = direct_exec_errno(pipefd[0]);
     close(pipefd[0]);
     d->pid = pid;
-    if (r.deployment_id)
-        snprintf(d->id, sizeof d->id, "%s", r.deployment_id);
-    else
-        random_id(d->id, sizeof d->id);
     if (err) {
         int ws;
         while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
             ;
-        int code = err == ENOENT || err == ENOTDIR ? BPTEE_ENOTFOUND
-                   : err == EACCES || err == EPERM ? BPTEE_EDENIED
-                                                   : BPTEE_EIO;
-        return fail(code, "%s: cannot execute: %s", r.path, strerror(err));
+        return direct_exec_failure(r.path, err);
     }
     d->status = BPTEE_DEPLOYMENT_RUNNING;
     return 0;

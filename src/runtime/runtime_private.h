@@ -28,10 +28,34 @@ struct bptee_deployment {
     int status; /* enum bptee_deployment_status */
     int wstatus;
     bool reaped, stop_requested;
+    int report_fd; /* a sandbox's init reports the job's wait status here (-1: no sandbox) */
 };
+
+struct sandbox_filter;
+/* direct.c, shared with the sandbox's init: in a fresh child, set the job up (and confine it
+ * when filter is given) and execve it; an errno goes to errfd instead. */
+__attribute__((noreturn)) void direct_child_exec(const struct bptee_deploy_request *r, int errfd,
+                                                 pid_t parent, struct sandbox_filter *filter);
+/* The child's report: 0 when execve succeeded (EOF on the close-on-exec pipe), else errno. */
+int direct_exec_errno(int fd);
+/* An execve errno as the deploy error (BPTEE_ENOTFOUND, BPTEE_EDENIED or BPTEE_EIO). */
+int direct_exec_failure(const char *path, int err);
 
 /* Record a reaped job's wait status and derive the deployment status. */
 void deployment_reaped(struct bptee_deployment *d, int wstatus);
+
+/* spec_sandbox.c: the job spec's "sandbox" and "limits" keys. */
+struct json_t;
+struct spec_sandbox {
+    char **writable, **readable;
+    size_t n_writable, n_readable;
+    bool network, io_uring;
+    uint64_t memory_bytes, cpu_seconds, pids, open_files; /* 0: not limited by the spec */
+};
+int spec_sandbox_parse(const struct json_t *v, struct spec_sandbox *sb);
+int spec_limits_parse(const struct json_t *v, struct spec_sandbox *sb);
+void spec_sandbox_free(struct spec_sandbox *sb);
+const struct spec_sandbox *spec_sandbox_of(const struct bptee_job_spec *s);
 
 /* [A-Za-z0-9._-]{1,128}, not "." or "..": the secret store's names. */
 int runtime_secret_name_ok(const char *name);

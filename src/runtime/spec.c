@@ -31,6 +31,7 @@ struct bptee_job_spec {
     char *sidecar;
     char *user; /* NULL: a dynamic uid when run by root, else the caller's */
     bool inherit_preload, fresh;
+    struct spec_sandbox sandbox; /* "sandbox" and "limits" */
 };
 
 void bptee_job_spec_free(struct bptee_job_spec *s)
@@ -46,6 +47,7 @@ void bptee_job_spec_free(struct bptee_job_spec *s)
     free(s->result_file);
     free(s->sidecar);
     free(s->user);
+    spec_sandbox_free(&s->sandbox);
     free(s);
 }
 
@@ -159,7 +161,8 @@ static int spec_user(const json_t *v, struct bptee_job_spec *s)
 static int spec_read(const json_t *root, struct bptee_job_spec *s)
 {
     static const char *const keys[] = {"job_id", "secrets", "result", "sidecar",
-                                       "inherit_preload", "fresh_attestation", "user", NULL};
+                                       "inherit_preload", "fresh_attestation", "user",
+                                       "sandbox", "limits", NULL};
     if (!json_is_object(root))
         return fail(BPTEE_EPARSE, "job spec: expected a JSON object");
     const char *key;
@@ -171,7 +174,7 @@ static int spec_read(const json_t *root, struct bptee_job_spec *s)
         if (!keys[i])
             return fail(BPTEE_EPARSE, "job spec: unknown key '%.64s' (expected job_id, "
                                       "secrets, result, sidecar, inherit_preload, "
-                                      "fresh_attestation, user)", key);
+                                      "fresh_attestation, user, sandbox, limits)", key);
         int rc = 0;
         if (i == 0 && (rc = spec_string(v, "job_id", &s->job_id)) == 0 &&
             (rc = bptee_job_id_check(s->job_id)) < 0)
@@ -188,6 +191,10 @@ static int spec_read(const json_t *root, struct bptee_job_spec *s)
             rc = spec_bool(v, "fresh_attestation", &s->fresh);
         if (i == 6)
             rc = spec_user(v, s);
+        if (i == 7)
+            rc = spec_sandbox_parse(v, &s->sandbox);
+        if (i == 8)
+            rc = spec_limits_parse(v, &s->sandbox);
         if (rc < 0)
             return rc;
     }
@@ -275,6 +282,11 @@ int bptee_job_spec_inherit_preload(const struct bptee_job_spec *s)
 int bptee_job_spec_fresh_attestation(const struct bptee_job_spec *s)
 {
     return s && s->fresh;
+}
+
+const struct spec_sandbox *spec_sandbox_of(const struct bptee_job_spec *s)
+{
+    return s ? &s->sandbox : NULL;
 }
 
 const char *bptee_job_spec_user(const struct bptee_job_spec *s)
