@@ -155,7 +155,7 @@ def test_private_tmp_and_dev(view):
 def test_writable_path_is_writable_only_when_asked(view):
     out = view.out
     cmd = ["/bin/sh", "-c", 'echo x > "$1/w" && echo wrote', "sh", out]
-    spec = view.spec()
+    spec = view.spec(sandbox={})
     r = run_job(view, cmd, spec=spec)
     assert r.returncode != 0 and b"wrote" not in r.stdout, outcome(r)
     spec["sandbox"] = {"writable": [out]}

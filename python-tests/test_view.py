@@ -40,7 +40,7 @@ EACCES_TEXT = os.strerror(13)  # "Permission denied", as strerror prints it in t
 @pytest.fixture(scope="session")
 def progs():
     """The job programs, built once into a directory every uid can read and run."""
-    d = open_dir("bptee-view-progs-")
+    d = open_dir("bptee-view-progs-", base="/var/tmp")
     yield build_progs(d)
     subprocess.run(["rm", "-rf", d])
 

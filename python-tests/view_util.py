@@ -27,9 +27,10 @@ PROGS_SRC = os.path.join(HERE, "progs")
 RAMFS_MAGIC = "858458f6"  # statfs f_type of ramfs, as `stat -f -c %t` prints it
 
 
-def open_dir(prefix, mode=0o755):
-    """A fresh directory under /tmp that every uid can enter (mode 0755, or 1777 for output)."""
-    d = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+def open_dir(prefix, mode=0o755, base="/tmp"):
+    """A fresh directory under base that every uid can enter (mode 0755, or 1777 for output).
+    Programs a job runs go under /var/tmp: a job's sandbox replaces /tmp (docs/sandbox.md)."""
+    d = tempfile.mkdtemp(prefix=prefix, dir=base)
     os.chmod(d, mode)
     return d
 
@@ -215,7 +216,9 @@ class View:
         """The job spec: every name declared at its path; a sidecar (stdout need not be JSON)."""
         spec = {"job_id": job_id or f"view-{self.label}",
                 "secrets": {self.agent_names[n]: self.path(n) for n in self.names},
-                "sidecar": os.path.join(self.out, "stdout.tee.json")}
+                "sidecar": os.path.join(self.out, "stdout.tee.json"),
+                # the job writes its outputs there: widened explicitly (docs/sandbox.md)
+                "sandbox": {"writable": [self.out]}}
         spec.update(extra)
         return spec
 
