@@ -39,7 +39,8 @@ def write_json(path, obj):
     return str(path)
 
 
-def tee_config(path, sim_dir, ttl=300, max_sessions=64, provider="sim", owners="open"):
+def tee_config(path, sim_dir, ttl=300, max_sessions=64, provider="sim", owners="open",
+               **fields):
     """A TEE config for the agent. These tests exercise blueprint-tee's unsigned (v1)
     provisioning, which issue #8 keeps only behind "owners": "open" (test_owners.py covers
     owners); owners=None writes a config without any."""
@@ -50,7 +51,7 @@ def tee_config(path, sim_dir, ttl=300, max_sessions=64, provider="sim", owners="
         "requirement": "preferred", "mode": "direct", "provider_selector": "any",
         "key_exchange": {"session_ttl_secs": ttl, "max_sessions": max_sessions},
         "max_attestation_age_secs": 3600, "secret_injection": "sealed_only",
-        "bptee": bptee,
+        "bptee": bptee, **fields,  # fields: other top-level keys, or these replaced
     })
 
 
@@ -63,11 +64,11 @@ class Agent:
     """A running agent; stop() sends SIGTERM and returns the exit status."""
 
     def __init__(self, tmp, sim_dir, ttl=300, max_sessions=64, args=(), owners="open",
-                 provider="sim"):
+                 provider="sim", **config):
         self.dir = tmp
         self.sock = os.path.join(str(tmp), "agent.sock")
         self.config = tee_config(os.path.join(str(tmp), "tee.json"), sim_dir, ttl, max_sessions,
-                                 provider=provider, owners=owners)
+                                 provider=provider, owners=owners, **config)
         self.log_path = os.path.join(str(tmp), "agent.log")
         self.log_file = open(self.log_path, "w")
         self.proc = subprocess.Popen(

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agentd/daemon.h"
 
@@ -85,6 +86,8 @@ int agent_refresh_key(struct agent *a)
 {
     pthread_mutex_lock(&a->attest_lock);
     int rc = bptee_signing_key_attest(a->key, &a->guest, NULL);
+    if (rc == 0)
+        __atomic_store_n(&a->key_attested_at, (uint64_t)time(NULL), __ATOMIC_RELAXED);
     pthread_mutex_unlock(&a->attest_lock);
     return rc;
 }

@@ -38,6 +38,7 @@ struct agent {
     uint8_t self_measurement[32];
     /* One guest attestation at a time: hardware serializes them anyway (and throttles). */
     pthread_mutex_t attest_lock;
+    uint64_t key_attested_at; /* when the signing key's evidence was made (atomic access) */
     struct grants *grants;
 };
 
@@ -49,6 +50,16 @@ int agent_attest(struct agent *a, const uint8_t *report_data, size_t len,
                  struct bptee_report **out);
 /* Re-attest the signing key. */
 int agent_refresh_key(struct agent *a);
+
+/* ---- promises.c: what the config promises, kept (max attestation age, provider allow list) */
+/* Start-up: 0, or -1 (said on stderr) when "required" and the allow list excludes where the
+ * evidence comes from (the simulator is never in an allow list). */
+int agent_check_provider(struct agent *a);
+/* Re-attest the signing key if its evidence is past max_attestation_age_secs (ahead: past half
+ * of it, for the main loop). 0, or the failure's code (logged). */
+int agent_key_evidence_fresh(struct agent *a, bool ahead);
+/* The main loop's poll interval: interval_ms, shorter when half the max age is shorter. */
+int agent_poll_ms(const struct agent *a, int interval_ms);
 
 /* ---- offers.c */
 int agent_offers_new(uint64_t ttl_secs, uint64_t max_sessions, struct agent_offers **out);

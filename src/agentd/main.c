@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agentd/daemon.h"
@@ -235,10 +236,10 @@ static int setup(struct agent *a, const struct agent_args *o)
     if (agent_offers_new(kx.session_ttl_secs, kx.max_sessions, &a->offers) < 0 ||
         grants_new(&a->grants) < 0 || pthread_mutex_init(&a->attest_lock, NULL) != 0)
         return cli_error("agent", BPTEE_ENOMEM);
-    if ((rc = bptee_signing_key_attest(a->key, &a->guest, NULL)) < 0)
+    if ((rc = agent_refresh_key(a)) < 0)
         return cli_error("agent: signing key", rc);
-    if ((rc = setup_provider(a)) < 0 || (rc = setup_owners(a)) < 0 ||
-        (rc = setup_audit(a, o)) < 0)
+    if ((rc = setup_provider(a)) < 0 || (rc = agent_check_provider(a)) < 0 ||
+        (rc = setup_owners(a)) < 0 || (rc = setup_audit(a, o)) < 0)
         return 1;
     a->self_measured = bptee_peer_measure_pid((int32_t)getpid(), a->self_measurement) == 0;
     agent_log("session TTL %llu s, at most %llu sessions", (unsigned long long)kx.session_ttl_secs,
@@ -274,8 +275,10 @@ static int signals_fd(void)
 static void run_loop(struct agent *a, struct jobsock *js, int sfd)
 {
     struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = jobsock_fd(js), .events = POLLIN}};
+    int wait_ms = agent_poll_ms(a, CLEANUP_INTERVAL_MS);
+    uint64_t last_cleanup = 0;
     for (;;) {
-        int n = poll(p, 2, CLEANUP_INTERVAL_MS);
+        int n = poll(p, 2, wait_ms);
         if (n < 0 && errno != EINTR)
             break;
         if (n > 0 && p[0].revents) {
@@ -286,9 +289,11 @@ static void run_loop(struct agent *a, struct jobsock *js, int sfd)
         }
         if (n > 0 && p[1].revents)
             jobsock_accept(js);
-        if (n == 0) {
+        agent_key_evidence_fresh(a, true); /* a time check; busy or idle */
+        if ((uint64_t)time(NULL) - last_cleanup >= CLEANUP_INTERVAL_MS / 1000) {
             bptee_auth_service_cleanup(a->auth);
             agent_offers_prune(a->offers);
+            last_cleanup = (uint64_t)time(NULL);
         }
     }
 }

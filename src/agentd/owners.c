@@ -167,6 +167,8 @@ void api_audit(struct agent *a, const char *nonce, struct api_reply *out)
                   sodium_hex2bin(n, sizeof n, nonce, 64, NULL, &len, &end) != 0 || *end))
         return api_error(out, 400, "nonce: expected 64 hex digits (32 bytes)");
     char *json = NULL;
+    if (agent_key_evidence_fresh(a, false) < 0)
+        return api_fail_reply(out, 500, "signing key re-attestation");
     if (bptee_audit_log_export(a->audit, a->key, nonce ? n : NULL, &json) < 0)
         return api_fail_reply(out, 500, "audit");
     out->status = 200;
