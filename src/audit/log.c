@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -86,16 +87,24 @@ int bptee_audit_log_open_file(struct bptee_audit_log *log, const char *path)
     return 0;
 }
 
-/* One whole line in one write (O_APPEND keeps concurrent writers' lines whole). */
+/* One whole line in one write (O_APPEND keeps concurrent writers' lines whole). A write that
+ * fails part way (a full disk, a file size limit) is cut back off, so the file never holds a
+ * half line that a later entry would glue itself to. */
 static int write_line(int fd, json_t *entry)
 {
+    struct stat st;
     _cleanup_free_ char *text = json_dumps(entry, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (!text)
         return fail(BPTEE_ENOMEM, W ": out of memory");
+    if (fstat(fd, &st) < 0)
+        return fail(BPTEE_EIO, W ": cannot append to the file: %s", strerror(errno));
     size_t n = strlen(text);
     text[n] = '\n'; /* json_dumps's NUL becomes the newline; the length says where to stop */
     int rc = fd_write_all(fd, text, n + 1);
     text[n] = '\0';
+    if (rc < 0 && ftruncate(fd, st.st_size) < 0)
+        return fail(BPTEE_EIO, W ": cannot append to the file: %s (and a part of the line may "
+                               "remain: %s)", strerror(-rc), strerror(errno));
     return rc < 0 ? fail(BPTEE_EIO, W ": cannot append to the file: %s", strerror(-rc)) : 0;
 }
 
