@@ -23,6 +23,7 @@ import bptee as B
 from bptee import BpteeError, check, fn
 from owners_util import Owner, owner_agent
 from grants_util import granted
+from test_audit_read import signed_query
 from test_agent import JobClient, fetch_secret, provision, write_json
 from test_agent import policy_sim, sim_dir  # noqa: F401  (fixtures)
 
@@ -82,10 +83,10 @@ def logged(tmp_path_factory, sim_dir):
                             *alice.args(), "db"], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         nonce = os.urandom(32)
-        status, _, doc = a.request("GET", f"/v1/audit?nonce={nonce.hex()}")
+        status, _, doc = a.request("GET", "/v1/audit?" + signed_query(a, alice, nonce=nonce.hex()))
         assert status == 200
         yield types.SimpleNamespace(agent=a, doc=doc, nonce=nonce, file=audit_file, tmp=tmp,
-                                    policy=policy)
+                                    policy=policy, alice=alice)
     finally:
         a.stop()
 
@@ -207,7 +208,8 @@ def test_audit_file_holds_the_same_chain(logged):
 def test_audit_nonce_and_fetch_cli(logged):
     assert logged.agent.request("GET", "/v1/audit?nonce=abc")[0] == 400
     out = logged.tmp / "fetched.json"
-    r = B.cli("audit", "fetch", "--agent", logged.agent.url, "--nonce", "ab" * 32, "-o", out)
+    r = B.cli("audit", "fetch", "--agent", logged.agent.url, "--nonce", "ab" * 32, "-o", out,
+              "--policy", logged.policy, *logged.alice.args())
     assert r.returncode == 0, r.stderr
     r = B.cli("audit", "verify", out, "--policy", logged.policy, "--nonce", "ab" * 32, "--quiet")
     assert r.returncode == 0 and r.stdout.startswith("audit log verified:")

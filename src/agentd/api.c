@@ -155,7 +155,7 @@ static void serve_sessions(struct agent *a, const char *body, size_t len, struct
 
 /* ---- dispatch */
 
-void api_serve(struct agent *a, const char *method, const char *url, const char *nonce,
+void api_serve(struct agent *a, const char *method, const char *url, const struct api_query *q,
                const char *body, size_t len, struct api_reply *out)
 {
     if (!strcmp(url, "/v1/sessions"))
@@ -165,7 +165,7 @@ void api_serve(struct agent *a, const char *method, const char *url, const char 
     else if (!strncmp(url, SECRET_ITEM, strlen(SECRET_ITEM)))
         api_secret_item(a, method, url + strlen(SECRET_ITEM), body, len, out);
     else if (!strcmp(url, "/v1/audit"))
-        api_audit(a, nonce, out);
+        api_audit(a, q, out);
     else
-        api_info(a, url, nonce, out);
+        api_info(a, url, q->nonce, out);
 }

@@ -80,10 +80,17 @@ struct api_reply {
     const char *allow; /* methods for a 405's Allow header */
 };
 
+/* The query arguments the API reads (NULL when absent). */
+struct api_query {
+    const char *nonce;
+    /* GET /v1/audit's owner signature (docs/agent.md, "Audit") */
+    const char *session_id, *owner, *signature;
+};
+
 /* What the router knows about a path: 0 and the allowed methods, or 404. */
 unsigned api_route(const char *url, const char *method, const char **allow);
-/* Serve a request whose route is known (api_route returned 0). nonce: ?nonce= or NULL. */
-void api_serve(struct agent *a, const char *method, const char *url, const char *nonce,
+/* Serve a request whose route is known (api_route returned 0). */
+void api_serve(struct agent *a, const char *method, const char *url, const struct api_query *q,
                const char *body, size_t len, struct api_reply *out);
 /* info.c: GET /v1/attestation, /v1/signing-key, /v1/health, POST
  * /v1/attestation/refresh. */
@@ -95,6 +102,8 @@ void api_error(struct api_reply *out, unsigned status, const char *message);
 void api_secrets_post(struct agent *a, const char *body, size_t len, struct api_reply *out);
 void api_secret_item(struct agent *a, const char *method, const char *name, const char *body,
                      size_t len, struct api_reply *out);
+/* Take a session out of the service (and its offer record) without opening anything. */
+void agent_burn_session(struct agent *a, const char *session_id);
 /* The HTTP status of a library failure, and a reply naming it. */
 unsigned api_status_of(int code);
 void api_fail_reply(struct api_reply *out, unsigned status, const char *what);
@@ -118,8 +127,9 @@ int owners_admit(struct agent *a, const struct owner_write *w, struct api_reply 
 void owners_refused(struct agent *a, const struct owner_write *w, const char *reason);
 /* Append an entry; failures are logged on stderr. Returns the library's code. */
 int agent_audit(struct agent *a, const struct bptee_audit_entry *e);
-/* GET /v1/audit[?nonce=64 hex digits]: the signed log. */
-void api_audit(struct agent *a, const char *nonce, struct api_reply *out);
+/* GET /v1/audit[?nonce=64 hex digits]: the signed log, for an owner's signed request (or
+ * anyone when owners are "open"). */
+void api_audit(struct agent *a, const struct api_query *q, struct api_reply *out);
 
 /* ---- http.c */
 struct agent_http;

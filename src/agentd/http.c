@@ -200,8 +200,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return answer_error(c, st, 413, NULL, method, url, msg);
     }
     struct api_reply r = {0};
-    const char *nonce = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "nonce");
-    api_serve(h->a, method, url, nonce, st->body ? st->body : "", st->len, &r);
+    struct api_query q = {
+        .nonce = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "nonce"),
+        .session_id = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "session_id"),
+        .owner = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "owner"),
+        .signature = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "signature"),
+    };
+    api_serve(h->a, method, url, &q, st->body ? st->body : "", st->len, &r);
     st->answered = true;
     log_request(method, url, r.body ? r.status : 500);
     return send_reply(c, &r);

@@ -12,8 +12,7 @@
 
 #include "agentd/daemon.h"
 
-/* Take a session out of the service (and its offer record) without opening anything. */
-static void burn_session(struct agent *a, const char *session_id)
+void agent_burn_session(struct agent *a, const char *session_id)
 {
     struct bptee_session *s = NULL;
     char digest[BPTEE_DIGEST_HEX_SIZE];
@@ -107,7 +106,7 @@ static void open_and_store(struct agent *a, const struct bptee_provision_request
     size_t cap = ct > BPTEE_SEAL_TAG_LEN ? ct - BPTEE_SEAL_TAG_LEN : 1;
     uint8_t *plain = sodium_malloc(cap); /* guarded, locked; wiped by sodium_free */
     if (!plain) {
-        burn_session(a, req->payload->session_id);
+        agent_burn_session(a, req->payload->session_id);
         return api_error(out, 500, "out of locked memory for the secret");
     }
     int rc = bptee_auth_service_open(a->auth, req->payload, plain, cap, &plain_len, fingerprint);
@@ -137,9 +136,9 @@ void api_secrets_post(struct agent *a, const char *body, size_t len, struct api_
                             .version = req->version};
     if (bptee_sealed_payload_digest(req->payload, w.payload_digest) < 0) {
         api_fail_reply(out, 400, NULL);
-        burn_session(a, w.session_id);
+        agent_burn_session(a, w.session_id);
     } else if (owners_admit(a, &w, out) < 0) {
-        burn_session(a, w.session_id);
+        agent_burn_session(a, w.session_id);
     } else {
         open_and_store(a, req, &w, out);
     }
@@ -191,7 +190,7 @@ static void serve_revoke(struct agent *a, const char *name, const char *body, si
                             .signature = req->has_signature ? req->signature : NULL,
                             .version = req->version};
     rc = owners_admit(a, &w, out);
-    burn_session(a, req->session_id); /* admitted or not: one try per offer */
+    agent_burn_session(a, req->session_id); /* admitted or not: one try per offer */
     struct bptee_audit_entry e = {.event = BPTEE_AUDIT_REVOKE, .name = name, .owner = req->owner,
                                   .detail = req->owner ? NULL : "unsigned (owners open)"};
     if (rc == 0 && bptee_secret_store_info(a->store, name, &info) == 0) {

@@ -18,7 +18,7 @@
 #include "cli/owner_client.h"
 
 struct audit_args {
-    const char *file, *policy, *agent, *name, *out;
+    const char *file, *policy, *agent, *name, *out, *owner_key, *owner_id;
     uint8_t nonce[32];
     bool has_nonce, quiet;
     int64_t at;
@@ -29,12 +29,15 @@ static void audit_usage(FILE *out)
     fprintf(out,
             "usage: bptee audit verify FILE --policy POLICY.json [--nonce HEX] [--name NAME]\n"
             "                          [--at TIME] [--quiet]\n"
-            "       bptee audit fetch --agent URL [--nonce HEX] [-o FILE]\n\n"
+            "       bptee audit fetch --agent URL [--nonce HEX] [-o FILE]\n"
+            "                         [--owner-key FILE --owner-id ID --policy POLICY.json]\n\n"
             "The agent's access log (docs/agent.md, \"Audit\"; docs/formats.md, \"Audit log\").\n\n"
             "  verify   check a saved log: each entry's hash, the sequence, the chain to the\n"
             "           signed head, the signature, and the signing key's evidence under the\n"
             "           policy; then list the entries (--name: only that secret's)\n"
-            "  fetch    save GET /v1/audit (signed over --nonce when given)\n\n"
+            "  fetch    save GET /v1/audit (signed over --nonce when given); an agent with\n"
+            "           owners answers only an owner: --owner-key and --owner-id sign the\n"
+            "           read over a fresh session whose offer must verify under --policy\n\n"
             "  --nonce HEX   32 bytes (64 hex digits) the log must be signed over\n\n"
             "Exit status: 0 verified (or fetched), 1 refused with the reason, 2 usage.\n");
 }
@@ -53,6 +56,12 @@ static int parse_opt(int c, const char *arg, struct audit_args *o)
         return 0;
     case 'o':
         o->out = arg;
+        return 0;
+    case 'K':
+        o->owner_key = arg;
+        return 0;
+    case 'I':
+        o->owner_id = arg;
         return 0;
     case 'q':
         o->quiet = true;
@@ -73,6 +82,7 @@ static int parse_args(int argc, char **argv, struct audit_args *o)
         {"policy", required_argument, NULL, 'p'}, {"agent", required_argument, NULL, 'A'},
         {"name", required_argument, NULL, 'N'},   {"nonce", required_argument, NULL, 'n'},
         {"at", required_argument, NULL, 'a'},     {"quiet", no_argument, NULL, 'q'},
+        {"owner-key", required_argument, NULL, 'K'}, {"owner-id", required_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     int c, rc;
@@ -173,20 +183,64 @@ static int verify(const struct audit_args *o)
     return status;
 }
 
+/* An owner id in a query: '+' and '@' percent-encoded ('+' would read as a space). */
+static void query_escape(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (; *in && o + 4 < cap; in++)
+        o += (size_t)(strchr("+@", *in) ? snprintf(out + o, cap - o, "%%%02X", (unsigned)*in)
+                                        : snprintf(out + o, cap - o, "%c", *in));
+    out[o] = '\0';
+}
+
+/* The owner's signature over a fresh session, as GET /v1/audit's query arguments. */
+static int sign_read(struct owner_client *c, char *query, size_t cap)
+{
+    struct bptee_offer *offer = NULL;
+    uint8_t sig[64];
+    char hex[129], owner[3 * BPTEE_OWNER_ID_MAX + 1];
+    int status = owner_get_offer(c, "audit", &offer);
+    if (status == 0)
+        status = owner_sign(c, BPTEE_OWNER_OP_AUDIT_READ, offer, BPTEE_OWNER_AUDIT_NAME, 1, NULL,
+                            sig);
+    if (status == 0) {
+        sodium_bin2hex(hex, sizeof hex, sig, sizeof sig);
+        query_escape(c->owner_id, owner, sizeof owner);
+        snprintf(query, cap, "session_id=%s&owner=%s&signature=%s",
+                 bptee_offer_session_id(offer), owner, hex);
+    }
+    bptee_offer_free(offer);
+    return status;
+}
+
 static int fetch(const struct audit_args *o)
 {
-    char path[100] = "/v1/audit", hex[65];
+    char path[600] = "/v1/audit", hex[65], query[500] = "";
     struct http_body resp = {0};
+    struct bptee_policy *pol = NULL;
     if (!o->agent || o->file)
         return cli_usage_error("audit fetch: --agent URL is required, and no FILE (use -o)");
-    struct owner_client c = {.cmd = "audit fetch", .agent = o->agent, .timeout = 30};
-    if (o->has_nonce) {
-        sodium_bin2hex(hex, sizeof hex, o->nonce, sizeof o->nonce);
-        snprintf(path, sizeof path, "/v1/audit?nonce=%s", hex);
-    }
+    if (o->owner_key && !o->policy)
+        return cli_usage_error("audit fetch: --owner-key needs --policy (the offer it signs "
+                               "over must verify)");
+    struct owner_client c = {.cmd = "audit fetch", .agent = o->agent, .timeout = 30,
+                             .at = o->at, .owner_id = o->owner_id};
+    int status = owner_load_key(&c, o->owner_key);
+    if (status != 0)
+        return status;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return 1;
-    int status = owner_http_ok(&c, "GET /v1/audit", "GET", path, NULL, &resp);
+        status = 1;
+    if (status == 0 && c.key && (status = client_load_policy("audit fetch", o->policy, &pol)) == 0) {
+        c.policy = pol;
+        status = sign_read(&c, query, sizeof query);
+    }
+    if (o->has_nonce)
+        sodium_bin2hex(hex, sizeof hex, o->nonce, sizeof o->nonce);
+    snprintf(path, sizeof path, "/v1/audit%s%s%s%s%s", o->has_nonce || query[0] ? "?" : "",
+             o->has_nonce ? "nonce=" : "", o->has_nonce ? hex : "",
+             o->has_nonce && query[0] ? "&" : "", query);
+    if (status == 0)
+        status = owner_http_ok(&c, "GET /v1/audit", "GET", path, NULL, &resp);
     if (status == 0 && o->out && bptee_write_file(o->out, resp.data, resp.len, 0644) < 0) {
         fprintf(stderr, "bptee: audit fetch: %s\n", bptee_last_error());
         status = 1;
@@ -195,6 +249,8 @@ static int fetch(const struct audit_args *o)
         putchar('\n');
     }
     free(resp.data);
+    bptee_policy_free(pol);
+    bptee_owner_key_free(c.key);
     return status;
 }
 
