@@ -200,9 +200,13 @@ def test_recomputed_hashes_still_fail_at_the_signed_head(logged):
 
 def test_audit_file_holds_the_same_chain(logged):
     assert stat.S_IMODE(os.stat(logged.file).st_mode) == 0o600
-    lines = [json.loads(x) for x in logged.file.read_text().splitlines()]
+    header, *lines = [json.loads(x) for x in logged.file.read_text().splitlines()]
+    assert header == {"format": "bptee-audit-file-v1", "first_seq": 1, "prev": "00" * 32}
     assert lines[:8] == logged.doc["entries"]
     chain(bytes(32), lines)
+    r = B.cli("audit", "verify", write_json(logged.tmp / "doc.json", logged.doc), "--policy",
+              logged.policy, "--log", logged.file, "--quiet")
+    assert r.returncode == 0 and "holding the signed head" in r.stdout, r.stderr
 
 
 def test_audit_nonce_and_fetch_cli(logged):

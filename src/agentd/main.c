@@ -18,14 +18,19 @@
 #include <unistd.h>
 
 #include "agentd/daemon.h"
+#include "cli/agent_client.h"
 #include "cli/notify.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 
 #define CLEANUP_INTERVAL_MS 30000
+/* The --audit-log file's bound by default: 16 MiB a file, 4 rotated ones kept (80 MiB). */
+#define AUDIT_FILE_MAX_DEFAULT (16u << 20)
+#define AUDIT_FILE_KEEP_DEFAULT 4
 
 struct agent_args {
     const char *config, *listen, *socket, *state_dir, *provider, *audit_log;
+    uint64_t audit_max, audit_keep;
 };
 
 static void agent_usage(FILE *out)
@@ -47,7 +52,10 @@ static void agent_usage(FILE *out)
             "                   sev-snp or tdx (hardware only), sim or sim-tdx (the simulated\n"
             "                   SEV-SNP or TDX); overrides the config\n"
             "  --audit-log FILE also append the access log to FILE (one JSON line an entry;\n"
-            "                   GET /v1/audit serves it signed)\n\n"
+            "                   GET /v1/audit serves it signed to owners)\n"
+            "  --audit-log-max BYTES  rotate FILE to FILE.1 before it grows past BYTES\n"
+            "                   (default 16777216; 0: never; the chain runs on across files)\n"
+            "  --audit-log-keep N     rotated files kept, FILE.1 to FILE.N (default 4)\n\n"
             "When ready it prints one line on stdout:\n"
             "  ready http://HOST:PORT socket PATH\n"
             "SIGTERM or SIGINT stops it; every secret, session and key is wiped (secrets are\n"
@@ -73,6 +81,8 @@ static int parse_args(int argc, char **argv, struct agent_args *o)
         {"state-dir", required_argument, NULL, 'd'},
         {"provider", required_argument, NULL, 'p'},
         {"audit-log", required_argument, NULL, 'L'},
+        {"audit-log-max", required_argument, NULL, 'M'},
+        {"audit-log-keep", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -97,6 +107,18 @@ static int parse_args(int argc, char **argv, struct agent_args *o)
             break;
         case 'L':
             o->audit_log = optarg;
+            break;
+        case 'M':
+            if (strcmp(optarg, "0") == 0) /* never rotate */
+                o->audit_max = 0;
+            else if (client_parse_uint("agent", "--audit-log-max", optarg, UINT64_MAX,
+                                       &o->audit_max))
+                return 2;
+            break;
+        case 'K':
+            if (client_parse_uint("agent", "--audit-log-keep", optarg, BPTEE_AUDIT_FILE_KEEP_MAX,
+                                  &o->audit_keep))
+                return 2;
             break;
         case 'h':
             agent_usage(stdout);
@@ -200,6 +222,8 @@ static int setup_audit(struct agent *a, const struct agent_args *o)
     uint8_t pk[32];
     char detail[100] = "signing key ";
     int rc = bptee_audit_log_new(0, &a->audit);
+    if (rc == 0 && o->audit_log)
+        rc = bptee_audit_log_set_file_limit(a->audit, o->audit_max, (unsigned)o->audit_keep);
     if (rc == 0 && o->audit_log)
         rc = bptee_audit_log_open_file(a->audit, o->audit_log);
     if (rc < 0) {
@@ -327,7 +351,8 @@ static int serve(struct agent *a, const struct agent_args *o)
 
 int cmd_agent(int argc, char **argv)
 {
-    struct agent_args o = {0};
+    struct agent_args o = {.audit_max = AUDIT_FILE_MAX_DEFAULT,
+                           .audit_keep = AUDIT_FILE_KEEP_DEFAULT};
     struct agent a = {0};
     int rc = parse_args(argc, argv, &o);
     if (rc != 0)
