@@ -144,6 +144,12 @@ int jobsock_fd(const struct jobsock *js);
 void jobsock_accept(struct jobsock *js);
 /* Stop every connection, close the listener and remove the socket file. */
 void jobsock_close(struct jobsock *js);
+/* Is the socket file still the one this agent bound? (Removed or replaced: jobs cannot reach
+ * the agent any more.) */
+bool jobsock_intact(const struct jobsock *js);
+/* socklock.c: flock PATH.lock for the agent's life; its fd, or -1 (said on stderr) when
+ * another agent holds it. */
+int socket_lock_take(const char *socket_path);
 /* ---- jobserve.c: one request line from a connection, its descriptors in fds (closed
  * here); page is the version page's read-only descriptor (-1: none). A negative return ends
  * the connection; after WATCH, s->watch is set and the connection only waits for hang-up. */

@@ -297,23 +297,34 @@ static int signals_fd(void)
     return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-static void run_loop(struct agent *a, struct jobsock *js, int sfd)
+/* How often the job socket file is checked: a removed socket is noticed within a second. */
+#define SOCKET_CHECK_MS 1000
+
+/* Until SIGTERM/SIGINT (0) or the job socket file is gone (1: jobs cannot reach this agent any
+ * more, and a second agent must be able to take the path over: exiting says so loudly, and a
+ * supervisor restarts it with a fresh socket, rather than serving on a socket nobody finds). */
+static int run_loop(struct agent *a, struct jobsock *js, int sfd)
 {
     struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = jobsock_fd(js), .events = POLLIN}};
-    int wait_ms = agent_poll_ms(a, CLEANUP_INTERVAL_MS);
-    uint64_t last_cleanup = 0;
+    int wait_ms = agent_poll_ms(a, SOCKET_CHECK_MS);
+    uint64_t last_cleanup = (uint64_t)time(NULL);
     for (;;) {
         int n = poll(p, 2, wait_ms);
         if (n < 0 && errno != EINTR)
-            break;
+            return 1;
         if (n > 0 && p[0].revents) {
             struct signalfd_siginfo si;
             if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
                 agent_log("%s received, shutting down", strsignal((int)si.ssi_signo));
-            return;
+            return 0;
         }
         if (n > 0 && p[1].revents)
             jobsock_accept(js);
+        if (!jobsock_intact(js)) {
+            agent_log("the job socket was removed or replaced: jobs can no longer reach this "
+                      "agent; exiting (restart it to serve a fresh socket)");
+            return 1;
+        }
         agent_key_evidence_fresh(a, true); /* a time check; busy or idle */
         if ((uint64_t)time(NULL) - last_cleanup >= CLEANUP_INTERVAL_MS / 1000) {
             bptee_auth_service_cleanup(a->auth);
@@ -340,8 +351,7 @@ static int serve(struct agent *a, const struct agent_args *o)
                o->socket);
         fflush(stdout);
         cli_notify_ready("serving the job socket and the HTTP API"); /* Type=notify units */
-        run_loop(a, js, sfd);
-        status = 0;
+        status = run_loop(a, js, sfd);
     }
     agent_http_stop(http);
     jobsock_close(js);
