@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agentd/daemon.h"
 
@@ -85,6 +86,8 @@ int agent_refresh_key(struct agent *a)
 {
     pthread_mutex_lock(&a->attest_lock);
     int rc = bptee_signing_key_attest(a->key, &a->guest, NULL);
+    if (rc == 0)
+        __atomic_store_n(&a->key_attested_at, (uint64_t)time(NULL), __ATOMIC_RELAXED);
     pthread_mutex_unlock(&a->attest_lock);
     return rc;
 }
@@ -152,7 +155,7 @@ static void serve_sessions(struct agent *a, const char *body, size_t len, struct
 
 /* ---- dispatch */
 
-void api_serve(struct agent *a, const char *method, const char *url, const char *nonce,
+void api_serve(struct agent *a, const char *method, const char *url, const struct api_query *q,
                const char *body, size_t len, struct api_reply *out)
 {
     if (!strcmp(url, "/v1/sessions"))
@@ -162,7 +165,7 @@ void api_serve(struct agent *a, const char *method, const char *url, const char 
     else if (!strncmp(url, SECRET_ITEM, strlen(SECRET_ITEM)))
         api_secret_item(a, method, url + strlen(SECRET_ITEM), body, len, out);
     else if (!strcmp(url, "/v1/audit"))
-        api_audit(a, nonce, out);
+        api_audit(a, q, out);
     else
-        api_info(a, url, nonce, out);
+        api_info(a, url, q->nonce, out);
 }
