@@ -62,7 +62,7 @@ LIB_OBJ     := $(LIB_SRC:%.c=$(B)/obj/%.o)
 # commands (libcurl) and the configfs-tsm emulator (libfuse3). The bptee executable itself
 # links libbptee and nothing more, so verify, inspect and run start without them.
 PLUGINS     := agent owner tsmfs
-PLUGIN_agent_SRC := $(sort $(wildcard src/agentd/*.c)) src/cli/notify.c
+PLUGIN_agent_SRC := $(sort $(wildcard src/agentd/*.c)) src/cli/notify.c src/cli/agent_client.c
 PLUGIN_agent_ENTRIES := cmd_agent
 PLUGIN_owner_SRC := $(addprefix src/cli/,cmd_provision.c cmd_revoke.c cmd_seal.c cmd_audit.c \
                     owner_client.c agent_client.c)
