@@ -29,7 +29,7 @@ gather_seeds() {
         if [ -d "$s" ]; then
             for f in "$s"/*; do [ -f "$f" ] && cp "$f" "$dir/$(basename "$s")-$(basename "$f")"; done
         elif [ -f "$s" ]; then
-            cp "$s" "$dir/"
+            cp "$s" "$dir/$(echo "$s" | tr / _)"
         else
             echo "fuzz: $1: seed $s is missing" >&2
         fi
