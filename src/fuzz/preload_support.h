@@ -8,6 +8,8 @@
 #ifndef BPTEE_FUZZ_PRELOAD_SUPPORT_H
 #define BPTEE_FUZZ_PRELOAD_SUPPORT_H
 
+#include <sys/syscall.h>
+
 #include "../../interpose/paths.c"
 #include "../../interpose/spec.c"
 
@@ -15,6 +17,11 @@ const char *bp_errname(int err)
 {
     const char *s = strerrordesc_np(err);
     return s ? s : "unknown error";
+}
+
+int bp_raw_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+    return (int)syscall(SYS_openat, dirfd, path, flags, mode);
 }
 
 /* Forget every declaration, as a fresh process would start. */

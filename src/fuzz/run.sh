@@ -5,6 +5,7 @@
 #   run.sh fuzz  BUILD SECONDS TARGET...   run each target, then print a table of its coverage
 #   run.sh merge BUILD TARGET...           minimize what the runs found into src/fuzz/corpus/
 #
+# A target's own libFuzzer flags are in src/fuzz/NAME.options.
 # Each target starts from three corpora: BUILD/corpus/NAME (what earlier runs found here; new
 # units are written there), src/fuzz/corpus/NAME (the minimized corpus kept in the repository)
 # and BUILD/seeds/NAME (the files src/fuzz/NAME.seeds lists, copied afresh each run). So a run
@@ -38,6 +39,9 @@ gather_seeds() {
 
 count() { find "$1" -type f | wc -l; }
 
+# src/fuzz/NAME.options: libFuzzer flags one target needs (such as -max_len), if any.
+options() { [ -f "src/fuzz/$1.options" ] && cat "src/fuzz/$1.options" || true; }
+
 # libFuzzer's last "cov: N ft: N corp: N/SIZE" line and its executed-units figure.
 summarize() {
     last=$(grep -E '^#[0-9]+.*cov: ' "$2" | tail -n1)
@@ -58,8 +62,10 @@ fuzz() {
         gather_seeds "$n"
         log=$build/$n.log
         echo "fuzz: $n for ${seconds}s"
+        # shellcheck disable=SC2046 # NAME.options: extra libFuzzer flags, split on blanks
         if ! "$build/$n" -max_total_time="$seconds" -print_final_stats=1 -close_fd_mask=3 \
-            -timeout=25 "$build/corpus/$n" "src/fuzz/corpus/$n" "$build/seeds/$n" 2>"$log"; then
+            -timeout=25 $(options "$n") "$build/corpus/$n" "src/fuzz/corpus/$n" \
+            "$build/seeds/$n" 2>"$log"; then
             tail -n 40 "$log"
             echo "fuzz: $n failed; the input is in the crash-* or timeout-* file named above" >&2
             exit 1
@@ -82,7 +88,8 @@ merge() {
         rm -rf "$out"
         mkdir -p "$out"
         for f in "$build/seeds/$n"/*; do [ -f "$f" ] && cp "$f" "$out/seed-$(basename "$f")"; done
-        "$build/$n" -merge=1 -close_fd_mask=3 -timeout=25 "$out" "src/fuzz/corpus/$n" \
+        # shellcheck disable=SC2046
+        "$build/$n" -merge=1 -close_fd_mask=3 -timeout=25 $(options "$n") "$out" "src/fuzz/corpus/$n" \
             "$build/corpus/$n" 2>"$build/$n.merge.log" ||
             { tail -n 20 "$build/$n.merge.log"; exit 1; }
         rm -f "$out"/seed-*
