@@ -235,9 +235,11 @@ $(FUZZ_B)/obj/%.o: %.c $(JANSSON_FUZZ) | fuzz-deps
 	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) $(CLI_CFLAGS) -MMD -MP -c -o $@ $<
 $(FUZZ_B)/fuzz_agent_api: FUZZ_EXTRA = $(FUZZ_AGENTD_OBJ)
 $(FUZZ_B)/fuzz_agent_api: $(FUZZ_AGENTD_OBJ)
+# The link line names every object: print the target alone.
 $(FUZZ_B)/%: src/fuzz/%.c $(FUZZ_OBJ) $(wildcard src/fuzz/*.h)
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $(CLI_CFLAGS) -o $@ $< \
+	@echo "clang ... -o $@ $<"
+	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $(CLI_CFLAGS) -o $@ $< \
 		$(FUZZ_EXTRA) $(FUZZ_OBJ) $(FUZZ_LIBS)
 -include $(FUZZ_OBJ:.o=.d) $(FUZZ_AGENTD_OBJ:.o=.d)
 # Kept between runs: without this make deletes them as intermediates and rebuilds them all.
