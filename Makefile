@@ -230,13 +230,13 @@ FUZZ_AGENTD_OBJ := $(filter-out $(FUZZ_B)/obj/src/cli/main.o,$(CLI_SRC:%.c=$(FUZ
 $(JANSSON_FUZZ): src/fuzz/jansson.sh | fuzz-deps
 	sh src/fuzz/jansson.sh $(JANSSON_FUZZ_DIR) $(JANSSON_DEB_VERSION) $(JANSSON_DSC_SHA256) \
 		clang -O1 -g $(FUZZ_SAN)
-$(FUZZ_B)/obj/%.o: %.c $(JANSSON_FUZZ) | fuzz-deps
+$(FUZZ_B)/obj/%.o: %.c | $(JANSSON_FUZZ) fuzz-deps
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) $(CLI_CFLAGS) -MMD -MP -c -o $@ $<
 $(FUZZ_B)/fuzz_agent_api: FUZZ_EXTRA = $(FUZZ_AGENTD_OBJ)
 $(FUZZ_B)/fuzz_agent_api: $(FUZZ_AGENTD_OBJ)
 # The link line names every object: print the target alone.
-$(FUZZ_B)/%: src/fuzz/%.c $(FUZZ_OBJ) $(wildcard src/fuzz/*.h)
+$(FUZZ_B)/%: src/fuzz/%.c $(FUZZ_OBJ) $(JANSSON_FUZZ) $(wildcard src/fuzz/*.h)
 	@mkdir -p $(@D)
 	@echo "clang ... -o $@ $<"
 	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $(CLI_CFLAGS) -o $@ $< \

@@ -8,8 +8,7 @@
 #
 # usage: jansson.sh OUT VERSION DSC_SHA256 CC CFLAGS...
 #   OUT/libjansson.a, OUT/include/jansson.h and jansson_config.h when done.
-# The files come from the pool directory of the apt mirror this machine is configured with
-# (the one `apt-get download --print-uris libjansson4` names): no other host is asked.
+# The files come from the apt mirrors this machine is configured with: no other host is asked.
 set -eu
 
 out=$1 version=$2 dsc_sha256=$3 cc=$4
@@ -20,13 +19,17 @@ dsc=jansson_$version.dsc
 mkdir -p "$out/src"
 cd "$out/src"
 
-# The pool directory, from the URI apt would fetch the binary package from.
-pool_of_binary() {
+# Where the source package may lie: first the pool directory apt would fetch the binary package
+# from, then the same directory in every repository apt is configured with (a security update
+# moves the binary, not the older source).
+pools() {
     uri=$(apt-get download --print-uris libjansson4 2>/dev/null | head -n1 | cut -d"'" -f2)
-    [ -n "$uri" ] || { apt-get update -q >/dev/null &&
-        uri=$(apt-get download --print-uris libjansson4 | head -n1 | cut -d"'" -f2); }
-    [ -n "$uri" ] || { echo "jansson.sh: apt names no mirror for libjansson4" >&2; exit 1; }
-    echo "${uri%/*}"
+    if [ -z "$uri" ]; then
+        apt-get update -q >/dev/null
+        uri=$(apt-get download --print-uris libjansson4 2>/dev/null | head -n1 | cut -d"'" -f2)
+    fi
+    [ -z "$uri" ] || echo "${uri%/*}"
+    apt-get indextargets --format '$(REPO_URI)' | sort -u | sed 's|/*$|/pool/main/j/jansson|'
 }
 
 fetch() {
@@ -37,14 +40,14 @@ fetch() {
 # A file whose digest is not the one pinned is removed, so the next run fetches it again.
 check_sha256() {
     if ! echo "$2  $1" | sha256sum -c --status; then
-        echo "jansson.sh: $1 does not match its pinned sha256 $2" >&2
+        echo "jansson.sh: $1 does not match the sha256 expected, $2" >&2
         rm -f "$1"
         exit 1
     fi
 }
 
-pool=$(pool_of_binary)
-fetch "$dsc"
+for pool in $(pools); do fetch "$dsc" 2>/dev/null && break; done
+[ -s "$dsc" ] || { echo "jansson.sh: no configured apt mirror serves $dsc" >&2; exit 1; }
 check_sha256 "$dsc" "$dsc_sha256"
 # The .dsc lists every file of the source package with its sha256.
 sed -n '/^Checksums-Sha256:/,/^[^ ]/s/^ \([0-9a-f]\{64\}\) [0-9]* \(.*\)$/\1 \2/p' "$dsc" |
@@ -62,8 +65,11 @@ src=jansson-$upstream/src
 mkdir -p ../include
 sed -e 's/@json_inline@/inline/' -e 's/@json_have_long_long@/1/' \
     -e 's/@json_have_localeconv@/1/' -e 's/@json_have_atomic_builtins@/1/' \
-    -e 's/@json_have_sync_builtins@/1/' "$src/jansson_config.h.in" >../include/jansson_config.h
-cp "$src/jansson.h" ../include/
+    -e 's/@json_have_sync_builtins@/1/' "$src/jansson_config.h.in" >"$src/jansson_config.h"
+# Headers are replaced only when they change: every object of the fuzz build includes them.
+for h in "$src/jansson_config.h" "$src/jansson.h"; do
+    cmp -s "$h" "../include/${h##*/}" || cp "$h" ../include/
+done
 # What jansson's configure would find on any glibc system.
 cat >"$src/jansson_private_config.h" <<'EOF'
 #define HAVE_ENDIAN_H 1
