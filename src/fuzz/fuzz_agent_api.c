@@ -6,7 +6,12 @@
  *
  * Input: "METHOD URL[?nonce=VALUE]" on the first line, the body after it. Every request must be
  * answered with a status and a JSON body, as http.c would send it. The agent is rebuilt every
- * REBUILD_EVERY inputs so its sessions, secrets and log stay small and runs stay comparable. */
+ * REBUILD_EVERY inputs so its sessions, secrets and log stay small and runs stay comparable.
+ *
+ * A fuzzer cannot seal a secret to a key it never sees, so a body may name what an owner would
+ * have got from the agent: "@SID@" is replaced by the id of a session the agent has just
+ * offered, and "@PAYLOAD@" by a secret sealed to that session's key (SealedSecretPayload). So
+ * provisioning, rotation and revocation run to their end with everything else from the input. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +100,70 @@ static void check_reply(const struct api_reply *r)
     json_decref(body);
 }
 
+/* An offer from the agent (POST /v1/sessions) and a secret sealed to its key, as an owner
+ * would make them: the session id and the payload's JSON. */
+static int owner_seals(struct agent *a, char **sid, char **payload)
+{
+    struct api_reply offer = {0};
+    struct bptee_key_exchange_response *resp = NULL;
+    struct bptee_sealed_payload *sealed = NULL;
+    static const uint8_t secret[] = "s3cret";
+    api_serve(a, "POST", "/v1/sessions", NULL, "", 0, &offer);
+    int rc = offer.status == 200 && offer.body ? 0 : -1; /* 429: every session is taken */
+    if (rc == 0 && bptee_key_exchange_response_from_json(offer.body, strlen(offer.body), &resp) < 0)
+        die("the agent's offer does not parse");
+    if (rc == 0 && (bptee_seal(BPTEE_SEAL_V2, resp->session_id, secret, sizeof secret - 1,
+                               resp->public_key, sizeof resp->public_key, &sealed) < 0 ||
+                    bptee_sealed_payload_to_json(sealed, 0, payload) < 0 ||
+                    !(*sid = strdup(resp->session_id))))
+        die("sealing to the agent's offer");
+    bptee_sealed_payload_free(sealed);
+    bptee_key_exchange_response_free(resp);
+    free(offer.body);
+    return rc;
+}
+
+/* text with every "@NAME@" replaced by value (a new string), or NULL without any. */
+static char *replace_all(const char *text, const char *name, const char *value)
+{
+    size_t n = 0, nl = strlen(name), vl = strlen(value);
+    for (const char *p = text; (p = strstr(p, name)); p += nl)
+        n++;
+    char *out = n ? malloc(strlen(text) + n * vl + 1) : NULL, *o = out;
+    if (!out)
+        return NULL;
+    for (const char *p = text, *hit; *p; p = hit + nl) {
+        if (!(hit = strstr(p, name))) {
+            strcpy(o, p);
+            break;
+        }
+        memcpy(o, p, (size_t)(hit - p));
+        o += hit - p;
+        memcpy(o, value, vl);
+        o += vl;
+        *o = '\0';
+    }
+    return out;
+}
+
+/* The body with the owner's placeholders filled in: body itself, or a new string in *owned. */
+static const char *fill_placeholders(struct agent *a, const char *body, char **owned)
+{
+    char *sid = NULL, *payload = NULL, *with_payload;
+    *owned = NULL;
+    if ((!strstr(body, "@SID@") && !strstr(body, "@PAYLOAD@")) || owner_seals(a, &sid, &payload))
+        return body;
+    with_payload = replace_all(body, "@PAYLOAD@", payload);
+    *owned = replace_all(with_payload ? with_payload : body, "@SID@", sid);
+    if (!*owned)
+        *owned = with_payload;
+    else
+        free(with_payload);
+    free(sid);
+    bptee_free(payload);
+    return *owned ? *owned : body;
+}
+
 /* Split "METHOD URL[?nonce=VALUE]" (NUL-terminated, modified) into its parts. */
 static int request_line(char *line, const char **method, char **url, const char **nonce)
 {
@@ -138,11 +207,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         *nl = '\0';
     if (request_line(text, &method, &url, &nonce) == 0) {
         struct api_reply reply = {0};
+        char *filled = NULL;
         if (api_route(url, method, &reply.allow) == 0) {
-            api_serve(&a, method, url, nonce, body, len, &reply);
+            body = fill_placeholders(&a, body, &filled);
+            api_serve(&a, method, url, nonce, body, filled ? strlen(filled) : len, &reply);
             check_reply(&reply);
         }
         free(reply.body);
+        free(filled);
     }
     free(text);
     return 0;
