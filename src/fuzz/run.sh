@@ -56,7 +56,8 @@ summarize() {
 fuzz() {
     seconds=$1
     shift
-    table=$build/fuzz-table.txt
+    # This run's own table (another run may be writing $build/fuzz-table.txt), copied there.
+    table=$(mktemp)
     printf '%-24s %7s %7s %14s %6s %6s %10s\n' target cov ft corpus kept seeds runs >"$table"
     for n in "$@"; do
         gather_seeds "$n"
@@ -76,6 +77,7 @@ fuzz() {
     echo "cov: code edges reached, ft: features, corpus: units/bytes at the end of the run,"
     echo "kept: files in src/fuzz/corpus/NAME, seeds: files from src/fuzz/NAME.seeds"
     cat "$table"
+    mv "$table" "$build/fuzz-table.txt"
 }
 
 # Minimize into src/fuzz/corpus/NAME: the units of the kept corpus and of the build's corpus
