@@ -14,9 +14,9 @@ set -eu
 
 mode=$1 build=$2
 shift 2
-# Kept corpus files above this size are dropped: they would bloat the repository, and the
-# seeds (read from where they lie) already bring the large real documents.
-max_kept=65536
+# What each target may keep in the repository, in bytes: the smallest units that the merge
+# chose, up to this sum (the seeds, read from where they lie, bring the large real documents).
+budget=131072
 
 # Copy the seeds NAME.seeds lists (files, or folders whose files are all seeds; paths
 # relative to the repository, ../shared/vectors included) into BUILD/seeds/NAME.
@@ -80,9 +80,21 @@ fuzz() {
     mv "$table" "$build/fuzz-table.txt"
 }
 
+# Delete the largest files of a folder until the rest fit in the budget.
+keep_smallest() {
+    find "$1" -type f -printf '%s %p\n' | sort -n | {
+        sum=0
+        while read -r size file; do
+            sum=$((sum + size))
+            [ "$sum" -le "$budget" ] || rm -f "$file"
+        done
+    }
+}
+
 # Minimize into src/fuzz/corpus/NAME: the units of the kept corpus and of the build's corpus
-# that add coverage beyond the seeds. The seeds go into the merge's output first and are taken
-# out again afterwards: they stay where they are (../shared/vectors is not copied in).
+# that add coverage beyond the seeds, the smallest of them up to the budget. The seeds go into
+# the merge's output first and are taken out again afterwards: they stay where they are
+# (../shared/vectors is not copied in).
 merge() {
     for n in "$@"; do
         gather_seeds "$n"
@@ -95,7 +107,7 @@ merge() {
             "$build/corpus/$n" 2>"$build/$n.merge.log" ||
             { tail -n 20 "$build/$n.merge.log"; exit 1; }
         rm -f "$out"/seed-*
-        find "$out" -type f -size +"$max_kept"c -delete
+        keep_smallest "$out"
         rm -rf "src/fuzz/corpus/$n"
         mkdir -p "src/fuzz/corpus/$n"
         find "$out" -type f -exec mv {} "src/fuzz/corpus/$n/" \;
