@@ -28,7 +28,9 @@ gather_seeds() {
     grep -v '^#' "src/fuzz/$1.seeds" | while read -r s; do
         [ -n "$s" ] || continue
         if [ -d "$s" ]; then
-            for f in "$s"/*; do [ -f "$f" ] && cp "$f" "$dir/$(basename "$s")-$(basename "$f")"; done
+            for f in "$s"/*; do
+                if [ -f "$f" ]; then cp "$f" "$dir/$(basename "$s")-$(basename "$f")"; fi
+            done
         elif [ -f "$s" ]; then
             cp "$s" "$dir/$(echo "$s" | tr / _)"
         else
@@ -68,7 +70,7 @@ fuzz() {
             -timeout=25 $(options "$n") "$build/corpus/$n" "src/fuzz/corpus/$n" \
             "$build/seeds/$n" 2>"$log"; then
             tail -n 40 "$log"
-            echo "fuzz: $n failed; the input is in the crash-* or timeout-* file named above" >&2
+            echo "fuzz: $n failed; its input is the file named on the 'Test unit written' line" >&2
             exit 1
         fi
         summarize "$n" "$log" >>"$table"
@@ -101,7 +103,9 @@ merge() {
         out=$build/merged/$n
         rm -rf "$out"
         mkdir -p "$out"
-        for f in "$build/seeds/$n"/*; do [ -f "$f" ] && cp "$f" "$out/seed-$(basename "$f")"; done
+        for f in "$build/seeds/$n"/*; do
+            if [ -f "$f" ]; then cp "$f" "$out/seed-$(basename "$f")"; fi
+        done
         # shellcheck disable=SC2046
         "$build/$n" -merge=1 -close_fd_mask=3 -timeout=25 $(options "$n") "$out" "src/fuzz/corpus/$n" \
             "$build/corpus/$n" 2>"$build/$n.merge.log" ||
@@ -112,7 +116,7 @@ merge() {
         mkdir -p "src/fuzz/corpus/$n"
         find "$out" -type f -exec mv {} "src/fuzz/corpus/$n/" \;
         echo "fuzz: $n: kept $(count "src/fuzz/corpus/$n") files," \
-            "$(du -sk "src/fuzz/corpus/$n" | cut -f1) KiB"
+            "$(du -sk --apparent-size "src/fuzz/corpus/$n" | cut -f1) KiB"
     done
 }
 
