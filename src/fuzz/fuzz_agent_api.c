@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "agentd/daemon.h"
+#include "fuzz/tmpdir.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,8 +30,6 @@ static const char config_json[] =
     "\"secret_injection\":\"sealed_only\","
     "\"key_exchange\":{\"session_ttl_secs\":120,\"max_sessions\":16},"
     "\"bptee\":{\"evidence_provider\":\"sim\",\"owners\":\"open\"}}";
-
-static char state_dir[] = "/tmp/bptee-fuzz-agent-XXXXXX";
 
 static void die(const char *what)
 {
@@ -66,7 +65,8 @@ static void agent_build(struct agent *a)
     a->guest = (struct bptee_guest_opts){.sz = sizeof a->guest};
     if (bptee_guest_opts_from_config(a->cfg, &a->guest) < 0)
         die("guest options");
-    a->guest.state_dir = state_dir;
+    if (!(a->guest.state_dir = fuzz_tmpdir("agent")))
+        die("state directory");
     bptee_config_key_exchange(a->cfg, &kx);
     owners = bptee_config_owners_json(a->cfg);
     if (bptee_guest_select(&a->guest, &a->source) < 0 ||
@@ -186,8 +186,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct agent a;
     static unsigned served;
-    if (!served && !mkdtemp(state_dir))
-        die("state directory");
     if (served++ % REBUILD_EVERY == 0) {
         if (served > 1)
             agent_free(&a);

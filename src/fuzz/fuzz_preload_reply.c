@@ -14,6 +14,7 @@
 #include <sys/un.h>
 
 #include "preload_support.h"
+#include "tmpdir.h"
 #include "../../interpose/agent_client.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -102,9 +103,9 @@ static void start_agent(void)
 {
     static int listener;
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    char dir[] = "/tmp/bptee-fuzz-reply-XXXXXX";
+    const char *dir = fuzz_tmpdir("reply");
     pthread_t t;
-    if (!mkdtemp(dir))
+    if (!dir)
         abort();
     snprintf(socket_path, sizeof socket_path, "%s/agent.sock", dir);
     memcpy(sa.sun_path, socket_path, strlen(socket_path) + 1);
