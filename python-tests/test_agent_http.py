@@ -91,6 +91,17 @@ def test_malformed_head_gets_one_json_error(agent, head, status, needle):
     assert agent.request("GET", "/v1/health")[0] == 200  # and the agent serves on
 
 
+@pytest.mark.parametrize("name", [b"%DE%9B%9D%A0db", b"db%FF", b"plain-missing"])
+def test_a_secret_name_that_is_not_utf8_gets_its_404(agent, name):
+    """An error text that quotes a name which is not UTF-8 (jansson refuses such a string) was
+    answered 500 "out of memory" (found by fuzz_agent_api); the plain-name twin shows the 404."""
+    for method in (b"GET", b"DELETE"):
+        reply = exchange(agent, method + b" /v1/secrets/" + name +
+                         b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert reply.startswith(b"HTTP/1.1 404") or reply.startswith(b"HTTP/1.1 400"), reply
+        assert "out of memory" not in json.loads(reply.split(b"\r\n\r\n", 1)[1])["error"]
+
+
 def test_well_formed_twins_are_served(agent):
     # the accept twins of the framing rules: one length, chunked alone, HTTP/1.0 without Host
     ok = exchange(agent, b"POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: "

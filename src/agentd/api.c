@@ -38,9 +38,29 @@ unsigned api_route(const char *url, const char *method, const char **allow)
     return 404;
 }
 
+/* A JSON string of message as far as it is printable ASCII, '?' for every other byte: error
+ * texts quote what a client sent (a secret's name from the URL), which need not be UTF-8, and
+ * jansson refuses a string that is not. */
+static json_t *error_text(const char *message)
+{
+    json_t *s = json_string(message);
+    if (s)
+        return s;
+    size_t n = strlen(message);
+    char *clean = malloc(n + 1);
+    if (!clean)
+        return NULL;
+    for (size_t i = 0; i <= n; i++)
+        clean[i] = i == n ? '\0' : (message[i] >= 0x20 && message[i] < 0x7f) ? message[i] : '?';
+    s = json_string(clean);
+    free(clean);
+    return s;
+}
+
 void api_error(struct api_reply *out, unsigned status, const char *message)
 {
-    json_t *o = json_pack("{s:s}", "error", message && message[0] ? message : "internal error");
+    json_t *o = json_pack("{s:o}", "error",
+                          error_text(message && message[0] ? message : "internal error"));
     out->status = status;
     out->body = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
