@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The built-in AMD roots: parsed once, and each ARK checked against the fingerprint AMD's
- * KDS publishes before anything trusts it, so a corrupted copy fails closed. */
+ * KDS publishes before anything trusts it, so a corrupted copy fails closed. Callers usually
+ * hand in these very certificates (KDS's cert_chain); snp_builtin_find lets the verifier use
+ * the copy parsed here instead of parsing the same bytes again (OpenSSL 3.0 spends more on
+ * decoding an RSA-4096 certificate's key than on verifying its signature). */
 #include <openssl/pem.h>
 #include <pthread.h>
 #include <string.h>
 
 #include "snp/internal.h"
 #include "util/error.h"
+
+#define N_PRODUCTS (BPTEE_SNP_PRODUCT_TURIN + 1)
 
 struct root_src {
     const char *ark, *ask, *asvk;
@@ -29,12 +34,20 @@ static const struct root_src sources[] = {
                                   0x93, 0xb2, 0xde, 0xd9, 0xdd, 0x9c, 0x73, 0xdd, 0x3f, 0x6a}},
 };
 
-#define N_PRODUCTS (BPTEE_SNP_PRODUCT_TURIN + 1)
 
 static struct snp_builtin builtins[N_PRODUCTS];
 static int load_rc;
 static char load_reason[256];
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+
+/* Each built-in certificate's exact DER, to recognise a caller's copy of it. */
+struct builtin_der {
+    X509 *cert;
+    uint8_t *der;
+    size_t len;
+};
+static struct builtin_der ders[N_PRODUCTS * 3];
+static size_t n_ders;
 
 static X509 *pem_cert(const char *pem)
 {
@@ -44,6 +57,18 @@ static X509 *pem_cert(const char *pem)
     X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
     BIO_free(b);
     return x;
+}
+
+static int remember_der(X509 *x)
+{
+    unsigned char *der = NULL;
+    int len = i2d_X509(x, &der);
+    if (len <= 0 || n_ders >= sizeof ders / sizeof ders[0]) {
+        OPENSSL_free(der);
+        return fail_openssl(BPTEE_ECRYPTO, "snp: cannot encode a built-in certificate");
+    }
+    ders[n_ders++] = (struct builtin_der){.cert = x, .der = der, .len = (size_t)len};
+    return 0;
 }
 
 static int load_product(int p)
@@ -62,7 +87,12 @@ static int load_product(int p)
     if (memcmp(b->ark_sha256, s->ark_sha256, 32) != 0)
         return fail(BPTEE_EVERIFY, "snp: built-in %s ARK does not match its pinned fingerprint",
                     name);
-    return 0;
+    int rc = remember_der(b->ark);
+    if (rc == 0)
+        rc = remember_der(b->ask);
+    if (rc == 0)
+        rc = remember_der(b->asvk);
+    return rc;
 }
 
 static void load_all(void)
@@ -96,4 +126,26 @@ int snp_builtin_product_of(const uint8_t fp[32])
         if (!memcmp(builtins[p].ark_sha256, fp, 32))
             return p;
     return BPTEE_SNP_PRODUCT_UNKNOWN;
+}
+
+X509 *snp_builtin_find(const uint8_t *der, size_t len)
+{
+    pthread_once(&load_once, load_all);
+    if (load_rc < 0)
+        return NULL;
+    for (size_t i = 0; i < n_ders; i++)
+        if (ders[i].len == len && !memcmp(ders[i].der, der, len))
+            return ders[i].cert;
+    return NULL;
+}
+
+bool snp_builtin_ark_sha256(X509 *ark, uint8_t out[32])
+{
+    pthread_once(&load_once, load_all);
+    for (int p = BPTEE_SNP_PRODUCT_MILAN; load_rc == 0 && p < N_PRODUCTS; p++)
+        if (builtins[p].ark == ark) {
+            memcpy(out, builtins[p].ark_sha256, 32);
+            return true;
+        }
+    return false;
 }
