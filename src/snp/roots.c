@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The built-in AMD roots: parsed once, and each ARK checked against the fingerprint AMD's
  * KDS publishes before anything trusts it, so a corrupted copy fails closed. Callers usually
- * hand in these very certificates (KDS's cert_chain); snp_builtin_find lets the verifier use
- * the copy parsed here instead of parsing the same bytes again (OpenSSL 3.0 spends more on
- * decoding an RSA-4096 certificate's key than on verifying its signature). */
+ * hand in these very certificates (KDS's cert_chain): snp_builtin_find gives the copy parsed
+ * here instead (util/known_certs.h). */
 #include <openssl/pem.h>
 #include <pthread.h>
 #include <string.h>
 
 #include "snp/internal.h"
 #include "util/error.h"
+#include "util/known_certs.h"
 
 #define N_PRODUCTS (BPTEE_SNP_PRODUCT_TURIN + 1)
 
@@ -41,13 +41,8 @@ static char load_reason[256];
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 
 /* Each built-in certificate's exact DER, to recognise a caller's copy of it. */
-struct builtin_der {
-    X509 *cert;
-    uint8_t *der;
-    size_t len;
-};
-static struct builtin_der ders[N_PRODUCTS * 3];
-static size_t n_ders;
+static struct known_cert known_items[N_PRODUCTS * 3];
+static struct known_certs known = {.items = known_items, .cap = N_PRODUCTS * 3};
 
 static X509 *pem_cert(const char *pem)
 {
@@ -59,17 +54,6 @@ static X509 *pem_cert(const char *pem)
     return x;
 }
 
-static int remember_der(X509 *x)
-{
-    unsigned char *der = NULL;
-    int len = i2d_X509(x, &der);
-    if (len <= 0 || n_ders >= sizeof ders / sizeof ders[0]) {
-        OPENSSL_free(der);
-        return fail_openssl(BPTEE_ECRYPTO, "snp: cannot encode a built-in certificate");
-    }
-    ders[n_ders++] = (struct builtin_der){.cert = x, .der = der, .len = (size_t)len};
-    return 0;
-}
 
 static int load_product(int p)
 {
@@ -87,11 +71,11 @@ static int load_product(int p)
     if (memcmp(b->ark_sha256, s->ark_sha256, 32) != 0)
         return fail(BPTEE_EVERIFY, "snp: built-in %s ARK does not match its pinned fingerprint",
                     name);
-    int rc = remember_der(b->ark);
+    int rc = known_certs_add(&known, b->ark, "snp");
     if (rc == 0)
-        rc = remember_der(b->ask);
+        rc = known_certs_add(&known, b->ask, "snp");
     if (rc == 0)
-        rc = remember_der(b->asvk);
+        rc = known_certs_add(&known, b->asvk, "snp");
     return rc;
 }
 
@@ -131,12 +115,7 @@ int snp_builtin_product_of(const uint8_t fp[32])
 X509 *snp_builtin_find(const uint8_t *der, size_t len)
 {
     pthread_once(&load_once, load_all);
-    if (load_rc < 0)
-        return NULL;
-    for (size_t i = 0; i < n_ders; i++)
-        if (ders[i].len == len && !memcmp(ders[i].der, der, len))
-            return ders[i].cert;
-    return NULL;
+    return load_rc < 0 ? NULL : known_certs_find(&known, der, len);
 }
 
 bool snp_builtin_ark_sha256(X509 *ark, uint8_t out[32])
