@@ -17,6 +17,25 @@
 
 static const char *const pck_names[] = {"PCK certificate", "PCK CA", "root CA"};
 
+/* The next certificate of the PEM text: Intel's own (parsed once) when its DER is one of them,
+ * else parsed here. NULL at the end of the text or on an error (left on OpenSSL's queue). */
+static X509 *next_cert(BIO *b)
+{
+    unsigned char *der = NULL;
+    char *name = NULL;
+    long len = 0;
+    if (!PEM_bytes_read_bio(&der, &len, &name, PEM_STRING_X509, b, NULL, NULL))
+        return NULL;
+    X509 *x = tdx_known_cert(der, (size_t)len);
+    if (!x) {
+        const unsigned char *p = der;
+        x = d2i_X509(NULL, &p, len);
+    }
+    OPENSSL_free(der);
+    OPENSSL_free(name);
+    return x;
+}
+
 int tdx_pem_certs(const uint8_t *pem, size_t len, const char *what, STACK_OF(X509) **out)
 {
     while (len && pem[len - 1] == '\0') /* QGS hands the chain out NUL-terminated */
@@ -27,7 +46,7 @@ int tdx_pem_certs(const uint8_t *pem, size_t len, const char *what, STACK_OF(X50
     STACK_OF(X509) *sk = sk_X509_new_null();
     X509 *x = NULL;
     int rc = (b && sk) ? 0 : fail(BPTEE_ENOMEM, "tdx: out of memory");
-    while (rc == 0 && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+    while (rc == 0 && (x = next_cert(b)) != NULL) {
         if (sk_X509_num(sk) >= PEM_CERTS_MAX || !sk_X509_push(sk, x)) {
             X509_free(x);
             rc = fail(BPTEE_ELIMIT, "tdx: %s has more than %d certificates", what, PEM_CERTS_MAX);
@@ -75,8 +94,11 @@ static int check_p256(EVP_PKEY *k)
 
 static int describe_root(X509 *root, struct tdx_chain *out)
 {
-    unsigned len = 0;
-    if (!X509_digest(root, EVP_sha256(), out->root_sha256, &len) || len != 32)
+    unsigned len = 32;
+    X509 *intel = NULL;
+    if (tdx_intel_root(&intel) == 0 && root == intel) /* fingerprint checked at load */
+        memcpy(out->root_sha256, tdx_intel_root_sha256, 32);
+    else if (!X509_digest(root, EVP_sha256(), out->root_sha256, &len) || len != 32)
         return fail_openssl(BPTEE_ECRYPTO, "tdx: cannot digest the root CA");
     out->root_is_intel = !memcmp(out->root_sha256, tdx_intel_root_sha256, 32);
     out->root_sim_org = x509_name_is_sim(X509_get_subject_name(root));

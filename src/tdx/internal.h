@@ -40,6 +40,10 @@ int tdx_intel_root(X509 **out); /* borrowed, loaded once, fingerprint checked */
 extern const uint8_t tdx_intel_root_sha256[32];
 extern const char tdx_intel_root_pem[];
 
+/* known.c: Intel's certificate with exactly these DER bytes, parsed once (a new reference),
+ * or NULL (util/known_certs.h). */
+X509 *tdx_known_cert(const uint8_t *der, size_t len);
+
 /* pckext.c */
 int tdx_pck_ext_from_x509(X509 *x, struct bptee_tdx_pck_ext *out);
 
