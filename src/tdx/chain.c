@@ -112,6 +112,9 @@ static int fill(X509 *leaf, X509 *ca, X509 *root, struct tdx_chain *out)
     if (rc < 0)
         return rc;
     x509_validity_window(certs, 3, &out->not_before, &out->not_after);
+    unsigned len = 0;
+    if (!X509_digest(ca, EVP_sha256(), out->ca_sha256, &len) || len != 32)
+        return fail_openssl(BPTEE_ECRYPTO, "tdx: cannot digest the PCK CA");
     out->pck_key = X509_get_pubkey(leaf);
     out->pck_serial = ASN1_INTEGER_dup(X509_get0_serialNumber(leaf));
     out->ca_serial = ASN1_INTEGER_dup(X509_get0_serialNumber(ca));
