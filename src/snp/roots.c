@@ -118,6 +118,12 @@ X509 *snp_builtin_find(const uint8_t *der, size_t len)
     return load_rc < 0 ? NULL : known_certs_find(&known, der, len);
 }
 
+const struct known_cert *snp_builtin_at_pem(const uint8_t *text, size_t len, size_t *used)
+{
+    pthread_once(&load_once, load_all);
+    return load_rc < 0 ? NULL : known_certs_at_pem(&known, text, len, used);
+}
+
 bool snp_builtin_ark_sha256(X509 *ark, uint8_t out[32])
 {
     pthread_once(&load_once, load_all);

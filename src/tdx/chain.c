@@ -17,19 +17,28 @@
 
 static const char *const pck_names[] = {"PCK certificate", "PCK CA", "root CA"};
 
-/* The next certificate of the PEM text: Intel's own (parsed once) when its DER is one of them,
- * else parsed here. NULL at the end of the text or on an error (left on OpenSSL's queue). */
-static X509 *next_cert(BIO *b)
+/* The certificate whose PEM block starts the text, and in *used how far it reaches: Intel's
+ * own (parsed once) when its text or its DER is one of them, else parsed here. NULL at the end
+ * of the text (*used 0) or on an error, left on OpenSSL's queue for the caller to judge. */
+static X509 *next_cert(const uint8_t *p, size_t n, size_t *used)
 {
+    X509 *x = tdx_known_cert_at_pem(p, n, used);
+    if (x)
+        return x;
     unsigned char *der = NULL;
     char *name = NULL;
     long len = 0;
-    if (!PEM_bytes_read_bio(&der, &len, &name, PEM_STRING_X509, b, NULL, NULL))
+    BIO *b = BIO_new_mem_buf(p, (int)n);
+    *used = 0;
+    if (!b || !PEM_bytes_read_bio(&der, &len, &name, PEM_STRING_X509, b, NULL, NULL)) {
+        BIO_free(b);
         return NULL;
-    X509 *x = tdx_known_cert(der, (size_t)len);
-    if (!x) {
-        const unsigned char *p = der;
-        x = d2i_X509(NULL, &p, len);
+    }
+    *used = n - (size_t)BIO_pending(b);
+    BIO_free(b);
+    if (!(x = tdx_known_cert(der, (size_t)len))) {
+        const unsigned char *q = der;
+        x = d2i_X509(NULL, &q, len);
     }
     OPENSSL_free(der);
     OPENSSL_free(name);
@@ -42,11 +51,12 @@ int tdx_pem_certs(const uint8_t *pem, size_t len, const char *what, STACK_OF(X50
         len--;
     if (len == 0 || len > BPTEE_TDX_COLLATERAL_MAX)
         return fail(BPTEE_EPARSE, "tdx: %s is empty or too large", what);
-    BIO *b = BIO_new_mem_buf(pem, (int)len);
     STACK_OF(X509) *sk = sk_X509_new_null();
     X509 *x = NULL;
-    int rc = (b && sk) ? 0 : fail(BPTEE_ENOMEM, "tdx: out of memory");
-    while (rc == 0 && (x = next_cert(b)) != NULL) {
+    int rc = sk ? 0 : fail(BPTEE_ENOMEM, "tdx: out of memory");
+    ERR_clear_error();
+    for (size_t off = 0, used = 0; rc == 0 && (x = next_cert(pem + off, len - off, &used)) != NULL;
+         off += used) {
         if (sk_X509_num(sk) >= PEM_CERTS_MAX || !sk_X509_push(sk, x)) {
             X509_free(x);
             rc = fail(BPTEE_ELIMIT, "tdx: %s has more than %d certificates", what, PEM_CERTS_MAX);
@@ -59,7 +69,6 @@ int tdx_pem_certs(const uint8_t *pem, size_t len, const char *what, STACK_OF(X50
     if (rc == 0 && sk_X509_num(sk) == 0)
         rc = fail(BPTEE_EPARSE, "tdx: %s holds no PEM certificate", what);
     ERR_clear_error();
-    BIO_free(b);
     if (rc < 0) {
         sk_X509_pop_free(sk, X509_free);
         return rc;

@@ -43,6 +43,8 @@ extern const char tdx_intel_root_pem[];
 /* known.c: Intel's certificate with exactly these DER bytes, parsed once (a new reference),
  * or NULL (util/known_certs.h). */
 X509 *tdx_known_cert(const uint8_t *der, size_t len);
+/* The same for the PEM block starting text (after white space), *used its extent. */
+X509 *tdx_known_cert_at_pem(const uint8_t *text, size_t len, size_t *used);
 
 /* pckext.c */
 int tdx_pck_ext_from_x509(X509 *x, struct bptee_tdx_pck_ext *out);

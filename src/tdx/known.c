@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Intel's certificates that nearly every PCK chain carries, parsed once: the Intel SGX Root CA
  * (roots.c, pinned) and the Intel SGX PCK Platform CA (2018-05-21 to 2033-05-21, SHA-256 (DER)
- * 22eb770dca215b60...). A chain holding these exact bytes gets these copies instead of being
- * parsed again (util/known_certs.h). The Platform CA is not trusted for being here: it is
+ * 22eb770dca215b60...). A chain holding these exact bytes, or their PEM text as PCS and QGS
+ * serve it, gets these copies instead of being parsed again (util/known_certs.h). The Platform CA is not trusted for being here: it is
  * verified under the root on every chain, like any intermediate. (The PCK Processor CA, which
  * some platforms use instead, is not carried: its chains parse it as before.) */
 #include <openssl/err.h>
@@ -57,4 +57,11 @@ X509 *tdx_known_cert(const uint8_t *der, size_t len)
     pthread_once(&once, load);
     X509 *x = known_certs_find(&known, der, len);
     return x && X509_up_ref(x) == 1 ? x : NULL;
+}
+
+X509 *tdx_known_cert_at_pem(const uint8_t *text, size_t len, size_t *used)
+{
+    pthread_once(&once, load);
+    const struct known_cert *k = known_certs_at_pem(&known, text, len, used);
+    return k && X509_up_ref(k->cert) == 1 ? k->cert : NULL;
 }

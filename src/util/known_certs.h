@@ -16,6 +16,8 @@ struct known_cert {
     X509 *cert; /* borrowed from its module, which keeps it for the process */
     uint8_t *der;
     size_t len;
+    char *pem; /* as PEM_write_X509 writes it: the text KDS, PCS and QGS serve */
+    size_t pem_len;
 };
 
 struct known_certs {
@@ -27,5 +29,9 @@ struct known_certs {
 int known_certs_add(struct known_certs *k, X509 *x, const char *mod);
 /* The known certificate with exactly these DER bytes (borrowed), or NULL. */
 X509 *known_certs_find(const struct known_certs *k, const uint8_t *der, size_t len);
+/* The known certificate whose PEM text starts the text (after white space), and in *used how
+ * many bytes that takes; NULL when none does (the caller decodes the text as usual). */
+const struct known_cert *known_certs_at_pem(const struct known_certs *k, const uint8_t *text,
+                                            size_t len, size_t *used);
 
 #endif
