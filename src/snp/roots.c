@@ -34,13 +34,12 @@ static const struct root_src sources[] = {
                                   0x93, 0xb2, 0xde, 0xd9, 0xdd, 0x9c, 0x73, 0xdd, 0x3f, 0x6a}},
 };
 
-
 static struct snp_builtin builtins[N_PRODUCTS];
 static int load_rc;
 static char load_reason[256];
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 
-/* Each built-in certificate's exact DER, to recognise a caller's copy of it. */
+/* Each built-in certificate's exact DER and PEM, to recognise a caller's copy of it. */
 static struct known_cert known_items[N_PRODUCTS * 3];
 static struct known_certs known = {.items = known_items, .cap = N_PRODUCTS * 3};
 
@@ -53,7 +52,6 @@ static X509 *pem_cert(const char *pem)
     BIO_free(b);
     return x;
 }
-
 
 static int load_product(int p)
 {

@@ -95,14 +95,15 @@ static int check_crl(X509_CRL *crl, X509 *issuer, int64_t at, const char *what, 
     ERR_clear_error();
     if (!ok)
         return fail(BPTEE_EVERIFY, "tdx: %s signature does not verify", what);
-    const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+    const ASN1_TIME *next_update = X509_CRL_get0_nextUpdate(crl);
     int64_t last = x509_time_unix(X509_CRL_get0_lastUpdate(crl));
+    int64_t next = next_update ? x509_time_unix(next_update) : 0;
     if (at < last)
         return fail(BPTEE_EEXPIRED, "tdx: %s is not yet valid at the collateral time", what);
-    if (!next || at > x509_time_unix(next))
+    if (!next_update || at > next)
         return fail(BPTEE_EEXPIRED, "tdx: %s has expired at the collateral time", what);
     *nb = last > *nb ? last : *nb;
-    *na = x509_time_unix(next) < *na ? x509_time_unix(next) : *na;
+    *na = next < *na ? next : *na;
     return 0;
 }
 
