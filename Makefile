@@ -285,7 +285,7 @@ fuzz-corpus: $(FUZZ_BIN)
 
 # --- benchmarks -------------------------------------------------------------------------------
 BENCH_BIN := $(BENCH_SRC:src/bench/%.c=$(B)/bench/%)
-$(B)/bench/%: src/bench/%.c src/bench/bench.h $(LIB)
+$(B)/bench/%: src/bench/%.c $(wildcard src/bench/*.h) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(PKG_CFLAGS) -o $@ $< -L$(B) -lbptee -Wl,-rpath,$(abspath $(B)) \
 		$(PKG_LIBS) -lpthread
