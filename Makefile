@@ -249,16 +249,20 @@ JANSSON_DEB_VERSION := 2.14-2
 JANSSON_DSC_SHA256  := 6296ddd9c0a022bd1b70074aefb171cfcdf5694a04ffd32b35fd66097621af87
 JANSSON_FUZZ_DIR    := $(FUZZ_B)/jansson-$(JANSSON_DEB_VERSION)
 JANSSON_FUZZ        := $(JANSSON_FUZZ_DIR)/libjansson.a
+# A call that no longer matches its declaration must not build (the library's own -Werror
+# build checks the rest).
 FUZZ_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE -I$(JANSSON_FUZZ_DIR)/include -Iinclude -Isrc \
-	-DBPTEE_VERSION=\"$(VERSION)\"
+	-DBPTEE_VERSION=\"$(VERSION)\" -Werror=incompatible-pointer-types \
+	-Werror=implicit-function-declaration -Werror=int-conversion
 FUZZ_LIBS    = $(JANSSON_FUZZ) $(filter-out -ljansson,$(CLI_LIBS)) -lpthread
 FUZZ_BIN := $(FUZZ_SRC:src/fuzz/%.c=$(FUZZ_B)/%)
 FUZZ_NAMES := $(FUZZ_SRC:src/fuzz/%.c=%)
 # The library is compiled once with the fuzzing flags and linked into every target.
 FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_B)/obj/%.o)
-# The agent daemon and the CLI it is built into (but for the CLI's main), for the target that
-# serves HTTP requests through a real in-process agent.
-FUZZ_AGENTD_OBJ := $(filter-out $(FUZZ_B)/obj/src/cli/main.o,$(CLI_SRC:%.c=$(FUZZ_B)/obj/%.o))
+# The agent daemon as its plugin links it, for the target that serves HTTP requests through a
+# real in-process agent.
+FUZZ_AGENTD_OBJ := $(sort $(PLUGIN_agent_SRC:%.c=$(FUZZ_B)/obj/%.o) \
+                          $(PLUGIN_COMMON:%.c=$(FUZZ_B)/obj/%.o))
 $(JANSSON_FUZZ): src/fuzz/jansson.sh | fuzz-deps
 	sh src/fuzz/jansson.sh $(JANSSON_FUZZ_DIR) $(JANSSON_DEB_VERSION) $(JANSSON_DSC_SHA256) \
 		clang -O1 -g $(FUZZ_SAN)

@@ -4,9 +4,10 @@
  * /v1/audit?nonce=) and its body, served by a real agent built in this process the way
  * `bptee agent` builds it: the simulated SEV-SNP TEE, open owners, an in-memory audit log.
  *
- * Input: "METHOD URL[?nonce=VALUE]" on the first line, the body after it. Every request must be
- * answered with a status and a JSON body, as http.c would send it. The agent is rebuilt every
- * REBUILD_EVERY inputs so its sessions, secrets and log stay small and runs stay comparable.
+ * Input: "METHOD URL[?nonce=V&session_id=V&owner=V&signature=V]" on the first line, the
+ * body after it. Every request must be answered with a status and a JSON body, as http.c
+ * would send it. The agent is rebuilt every REBUILD_EVERY inputs so its sessions, secrets and
+ * log stay small and runs stay comparable.
  *
  * A fuzzer cannot seal a secret to a key it never sees, so a body may name what an owner would
  * have got from the agent: "@SID@" is replaced by the id of a session the agent has just
@@ -106,7 +107,8 @@ static int owner_seals(struct agent *a, char **sid, char **payload)
     struct bptee_key_exchange_response *resp = NULL;
     struct bptee_sealed_payload *sealed = NULL;
     static const uint8_t secret[] = "s3cret";
-    api_serve(a, "POST", "/v1/sessions", NULL, "", 0, &offer);
+    static const struct api_query none;
+    api_serve(a, "POST", "/v1/sessions", &none, "", 0, &offer);
     int rc = offer.status == 200 && offer.body ? 0 : -1; /* 429: every session is taken */
     if (rc == 0 && bptee_key_exchange_response_from_json(offer.body, strlen(offer.body), &resp) < 0)
         die("the agent's offer does not parse");
@@ -162,8 +164,9 @@ static const char *fill_placeholders(struct agent *a, const char *body, char **o
     return *owned ? *owned : body;
 }
 
-/* Split "METHOD URL[?nonce=VALUE]" (NUL-terminated, modified) into its parts. */
-static int request_line(char *line, const char **method, char **url, const char **nonce)
+/* Split "METHOD URL[?ARG=VALUE&...]" (NUL-terminated, modified) into its parts; the query's
+ * nonce, session_id, owner and signature fill *q as http.c fills it from the URL. */
+static int request_line(char *line, const char **method, char **url, struct api_query *q)
 {
     char *sp = strchr(line, ' '), *query;
     if (!sp)
@@ -171,11 +174,23 @@ static int request_line(char *line, const char **method, char **url, const char 
     *sp = '\0';
     *method = line;
     *url = sp + 1;
-    *nonce = NULL;
-    if ((query = strchr(*url, '?'))) {
-        *query++ = '\0';
-        if (!strncmp(query, "nonce=", 6))
-            *nonce = query + 6;
+    memset(q, 0, sizeof *q);
+    if (!(query = strchr(*url, '?')))
+        return 0;
+    *query++ = '\0';
+    for (char *arg = strtok(query, "&"); arg; arg = strtok(NULL, "&")) {
+        char *eq = strchr(arg, '=');
+        if (!eq)
+            continue;
+        *eq++ = '\0';
+        if (!strcmp(arg, "nonce"))
+            q->nonce = eq;
+        else if (!strcmp(arg, "session_id"))
+            q->session_id = eq;
+        else if (!strcmp(arg, "owner"))
+            q->owner = eq;
+        else if (!strcmp(arg, "signature"))
+            q->signature = eq;
     }
     return 0;
 }
@@ -197,16 +212,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = '\0';
     char *nl = memchr(text, '\n', size), *url;
-    const char *method, *nonce, *body = nl ? nl + 1 : "";
+    const char *method, *body = nl ? nl + 1 : "";
+    struct api_query query;
     size_t len = nl ? size - (size_t)(nl + 1 - text) : 0;
     if (nl)
         *nl = '\0';
-    if (request_line(text, &method, &url, &nonce) == 0) {
+    if (request_line(text, &method, &url, &query) == 0) {
         struct api_reply reply = {0};
         char *filled = NULL;
         if (api_route(url, method, &reply.allow) == 0) {
             body = fill_placeholders(&a, body, &filled);
-            api_serve(&a, method, url, nonce, body, filled ? strlen(filled) : len, &reply);
+            api_serve(&a, method, url, &query, body, filled ? strlen(filled) : len, &reply);
             check_reply(&reply);
         }
         free(reply.body);
