@@ -38,7 +38,7 @@ DEB_DEMO    := python3 fuse3
 DEB_TEST    := python3-pytest python3-cryptography openssl man-db systemd golang-go nodejs \
                busybox-static sqlite3 bubblewrap git swtpm swtpm-tools tpm2-tools
 DEB_PKGS    := $(DEB_BUILD) $(DEB_DEMO) $(DEB_TEST)
-DEB_FUZZ    := clang libclang-rt-14-dev
+DEB_FUZZ    := clang libclang-rt-14-dev curl
 DEB_DEBPKG  := debhelper dpkg-dev fakeroot lintian
 
 OPT         ?= -O2 -g
@@ -62,7 +62,7 @@ LIB_OBJ     := $(LIB_SRC:%.c=$(B)/obj/%.o)
 # commands (libcurl) and the configfs-tsm emulator (libfuse3). The bptee executable itself
 # links libbptee and nothing more, so verify, inspect and run start without them.
 PLUGINS     := agent owner tsmfs
-PLUGIN_agent_SRC := $(sort $(wildcard src/agentd/*.c)) src/cli/notify.c
+PLUGIN_agent_SRC := $(sort $(wildcard src/agentd/*.c)) src/cli/notify.c src/cli/agent_client.c
 PLUGIN_agent_ENTRIES := cmd_agent
 PLUGIN_owner_SRC := $(addprefix src/cli/,cmd_provision.c cmd_revoke.c cmd_seal.c cmd_audit.c \
                     owner_client.c agent_client.c)
@@ -92,7 +92,7 @@ MAN_SRC     := $(sort $(wildcard docs/man/*.scd))
 MAN         := $(MAN_SRC:docs/man/%.scd=$(B)/man/%)
 
 .PHONY: all deps deps-check deps-list fuzz-deps deb-deps deb man lib cli preload test \
-        test-helpers asan fuzz bench demo install \
+        test-helpers asan fuzz fuzz-corpus bench demo install \
         uninstall clean help format
 
 all: deps-check lib cli preload $(PC) man
@@ -104,6 +104,7 @@ help:
 	@echo "make deps       install the Debian packages the build, demo and tests need"
 	@echo "make asan       run the test suite on an ASan+UBSan build"
 	@echo "make fuzz       install clang, build the libFuzzer targets, run each FUZZ_SECONDS (30)"
+	@echo "make fuzz-corpus  minimize what make fuzz found into src/fuzz/corpus (docs/fuzzing.md)"
 	@echo "make bench      build and run the benchmarks (one figure per line)"
 	@echo "make install    install (PREFIX, DESTDIR, LIBDIR, INCLUDEDIR honoured), man pages, unit"
 	@echo "make deb        build the Debian packages into $(B)/deb/ (docs/debian/) and run lintian"
@@ -238,34 +239,57 @@ asan:
 		$(PYTHON) -m pytest $(PYTEST_ARGS) python-tests
 
 # --- fuzzing (clang libFuzzer) ------------------------------------------------------------------
+# docs/fuzzing.md: the targets, their seeds, the corpus kept in src/fuzz/corpus and its refresh.
 FUZZ_B := build-fuzz
-FUZZ_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
-	-DBPTEE_VERSION=\"$(VERSION)\"
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined
+# jansson is compiled from Debian's source package with the same instrumentation, so the JSON
+# targets' coverage reaches into the parser (src/fuzz/jansson.sh); the .dsc's sha256 is pinned
+# here and pins the tarballs in turn.
+JANSSON_DEB_VERSION := 2.14-2
+JANSSON_DSC_SHA256  := 6296ddd9c0a022bd1b70074aefb171cfcdf5694a04ffd32b35fd66097621af87
+JANSSON_FUZZ_DIR    := $(FUZZ_B)/jansson-$(JANSSON_DEB_VERSION)
+JANSSON_FUZZ        := $(JANSSON_FUZZ_DIR)/libjansson.a
+# A call that no longer matches its declaration must not build (the library's own -Werror
+# build checks the rest).
+FUZZ_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE -I$(JANSSON_FUZZ_DIR)/include -Iinclude -Isrc \
+	-DBPTEE_VERSION=\"$(VERSION)\" -Werror=incompatible-pointer-types \
+	-Werror=implicit-function-declaration -Werror=int-conversion
+FUZZ_LIBS    = $(JANSSON_FUZZ) $(filter-out -ljansson,$(CLI_LIBS)) -lpthread
 FUZZ_BIN := $(FUZZ_SRC:src/fuzz/%.c=$(FUZZ_B)/%)
+FUZZ_NAMES := $(FUZZ_SRC:src/fuzz/%.c=%)
 # The library is compiled once with the fuzzing flags and linked into every target.
 FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_B)/obj/%.o)
-$(FUZZ_B)/obj/%.o: %.c | fuzz-deps
+# The agent daemon as its plugin links it, for the target that serves HTTP requests through a
+# real in-process agent.
+FUZZ_AGENTD_OBJ := $(sort $(PLUGIN_agent_SRC:%.c=$(FUZZ_B)/obj/%.o) \
+                          $(PLUGIN_COMMON:%.c=$(FUZZ_B)/obj/%.o))
+$(JANSSON_FUZZ): src/fuzz/jansson.sh | fuzz-deps
+	sh src/fuzz/jansson.sh $(JANSSON_FUZZ_DIR) $(JANSSON_DEB_VERSION) $(JANSSON_DSC_SHA256) \
+		clang -O1 -g $(FUZZ_SAN)
+$(FUZZ_B)/obj/%.o: %.c | $(JANSSON_FUZZ) fuzz-deps
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
-$(FUZZ_B)/%: src/fuzz/%.c $(FUZZ_OBJ)
+	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) $(CLI_CFLAGS) -MMD -MP -c -o $@ $<
+$(FUZZ_B)/fuzz_agent_api: FUZZ_EXTRA = $(FUZZ_AGENTD_OBJ)
+$(FUZZ_B)/fuzz_agent_api: $(FUZZ_AGENTD_OBJ)
+# The link line names every object: print the target alone.
+$(FUZZ_B)/%: src/fuzz/%.c $(FUZZ_OBJ) $(JANSSON_FUZZ) $(wildcard src/fuzz/*.h)
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS) -lpthread
--include $(FUZZ_OBJ:.o=.d)
+	@echo "clang ... -o $@ $<"
+	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $(CLI_CFLAGS) -o $@ $< \
+		$(FUZZ_EXTRA) $(FUZZ_OBJ) $(FUZZ_LIBS)
+-include $(FUZZ_OBJ:.o=.d) $(FUZZ_AGENTD_OBJ:.o=.d)
 # Kept between runs: without this make deletes them as intermediates and rebuilds them all.
-.SECONDARY: $(FUZZ_OBJ)
-# Seeds: src/fuzz/NAME.seeds lists files (relative to the repository) copied into the corpus.
+.SECONDARY: $(FUZZ_OBJ) $(FUZZ_AGENTD_OBJ)
+# Each target for FUZZ_SECONDS from its seeds and kept corpus, then a table of coverage.
 fuzz: $(FUZZ_BIN)
-	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); c=$(FUZZ_B)/corpus/$$n; mkdir -p $$c; \
-	  if [ -f src/fuzz/$$n.seeds ]; then while read -r s; do [ -f "$$s" ] && cp "$$s" $$c/ || true; \
-	  done < src/fuzz/$$n.seeds; fi; \
-	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -close_fd_mask=3 $$c 2>$(FUZZ_B)/$$n.log \
-	    || { tail -40 $(FUZZ_B)/$$n.log; exit 1; }; \
-	  grep -E 'stat::number_of_executed_units' $(FUZZ_B)/$$n.log | sed "s/^/  $$n /"; done
+	@sh src/fuzz/run.sh fuzz $(FUZZ_B) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+# Minimize what `make fuzz` found into src/fuzz/corpus/ (commit the result).
+fuzz-corpus: $(FUZZ_BIN)
+	@sh src/fuzz/run.sh merge $(FUZZ_B) $(FUZZ_NAMES)
 
 # --- benchmarks -------------------------------------------------------------------------------
 BENCH_BIN := $(BENCH_SRC:src/bench/%.c=$(B)/bench/%)
-$(B)/bench/%: src/bench/%.c src/bench/bench.h $(LIB)
+$(B)/bench/%: src/bench/%.c $(wildcard src/bench/*.h) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(PKG_CFLAGS) -o $@ $< -L$(B) -lbptee -Wl,-rpath,$(abspath $(B)) \
 		$(PKG_LIBS) -lpthread

@@ -27,6 +27,10 @@ from grants_util import grant
 from bptee import CLI, POINTER, c_char_p, c_int, c_size_t, c_void_p, check
 
 POLICY_SIM = {"sev_snp": {"allow_simulation": True}}
+# The largest secret (BPTEE_SECRET_MAX_SIZE) and the largest body that carries it sealed in
+# base64 with room for the rest of the request (BPTEE_PROVISION_BODY_MAX; docs/agent.md).
+SECRET_MAX = 1 << 20
+BODY_MAX = (SECRET_MAX + 16 + 2) // 3 * 4 + (64 << 10)
 
 
 def write_json(path, obj):
@@ -35,7 +39,8 @@ def write_json(path, obj):
     return str(path)
 
 
-def tee_config(path, sim_dir, ttl=300, max_sessions=64, provider="sim", owners="open"):
+def tee_config(path, sim_dir, ttl=300, max_sessions=64, provider="sim", owners="open",
+               **fields):
     """A TEE config for the agent. These tests exercise blueprint-tee's unsigned (v1)
     provisioning, which issue #8 keeps only behind "owners": "open" (test_owners.py covers
     owners); owners=None writes a config without any."""
@@ -46,7 +51,7 @@ def tee_config(path, sim_dir, ttl=300, max_sessions=64, provider="sim", owners="
         "requirement": "preferred", "mode": "direct", "provider_selector": "any",
         "key_exchange": {"session_ttl_secs": ttl, "max_sessions": max_sessions},
         "max_attestation_age_secs": 3600, "secret_injection": "sealed_only",
-        "bptee": bptee,
+        "bptee": bptee, **fields,  # fields: other top-level keys, or these replaced
     })
 
 
@@ -59,11 +64,11 @@ class Agent:
     """A running agent; stop() sends SIGTERM and returns the exit status."""
 
     def __init__(self, tmp, sim_dir, ttl=300, max_sessions=64, args=(), owners="open",
-                 provider="sim"):
+                 provider="sim", **config):
         self.dir = tmp
         self.sock = os.path.join(str(tmp), "agent.sock")
         self.config = tee_config(os.path.join(str(tmp), "tee.json"), sim_dir, ttl, max_sessions,
-                                 provider=provider, owners=owners)
+                                 provider=provider, owners=owners, **config)
         self.log_path = os.path.join(str(tmp), "agent.log")
         self.log_file = open(self.log_path, "w")
         self.proc = subprocess.Popen(
@@ -86,7 +91,9 @@ class Agent:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         if isinstance(body, (dict, list)):
             body = json.dumps(body)
-        conn.request(method, path, body=body, headers=headers or {})
+        if headers is None:  # the agent reads JSON bodies only when they say so
+            headers = {"Content-Type": "application/json"} if body else {}
+        conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
         conn.close()
@@ -283,8 +290,8 @@ def test_unknown_path_404_and_wrong_method_405(agent):
 def test_oversize_body_413_announced_and_chunked(agent):
     # announced: refused from the headers alone, before any of the body is sent
     with socket.create_connection(("127.0.0.1", agent.port), timeout=30) as s:
-        s.sendall(b"POST /v1/secrets HTTP/1.1\r\nHost: x\r\nContent-Length: 1048577\r\n"
-                  b"Content-Type: application/json\r\n\r\n")
+        s.sendall(b"POST /v1/secrets HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                  b"Content-Type: application/json\r\n\r\n" % (BODY_MAX + 1))
         reply = b""
         while b"}" not in reply:
             chunk = s.recv(4096)
@@ -292,14 +299,15 @@ def test_oversize_body_413_announced_and_chunked(agent):
             reply += chunk
     head, body = reply.split(b"\r\n\r\n", 1)
     assert head.startswith(b"HTTP/1.1 413")
-    assert "larger than 1048576" in json.loads(body)["error"]
+    assert f"larger than {BODY_MAX} bytes" in json.loads(body)["error"]
     conn = http.client.HTTPConnection("127.0.0.1", agent.port, timeout=30)
-    conn.request("POST", "/v1/secrets", body=iter([b"y" * 65536] * 20), encode_chunked=True)
+    conn.request("POST", "/v1/secrets", body=iter([b"y" * 65536] * 24), encode_chunked=True,
+                 headers={"Content-Type": "application/json"})
     resp = conn.getresponse()
     assert resp.status == 413 and "larger than" in json.loads(resp.read())["error"]
     conn.close()
     # the twin: a body at the limit is read and judged on its content
-    status, _, body = agent.request("POST", "/v1/secrets", b" " * (1 << 20))
+    status, _, body = agent.request("POST", "/v1/secrets", b" " * BODY_MAX)
     assert status == 400 and "413" not in body["error"]
 
 
@@ -687,7 +695,7 @@ def test_restart_forgets_secrets(tmp_path, sim_dir, policy_sim):
 def test_second_agent_on_same_socket_refused(agent, tmp_path, sim_dir):
     r = B.cli("agent", "--config", agent.config, "--listen", "127.0.0.1:0", "--socket",
               agent.sock)
-    assert r.returncode == 1 and "another agent is listening" in r.stderr
+    assert r.returncode == 1 and "another agent pid" in r.stderr
     assert fetch_secret(agent.sock, "x")[0].startswith("ERR notfound")  # still serving
 
 

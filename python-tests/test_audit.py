@@ -24,6 +24,7 @@ from bptee import BpteeError, check, fn
 from owners_util import Owner, owner_agent
 from grants_util import granted
 from hostcaps import check_job_measurement
+from test_audit_read import signed_query
 from test_agent import JobClient, fetch_secret, provision, write_json
 from test_agent import policy_sim, sim_dir  # noqa: F401  (fixtures)
 
@@ -83,10 +84,10 @@ def logged(tmp_path_factory, sim_dir):
                             *alice.args(), "db"], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         nonce = os.urandom(32)
-        status, _, doc = a.request("GET", f"/v1/audit?nonce={nonce.hex()}")
+        status, _, doc = a.request("GET", "/v1/audit?" + signed_query(a, alice, nonce=nonce.hex()))
         assert status == 200
         yield types.SimpleNamespace(agent=a, doc=doc, nonce=nonce, file=audit_file, tmp=tmp,
-                                    policy=policy)
+                                    policy=policy, alice=alice)
     finally:
         a.stop()
 
@@ -200,15 +201,20 @@ def test_recomputed_hashes_still_fail_at_the_signed_head(logged):
 
 def test_audit_file_holds_the_same_chain(logged):
     assert stat.S_IMODE(os.stat(logged.file).st_mode) == 0o600
-    lines = [json.loads(x) for x in logged.file.read_text().splitlines()]
+    header, *lines = [json.loads(x) for x in logged.file.read_text().splitlines()]
+    assert header == {"format": "bptee-audit-file-v1", "first_seq": 1, "prev": "00" * 32}
     assert lines[:8] == logged.doc["entries"]
     chain(bytes(32), lines)
+    r = B.cli("audit", "verify", write_json(logged.tmp / "doc.json", logged.doc), "--policy",
+              logged.policy, "--log", logged.file, "--quiet")
+    assert r.returncode == 0 and "holding the signed head" in r.stdout, r.stderr
 
 
 def test_audit_nonce_and_fetch_cli(logged):
     assert logged.agent.request("GET", "/v1/audit?nonce=abc")[0] == 400
     out = logged.tmp / "fetched.json"
-    r = B.cli("audit", "fetch", "--agent", logged.agent.url, "--nonce", "ab" * 32, "-o", out)
+    r = B.cli("audit", "fetch", "--agent", logged.agent.url, "--nonce", "ab" * 32, "-o", out,
+              "--policy", logged.policy, *logged.alice.args())
     assert r.returncode == 0, r.stderr
     r = B.cli("audit", "verify", out, "--policy", logged.policy, "--nonce", "ab" * 32, "--quiet")
     assert r.returncode == 0 and r.stdout.startswith("audit log verified:")

@@ -215,7 +215,7 @@ def test_sign_and_verify_and_every_field_counts():
         key_free(k)
 
 
-@pytest.mark.parametrize("field,value", [("op", 3), ("version", 0), ("owner", "a b"),
+@pytest.mark.parametrize("field,value", [("op", 4), ("version", 0), ("owner", "a b"),
                                          ("sid", ""), ("sid", "x" * 256), ("name", "")])
 def test_message_refuses_bad_fields(field, value):
     v = dict(VEC)

@@ -169,7 +169,10 @@ for uid in range(61184, 65520):
     if uid in keep:
         continue
     fd = os.open(f"/run/bptee/dynamic-uid/{uid}", os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pass  # a running job's: taken either way
     fds.append(fd)
 print("held", flush=True)
 sys.stdin.read()

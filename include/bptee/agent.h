@@ -239,8 +239,16 @@ BPTEE_API int bptee_job_attest(int fd, int refresh, char **json, size_t *len, ui
 
 /* ---- provisioning (POST /v1/secrets and the client's checks) */
 
-/* Largest POST /v1/secrets or /v1/sessions body the agent reads. */
-#define BPTEE_PROVISION_BODY_MAX (1u << 20)
+/* Room in a POST /v1/secrets body for everything but the ciphertext: name, keys, nonce,
+ * session id, owner, signature, allow lists (64 measurements of 64 hex digits, 64 uids) and
+ * JSON punctuation, with room to spare for whitespace. */
+#define BPTEE_PROVISION_JSON_OVERHEAD (64u << 10)
+/* Largest POST /v1/secrets, /v1/sessions or DELETE body the agent reads: a secret of
+ * BPTEE_SECRET_MAX_SIZE sealed (its 16-byte tag added) as padded base64, plus the rest of the
+ * request. (Byte fields as JSON integer arrays, blueprint-tee's form, take up to four bytes
+ * a byte: that form carries secrets up to about a quarter of the maximum.) */
+#define BPTEE_PROVISION_BODY_MAX                                                                   \
+    (((BPTEE_SECRET_MAX_SIZE + 16u + 2u) / 3u) * 4u + BPTEE_PROVISION_JSON_OVERHEAD)
 
 /* The POST /v1/secrets body: {"name", "payload": SealedSecretPayload, "version"?,
  * "allow"?: {"measurements"?: [hex], "uids"?: [int]}, "owner"?, "signature"?}. Unknown keys

@@ -76,6 +76,13 @@ BPTEE_API void bptee_audit_log_free(struct bptee_audit_log *log);
  * O_NOFOLLOW, mode 0600). An entry the file refuses is not logged at all (BPTEE_EIO), so the
  * memory and the file never disagree. */
 BPTEE_API int bptee_audit_log_open_file(struct bptee_audit_log *log, const char *path);
+/* Bound the file: before a line would take it past max_bytes (0: no bound; else at least
+ * 64 KiB), PATH is renamed PATH.1 (PATH.1 to PATH.2, and so on up to PATH.keep; the oldest
+ * falls off) and a new PATH begins with a header line naming the first entry's seq and the
+ * chain value before it, so the chain runs on across the files (bptee_audit_file_verify).
+ * A rotation that fails fails the append (the entry is not logged). */
+#define BPTEE_AUDIT_FILE_KEEP_MAX 99
+BPTEE_API int bptee_audit_log_set_file_limit(struct bptee_audit_log *log, uint64_t max_bytes, unsigned keep);
 /* Append e (its seq and time are assigned here); *seq (may be NULL) receives its number. */
 BPTEE_API int bptee_audit_log_append(struct bptee_audit_log *log, const struct bptee_audit_entry *e, uint64_t *seq);
 /* Entries appended since the start (in memory or not). */
@@ -98,5 +105,24 @@ struct bptee_audit_verified {
  * evidence under opts (bptee_signing_key_verify_evidence). nonce (32 bytes, may be NULL) must
  * be the one signed. BPTEE_EVERIFY naming the first thing that does not hold. out may be NULL. */
 BPTEE_API int bptee_audit_verify(const char *json, size_t len, const struct bptee_verify_opts *opts, const uint8_t *nonce, struct bptee_audit_verified *out);
+
+/* ---- the file log, across its rotated files */
+struct bptee_audit_file_verified {
+    uint64_t find_seq;             /* in: an entry of the newest chain to look up (0: none) */
+    bool found;                    /* out: it is in the files ... */
+    uint8_t found_hash[32];        /* ... with this chain value */
+    size_t files;                  /* files read: PATH.N .. PATH.1, PATH */
+    uint64_t entries;              /* entries in them */
+    uint64_t first_seq, last_seq;  /* of the chain the newest file ends in */
+    uint8_t head[32];              /* the chain value after its last entry */
+    bool starts_at_beginning;      /* the oldest file kept starts at seq 1 */
+};
+/* Verify the file log at path and its rotated predecessors (path.1, path.2, ... while they
+ * exist), oldest first: each line's hash against its entry, the sequence without gap, each
+ * file's header against the file before it (its first seq and chain value), so nothing was
+ * dropped, edited or reordered between files. A restarted agent begins a new chain (a start
+ * entry at seq 1 after a zero chain value). BPTEE_EVERIFY naming the file and line. The file
+ * carries no signature: compare head with a signed export's (bptee audit verify --log). */
+BPTEE_API int bptee_audit_file_verify(const char *path, struct bptee_audit_file_verified *out);
 
 #endif

@@ -37,7 +37,11 @@
 enum bptee_owner_op {
     BPTEE_OWNER_OP_PROVISION = 1, /* POST /v1/secrets: store, or rotate to a higher version */
     BPTEE_OWNER_OP_REVOKE = 2,    /* DELETE /v1/secrets/NAME */
+    /* GET /v1/audit: read the access log. Signed with name BPTEE_OWNER_AUDIT_NAME, version 1
+     * and a zero payload digest; any owner of the agent may read it. */
+    BPTEE_OWNER_OP_AUDIT_READ = 3,
 };
+#define BPTEE_OWNER_AUDIT_NAME "audit-log"
 
 /* ---- the owners document */
 

@@ -16,8 +16,11 @@
 /* Secret names: 1..128 characters from [A-Za-z0-9._-], not "." or ".." (they become file
  * names under the job's secrets directory). */
 #define BPTEE_SECRET_NAME_MAX 128
-/* Largest secret the store holds. */
-#define BPTEE_SECRET_MAX_SIZE (16u << 20)
+/* Largest secret, end to end (docs/agent.md, "Limits"): the store holds it, `bptee provision`
+ * reads it, and POST /v1/secrets carries it sealed in base64 (BPTEE_PROVISION_BODY_MAX). One
+ * MiB: keys, certificates and passwords fit many times over, while the agent keeps every
+ * secret in locked memory and buffers bodies of concurrent uploads. */
+#define BPTEE_SECRET_MAX_SIZE (1u << 20)
 /* Longest owner id recorded with a secret (BPTEE_OWNER_ID_MAX). */
 #define BPTEE_SECRET_OWNER_MAX 64
 /* Longest allow lists. */

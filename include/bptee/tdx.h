@@ -244,7 +244,7 @@ struct bptee_tdx_verified {
  * (simulated evidence not allowed), BPTEE_EPARSE / BPTEE_EUNSUPPORTED. */
 BPTEE_API int bptee_tdx_verify(const uint8_t *quote, size_t len, const struct bptee_tdx_verify_opts *opts, struct bptee_tdx_verified *out);
 
-/* Forget every cached verified PCK chain and attestation key. */
+/* Forget every cached verified PCK chain, attestation key and verified collateral. */
 BPTEE_API void bptee_tdx_cache_clear(void);
 
 /* The "tdx" section of a verification policy (docs/tdx.md); unknown keys are errors. */

@@ -23,6 +23,10 @@ struct bptee_jwks;
 BPTEE_API int bptee_policy_parse(const char *json, size_t len, struct bptee_policy **out);
 BPTEE_API int bptee_policy_load(const char *path, struct bptee_policy **out);
 BPTEE_API void bptee_policy_free(struct bptee_policy *p);
+/* Bound the age of the evidence the policy accepts by secs (a TEE config's
+ * max_attestation_age_secs): the stricter of this and the policy's own max_age_secs holds.
+ * Evidence that carries no time is then refused, as under max_age_secs. */
+BPTEE_API int bptee_policy_bound_max_age(struct bptee_policy *p, uint64_t secs);
 
 /* The key set the policy names for tokens of `format` (BPTEE_FORMAT_AZURE_MAA_TOKEN: the
  * "azure_maa.jwks" key; BPTEE_FORMAT_GCP_CONFIDENTIAL_TOKEN: "gcp_confidential.jwks"): 1 with

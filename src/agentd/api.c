@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agentd/daemon.h"
 
@@ -37,9 +38,29 @@ unsigned api_route(const char *url, const char *method, const char **allow)
     return 404;
 }
 
+/* A JSON string of message as far as it is printable ASCII, '?' for every other byte: error
+ * texts quote what a client sent (a secret's name from the URL), which need not be UTF-8, and
+ * jansson refuses a string that is not. */
+static json_t *error_text(const char *message)
+{
+    json_t *s = json_string(message);
+    if (s)
+        return s;
+    size_t n = strlen(message);
+    char *clean = malloc(n + 1);
+    if (!clean)
+        return NULL;
+    for (size_t i = 0; i <= n; i++)
+        clean[i] = i == n ? '\0' : (message[i] >= 0x20 && message[i] < 0x7f) ? message[i] : '?';
+    s = json_string(clean);
+    free(clean);
+    return s;
+}
+
 void api_error(struct api_reply *out, unsigned status, const char *message)
 {
-    json_t *o = json_pack("{s:s}", "error", message && message[0] ? message : "internal error");
+    json_t *o = json_pack("{s:o}", "error",
+                          error_text(message && message[0] ? message : "internal error"));
     out->status = status;
     out->body = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
@@ -85,6 +106,8 @@ int agent_refresh_key(struct agent *a)
 {
     pthread_mutex_lock(&a->attest_lock);
     int rc = bptee_signing_key_attest(a->key, &a->guest, NULL);
+    if (rc == 0)
+        __atomic_store_n(&a->key_attested_at, (uint64_t)time(NULL), __ATOMIC_RELAXED);
     pthread_mutex_unlock(&a->attest_lock);
     return rc;
 }
@@ -152,7 +175,7 @@ static void serve_sessions(struct agent *a, const char *body, size_t len, struct
 
 /* ---- dispatch */
 
-void api_serve(struct agent *a, const char *method, const char *url, const char *nonce,
+void api_serve(struct agent *a, const char *method, const char *url, const struct api_query *q,
                const char *body, size_t len, struct api_reply *out)
 {
     if (!strcmp(url, "/v1/sessions"))
@@ -162,7 +185,7 @@ void api_serve(struct agent *a, const char *method, const char *url, const char 
     else if (!strncmp(url, SECRET_ITEM, strlen(SECRET_ITEM)))
         api_secret_item(a, method, url + strlen(SECRET_ITEM), body, len, out);
     else if (!strcmp(url, "/v1/audit"))
-        api_audit(a, nonce, out);
+        api_audit(a, q, out);
     else
-        api_info(a, url, nonce, out);
+        api_info(a, url, q->nonce, out);
 }

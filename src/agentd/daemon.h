@@ -38,6 +38,7 @@ struct agent {
     uint8_t self_measurement[32];
     /* One guest attestation at a time: hardware serializes them anyway (and throttles). */
     pthread_mutex_t attest_lock;
+    uint64_t key_attested_at; /* when the signing key's evidence was made (atomic access) */
     struct grants *grants;
 };
 
@@ -49,6 +50,16 @@ int agent_attest(struct agent *a, const uint8_t *report_data, size_t len,
                  struct bptee_report **out);
 /* Re-attest the signing key. */
 int agent_refresh_key(struct agent *a);
+
+/* ---- promises.c: what the config promises, kept (max attestation age, provider allow list) */
+/* Start-up: 0, or -1 (said on stderr) when "required" and the allow list excludes where the
+ * evidence comes from (the simulator is never in an allow list). */
+int agent_check_provider(struct agent *a);
+/* Re-attest the signing key if its evidence is past max_attestation_age_secs (ahead: past half
+ * of it, for the main loop). 0, or the failure's code (logged). */
+int agent_key_evidence_fresh(struct agent *a, bool ahead);
+/* The main loop's poll interval: interval_ms, shorter when half the max age is shorter. */
+int agent_poll_ms(const struct agent *a, int interval_ms);
 
 /* ---- offers.c */
 int agent_offers_new(uint64_t ttl_secs, uint64_t max_sessions, struct agent_offers **out);
@@ -69,10 +80,17 @@ struct api_reply {
     const char *allow; /* methods for a 405's Allow header */
 };
 
+/* The query arguments the API reads (NULL when absent). */
+struct api_query {
+    const char *nonce;
+    /* GET /v1/audit's owner signature (docs/agent.md, "Audit") */
+    const char *session_id, *owner, *signature;
+};
+
 /* What the router knows about a path: 0 and the allowed methods, or 404. */
 unsigned api_route(const char *url, const char *method, const char **allow);
-/* Serve a request whose route is known (api_route returned 0). nonce: ?nonce= or NULL. */
-void api_serve(struct agent *a, const char *method, const char *url, const char *nonce,
+/* Serve a request whose route is known (api_route returned 0). */
+void api_serve(struct agent *a, const char *method, const char *url, const struct api_query *q,
                const char *body, size_t len, struct api_reply *out);
 /* info.c: GET /v1/attestation, /v1/signing-key, /v1/health, POST
  * /v1/attestation/refresh. */
@@ -84,6 +102,8 @@ void api_error(struct api_reply *out, unsigned status, const char *message);
 void api_secrets_post(struct agent *a, const char *body, size_t len, struct api_reply *out);
 void api_secret_item(struct agent *a, const char *method, const char *name, const char *body,
                      size_t len, struct api_reply *out);
+/* Take a session out of the service (and its offer record) without opening anything. */
+void agent_burn_session(struct agent *a, const char *session_id);
 /* The HTTP status of a library failure, and a reply naming it. */
 unsigned api_status_of(int code);
 void api_fail_reply(struct api_reply *out, unsigned status, const char *what);
@@ -107,8 +127,9 @@ int owners_admit(struct agent *a, const struct owner_write *w, struct api_reply 
 void owners_refused(struct agent *a, const struct owner_write *w, const char *reason);
 /* Append an entry; failures are logged on stderr. Returns the library's code. */
 int agent_audit(struct agent *a, const struct bptee_audit_entry *e);
-/* GET /v1/audit[?nonce=64 hex digits]: the signed log. */
-void api_audit(struct agent *a, const char *nonce, struct api_reply *out);
+/* GET /v1/audit[?nonce=64 hex digits]: the signed log, for an owner's signed request (or
+ * anyone when owners are "open"). */
+void api_audit(struct agent *a, const struct api_query *q, struct api_reply *out);
 
 /* ---- http.c */
 struct agent_http;
@@ -123,6 +144,12 @@ int jobsock_fd(const struct jobsock *js);
 void jobsock_accept(struct jobsock *js);
 /* Stop every connection, close the listener and remove the socket file. */
 void jobsock_close(struct jobsock *js);
+/* Is the socket file still the one this agent bound? (Removed or replaced: jobs cannot reach
+ * the agent any more.) */
+bool jobsock_intact(const struct jobsock *js);
+/* socklock.c: flock PATH.lock for the agent's life; its fd, or -1 (said on stderr) when
+ * another agent holds it. */
+int socket_lock_take(const char *socket_path);
 /* ---- jobserve.c: one request line from a connection, its descriptors in fds (closed
  * here); page is the version page's read-only descriptor (-1: none). A negative return ends
  * the connection; after WATCH, s->watch is set and the connection only waits for hang-up. */

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The agent's HTTP server (libmicrohttpd, a small pool of internal polling threads): request
- * bodies are collected up to BPTEE_PROVISION_BODY_MAX and handed to api.c; anything
- * larger is answered 413 (at once when Content-Length announces it), unknown paths 404 and
- * wrong methods 405 with an Allow header, all with a JSON {"error": ...} body. */
+/* The agent's HTTP server. http_front.c accepts connections and checks each request head;
+ * libmicrohttpd (a small pool of internal polling threads, no listening socket of its own)
+ * gets the well-formed ones and collects bodies up to BPTEE_PROVISION_BODY_MAX for api.c.
+ * Anything larger is answered 413, a body on a JSON endpoint that is not application/json
+ * 415, a body not complete within BODY_DEADLINE_S 408, unknown paths 404 and wrong methods 405
+ * with an Allow header, all with a JSON {"error": ...} body and one request per connection
+ * (so the front door sees every head). */
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -10,17 +13,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "agentd/daemon.h"
+#include "agentd/http_front.h"
 
-#define CONN_LIMIT 64     /* simultaneous HTTP connections */
-#define CONN_TIMEOUT_S 30 /* idle connections are closed after this */
-#define POOL_THREADS 4    /* requests served in parallel (attestation is serialized) */
+#define CONN_LIMIT 256        /* requests past their heads, being read or served */
+#define CONN_PER_ADDR 64      /* ... from one address (a quarter: one host cannot take all) */
+#define CONN_TIMEOUT_S 10     /* a body that stalls this long is dropped */
+#define BODY_DEADLINE_S 60    /* a body trickled in for longer is answered 408 */
+#define POOL_THREADS 4        /* requests served in parallel (attestation is serialized) */
 #define LISTEN_MAX 300
 
 struct agent_http {
     struct MHD_Daemon *d;
+    struct http_front *front;
     struct agent *a;
 };
 
@@ -28,6 +37,7 @@ struct agent_http {
 struct conn {
     char *body;
     size_t len, cap;
+    time_t started; /* when its head was handed over */
     bool too_large;
     bool answered;
 };
@@ -46,6 +56,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct api_reply *r)
     unsigned status = r->body ? r->status : 500;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close"); /* see the top */
     if (status == 405 && r->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
     enum MHD_Result ret = MHD_queue_response(c, status, resp);
@@ -78,7 +89,34 @@ static enum MHD_Result answer_error(struct MHD_Connection *c, struct conn *st, u
     return send_reply(c, &r);
 }
 
-/* First call for a request: route it, and refuse an announced oversize body before reading. */
+/* Does the request carry a body? (The front door has checked the framing headers.) */
+static bool has_body(struct MHD_Connection *c)
+{
+    const char *cl =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                       MHD_HTTP_HEADER_TRANSFER_ENCODING) ||
+           (cl && strspn(cl, " \t0") != strlen(cl));
+}
+
+/* Content-Type application/json, parameters (charset) allowed. */
+static bool is_json(struct MHD_Connection *c)
+{
+    static const char json[] = "application/json";
+    const char *ct =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!ct)
+        return false;
+    ct += strspn(ct, " \t");
+    if (strncasecmp(ct, json, sizeof json - 1))
+        return false;
+    ct += sizeof json - 1;
+    ct += strspn(ct, " \t");
+    return *ct == '\0' || *ct == ';';
+}
+
+/* First call for a request: route it, and refuse a body that is not JSON before reading it.
+ * (An announced oversize body never gets here: the front door answers it 413.) */
 static enum MHD_Result on_headers(struct MHD_Connection *c, struct conn *st, const char *method,
                                   const char *url)
 {
@@ -94,11 +132,12 @@ static enum MHD_Result on_headers(struct MHD_Connection *c, struct conn *st, con
                  allow);
         return answer_error(c, st, 405, allow, method, url, msg);
     }
-    const char *cl =
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > BPTEE_PROVISION_BODY_MAX) {
-        snprintf(msg, sizeof msg, "request body larger than %u bytes", BPTEE_PROVISION_BODY_MAX);
-        return answer_error(c, st, 413, NULL, method, url, msg);
+    if (has_body(c) && !is_json(c)) {
+        const char *ct =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        snprintf(msg, sizeof msg, "%.20s %.200s: the body must be Content-Type: "
+                 "application/json (got %s)", method, url, ct ? "another type" : "none");
+        return answer_error(c, st, 415, NULL, method, url, msg);
     }
     return MHD_YES;
 }
@@ -137,8 +176,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         st = calloc(1, sizeof *st);
         if (!st)
             return MHD_NO;
+        st->started = time(NULL);
         *con_cls = st;
         return on_headers(c, st, method, url);
+    }
+    if (*upload_size && !st->answered && time(NULL) - st->started > BODY_DEADLINE_S) {
+        char msg[100];
+        snprintf(msg, sizeof msg, "request body not complete within %d s", BODY_DEADLINE_S);
+        *upload_size = 0;
+        return answer_error(c, st, 408, NULL, method, url, msg);
     }
     if (*upload_size) {
         if (!st->answered)
@@ -154,8 +200,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return answer_error(c, st, 413, NULL, method, url, msg);
     }
     struct api_reply r = {0};
-    const char *nonce = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "nonce");
-    api_serve(h->a, method, url, nonce, st->body ? st->body : "", st->len, &r);
+    struct api_query q = {
+        .nonce = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "nonce"),
+        .session_id = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "session_id"),
+        .owner = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "owner"),
+        .signature = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "signature"),
+    };
+    api_serve(h->a, method, url, &q, st->body ? st->body : "", st->len, &r);
     st->answered = true;
     log_request(method, url, r.body ? r.status : 500);
     return send_reply(c, &r);
@@ -224,23 +275,27 @@ int agent_http_start(struct agent *a, const char *listen, struct agent_http **ou
     if (!h)
         return -1;
     h->a = a;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    /* Connections come from the front door only (MHD_add_connection, hence the ITC). */
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET |
+                     MHD_USE_ITC;
     if (sa.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    errno = 0;
     h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
-                            mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
+                            mhd_log, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONN_PER_ADDR,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
-    if (!h->d) {
+    if (!h->d || http_front_start((struct sockaddr *)&sa, sa_len, h->d,
+                                  BPTEE_PROVISION_BODY_MAX, &h->front, port) < 0) {
         fprintf(stderr, "bptee: agent: cannot listen on %s: %s\n", listen,
                 errno ? strerror(errno) : "libmicrohttpd refused");
+        if (h->d)
+            MHD_stop_daemon(h->d);
         free(h);
         return -1;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
-    *port = info ? info->port : 0;
     *out = h;
     return 0;
 }
@@ -249,6 +304,7 @@ void agent_http_stop(struct agent_http *h)
 {
     if (!h)
         return;
-    MHD_stop_daemon(h->d); /* joins its threads: no request is in flight afterwards */
+    http_front_stop(h->front); /* no new connection is handed over ... */
+    MHD_stop_daemon(h->d);     /* ... and this joins its threads: no request is in flight */
     free(h);
 }

@@ -49,6 +49,8 @@ static void serve_signing_key(struct agent *a, struct api_reply *out)
     uint8_t pk[BPTEE_ED25519_PUBLIC_KEY_LEN];
     char hex[2 * sizeof pk + 1], digest[BPTEE_DIGEST_HEX_SIZE];
     char *ev = NULL;
+    if (agent_key_evidence_fresh(a, false) < 0)
+        return api_fail_reply(out, 500, "signing key re-attestation");
     bptee_signing_key_public(a->key, pk);
     sodium_bin2hex(hex, sizeof hex, pk, sizeof pk);
     if (bptee_signing_key_evidence_json(a->key, BPTEE_REPORT_JSON_BYTE_ARRAYS, &ev) < 0 ||

@@ -52,6 +52,7 @@ struct jobconn {
 struct jobsock {
     struct agent *a;
     int fd;
+    int lock_fd; /* PATH.lock, flocked while the agent runs (socklock.c) */
     char *path;
     dev_t dev;
     ino_t ino;
@@ -359,15 +360,22 @@ int jobsock_open(struct agent *a, const char *path, struct jobsock **out)
         return -1;
     }
     memcpy(sa.sun_path, path, strlen(path) + 1); /* length checked above */
-    if (make_parent(path) < 0 || clear_path(path, &sa) < 0)
+    int lock_fd = -1;
+    if (make_parent(path) < 0 || (lock_fd = socket_lock_take(path)) < 0 ||
+        clear_path(path, &sa) < 0) {
+        if (lock_fd >= 0)
+            close(lock_fd);
         return -1;
+    }
     struct jobsock *js = calloc(1, sizeof *js);
     if (!js || !(js->path = strdup(path)) || pthread_mutex_init(&js->lock, NULL) != 0) {
         if (js)
             free(js->path);
         free(js);
+        close(lock_fd);
         return -1;
     }
+    js->lock_fd = lock_fd;
     js->a = a;
     js->page_fd = -1;
     for (size_t i = 0; i < JOB_CONN_MAX; i++)
@@ -386,6 +394,7 @@ int jobsock_open(struct agent *a, const char *path, struct jobsock **out)
         pthread_mutex_destroy(&js->lock);
         free(js->path);
         free(js);
+        close(lock_fd);
         return -1;
     }
     js->dev = st.st_dev;
@@ -404,6 +413,12 @@ int jobsock_open(struct agent *a, const char *path, struct jobsock **out)
 int jobsock_fd(const struct jobsock *js)
 {
     return js->full_fd;
+}
+
+bool jobsock_intact(const struct jobsock *js)
+{
+    struct stat st;
+    return lstat(js->path, &st) == 0 && st.st_dev == js->dev && st.st_ino == js->ino;
 }
 
 void jobsock_close(struct jobsock *js)
@@ -434,6 +449,7 @@ void jobsock_close(struct jobsock *js)
     close(js->stop_fd);
     if (js->page_fd >= 0)
         close(js->page_fd);
+    close(js->lock_fd); /* last: the next agent may take the path now */
     pthread_mutex_destroy(&js->lock);
     free(js->path);
     free(js);

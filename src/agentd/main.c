@@ -14,17 +14,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agentd/daemon.h"
+#include "cli/agent_client.h"
 #include "cli/notify.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 
 #define CLEANUP_INTERVAL_MS 30000
+/* The --audit-log file's bound by default: 16 MiB a file, 4 rotated ones kept (80 MiB). */
+#define AUDIT_FILE_MAX_DEFAULT (16u << 20)
+#define AUDIT_FILE_KEEP_DEFAULT 4
 
 struct agent_args {
     const char *config, *listen, *socket, *state_dir, *provider, *audit_log;
+    uint64_t audit_max, audit_keep;
 };
 
 static void agent_usage(FILE *out)
@@ -49,7 +55,10 @@ static void agent_usage(FILE *out)
             "                   BPTEE_TPM_TCTI, certificates from BPTEE_AZURE_CERTS; docs/\n"
             "                   azure.md); overrides the config\n"
             "  --audit-log FILE also append the access log to FILE (one JSON line an entry;\n"
-            "                   GET /v1/audit serves it signed)\n\n"
+            "                   GET /v1/audit serves it signed to owners)\n"
+            "  --audit-log-max BYTES  rotate FILE to FILE.1 before it grows past BYTES\n"
+            "                   (default 16777216; 0: never; the chain runs on across files)\n"
+            "  --audit-log-keep N     rotated files kept, FILE.1 to FILE.N (default 4)\n\n"
             "When ready it prints one line on stdout:\n"
             "  ready http://HOST:PORT socket PATH\n"
             "SIGTERM or SIGINT stops it; every secret, session and key is wiped (secrets are\n"
@@ -75,6 +84,8 @@ static int parse_args(int argc, char **argv, struct agent_args *o)
         {"state-dir", required_argument, NULL, 'd'},
         {"provider", required_argument, NULL, 'p'},
         {"audit-log", required_argument, NULL, 'L'},
+        {"audit-log-max", required_argument, NULL, 'M'},
+        {"audit-log-keep", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -99,6 +110,18 @@ static int parse_args(int argc, char **argv, struct agent_args *o)
             break;
         case 'L':
             o->audit_log = optarg;
+            break;
+        case 'M':
+            if (strcmp(optarg, "0") == 0) /* never rotate */
+                o->audit_max = 0;
+            else if (client_parse_uint("agent", "--audit-log-max", optarg, UINT64_MAX,
+                                       &o->audit_max))
+                return 2;
+            break;
+        case 'K':
+            if (client_parse_uint("agent", "--audit-log-keep", optarg, BPTEE_AUDIT_FILE_KEEP_MAX,
+                                  &o->audit_keep))
+                return 2;
             break;
         case 'h':
             agent_usage(stdout);
@@ -203,6 +226,8 @@ static int setup_audit(struct agent *a, const struct agent_args *o)
     char detail[100] = "signing key ";
     int rc = bptee_audit_log_new(0, &a->audit);
     if (rc == 0 && o->audit_log)
+        rc = bptee_audit_log_set_file_limit(a->audit, o->audit_max, (unsigned)o->audit_keep);
+    if (rc == 0 && o->audit_log)
         rc = bptee_audit_log_open_file(a->audit, o->audit_log);
     if (rc < 0) {
         fprintf(stderr, "bptee: agent: --audit-log: %s\n", bptee_last_error());
@@ -238,10 +263,10 @@ static int setup(struct agent *a, const struct agent_args *o)
     if (agent_offers_new(kx.session_ttl_secs, kx.max_sessions, &a->offers) < 0 ||
         grants_new(&a->grants) < 0 || pthread_mutex_init(&a->attest_lock, NULL) != 0)
         return cli_error("agent", BPTEE_ENOMEM);
-    if ((rc = bptee_signing_key_attest(a->key, &a->guest, NULL)) < 0)
+    if ((rc = agent_refresh_key(a)) < 0)
         return cli_error("agent: signing key", rc);
-    if ((rc = setup_provider(a)) < 0 || (rc = setup_owners(a)) < 0 ||
-        (rc = setup_audit(a, o)) < 0)
+    if ((rc = setup_provider(a)) < 0 || (rc = agent_check_provider(a)) < 0 ||
+        (rc = setup_owners(a)) < 0 || (rc = setup_audit(a, o)) < 0)
         return 1;
     a->self_measured = bptee_peer_measure_pid((int32_t)getpid(), a->self_measurement) == 0;
     agent_log("session TTL %llu s, at most %llu sessions", (unsigned long long)kx.session_ttl_secs,
@@ -269,29 +294,45 @@ static int signals_fd(void)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit fails the audit write (closed), not the agent */
     if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
         return -1;
     return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-static void run_loop(struct agent *a, struct jobsock *js, int sfd)
+/* How often the job socket file is checked: a removed socket is noticed within a second. */
+#define SOCKET_CHECK_MS 1000
+
+/* Until SIGTERM/SIGINT (0) or the job socket file is gone (1: jobs cannot reach this agent any
+ * more, and a second agent must be able to take the path over: exiting says so loudly, and a
+ * supervisor restarts it with a fresh socket, rather than serving on a socket nobody finds). */
+static int run_loop(struct agent *a, struct jobsock *js, int sfd)
 {
     struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = jobsock_fd(js), .events = POLLIN}};
+    int wait_ms = agent_poll_ms(a, SOCKET_CHECK_MS);
+    uint64_t last_cleanup = (uint64_t)time(NULL);
     for (;;) {
-        int n = poll(p, 2, CLEANUP_INTERVAL_MS);
+        int n = poll(p, 2, wait_ms);
         if (n < 0 && errno != EINTR)
-            break;
+            return 1;
         if (n > 0 && p[0].revents) {
             struct signalfd_siginfo si;
             if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
                 agent_log("%s received, shutting down", strsignal((int)si.ssi_signo));
-            return;
+            return 0;
         }
         if (n > 0 && p[1].revents)
             jobsock_accept(js);
-        if (n == 0) {
+        if (!jobsock_intact(js)) {
+            agent_log("the job socket was removed or replaced: jobs can no longer reach this "
+                      "agent; exiting (restart it to serve a fresh socket)");
+            return 1;
+        }
+        agent_key_evidence_fresh(a, true); /* a time check; busy or idle */
+        if ((uint64_t)time(NULL) - last_cleanup >= CLEANUP_INTERVAL_MS / 1000) {
             bptee_auth_service_cleanup(a->auth);
             agent_offers_prune(a->offers);
+            last_cleanup = (uint64_t)time(NULL);
         }
     }
 }
@@ -313,8 +354,7 @@ static int serve(struct agent *a, const struct agent_args *o)
                o->socket);
         fflush(stdout);
         cli_notify_ready("serving the job socket and the HTTP API"); /* Type=notify units */
-        run_loop(a, js, sfd);
-        status = 0;
+        status = run_loop(a, js, sfd);
     }
     agent_http_stop(http);
     jobsock_close(js);
@@ -324,7 +364,8 @@ static int serve(struct agent *a, const struct agent_args *o)
 
 int cmd_agent(int argc, char **argv)
 {
-    struct agent_args o = {0};
+    struct agent_args o = {.audit_max = AUDIT_FILE_MAX_DEFAULT,
+                           .audit_keep = AUDIT_FILE_KEEP_DEFAULT};
     struct agent a = {0};
     int rc = parse_args(argc, argv, &o);
     if (rc != 0)

@@ -44,12 +44,18 @@ void owners_refused(struct agent *a, const struct owner_write *w, const char *re
     agent_audit(a, &e);
 }
 
+static const char *op_name(int op)
+{
+    return op == BPTEE_OWNER_OP_REVOKE       ? "revocation of secret"
+           : op == BPTEE_OWNER_OP_AUDIT_READ ? "reading of the access log as"
+                                             : "provisioning of secret";
+}
+
 static int refuse(struct agent *a, const struct owner_write *w, unsigned status,
                   const char *reason, struct api_reply *out)
 {
     api_error(out, status, reason);
-    agent_log("%s of secret %s refused: %s",
-              w->op == BPTEE_OWNER_OP_REVOKE ? "revocation" : "provisioning", w->name, reason);
+    agent_log("%s %s refused: %s", op_name(w->op), w->name, reason);
     owners_refused(a, w, reason);
     return -1;
 }
@@ -92,7 +98,8 @@ static int check_signature(struct agent *a, const struct owner_write *w, struct 
     memcpy(r.payload_digest, w->payload_digest, 32);
     if (bptee_owner_request_verify(pk, w->signature, &r) < 0)
         return refuse_last(a, w, 403, out);
-    if (bptee_owners_authorize(a->owners, w->owner, w->name) < 0)
+    if (w->op != BPTEE_OWNER_OP_AUDIT_READ && /* every owner may read the log */
+        bptee_owners_authorize(a->owners, w->owner, w->name) < 0)
         return refuse_last(a, w, 403, out);
     return 0;
 }
@@ -158,15 +165,51 @@ int owners_admit(struct agent *a, const struct owner_write *w, struct api_reply 
     return check_version(a, w, out);
 }
 
-void api_audit(struct agent *a, const char *nonce, struct api_reply *out)
+#define AUDIT_NEEDS_SIGNATURE                                                                     \
+    "reading the access log needs an owner's signature: ?session_id=&owner=&signature= over a "   \
+    "fresh session (`bptee audit fetch --owner-key`; docs/agent.md, \"Audit\")"
+
+/* Who may read the log: anyone when owners are "open" (anyone may write then, too); else an
+ * owner's signed request over a session's offer, which the read uses up; with no owners
+ * configured, nobody. */
+static int admit_reader(struct agent *a, const struct api_query *q, struct api_reply *out)
+{
+    uint8_t sig[64];
+    size_t n = 0;
+    const char *end = NULL;
+    struct owner_write w = {.op = BPTEE_OWNER_OP_AUDIT_READ, .name = BPTEE_OWNER_AUDIT_NAME,
+                            .session_id = q->session_id, .owner = q->owner, .version = 1};
+    if (a->owners && bptee_owners_is_open(a->owners))
+        return 0;
+    if (!a->owners)
+        return refuse(a, &w, 403, "reading the access log needs an owner's signature, and this "
+                                  "agent has no owners configured", out);
+    if (!q->session_id || !q->owner || !q->signature)
+        return refuse(a, &w, 403, AUDIT_NEEDS_SIGNATURE, out);
+    if (strlen(q->signature) != 128 ||
+        sodium_hex2bin(sig, sizeof sig, q->signature, 128, NULL, &n, &end) != 0 || *end)
+        return refuse(a, &w, 400, "signature: expected 128 hex digits (64 bytes)", out);
+    w.signature = sig;
+    int rc = check_session(a, &w, out);
+    if (rc == 0)
+        rc = check_signature(a, &w, out);
+    agent_burn_session(a, q->session_id); /* one try per offer */
+    return rc;
+}
+
+void api_audit(struct agent *a, const struct api_query *q, struct api_reply *out)
 {
     uint8_t n[32];
     size_t len = 0;
-    const char *end = NULL;
+    const char *end = NULL, *nonce = q->nonce;
     if (nonce && (strlen(nonce) != 64 ||
                   sodium_hex2bin(n, sizeof n, nonce, 64, NULL, &len, &end) != 0 || *end))
         return api_error(out, 400, "nonce: expected 64 hex digits (32 bytes)");
+    if (admit_reader(a, q, out) < 0)
+        return;
     char *json = NULL;
+    if (agent_key_evidence_fresh(a, false) < 0)
+        return api_fail_reply(out, 500, "signing key re-attestation");
     if (bptee_audit_log_export(a->audit, a->key, nonce ? n : NULL, &json) < 0)
         return api_fail_reply(out, 500, "audit");
     out->status = 200;

@@ -12,8 +12,7 @@
 
 #include "agentd/daemon.h"
 
-/* Take a session out of the service (and its offer record) without opening anything. */
-static void burn_session(struct agent *a, const char *session_id)
+void agent_burn_session(struct agent *a, const char *session_id)
 {
     struct bptee_session *s = NULL;
     char digest[BPTEE_DIGEST_HEX_SIZE];
@@ -36,27 +35,60 @@ static void result_reply(struct api_reply *out, const char *digest, const char *
     out->body = json;
 }
 
-/* Put the opened plaintext in the store and on record. */
+/* The version a write lands at: the one it names, else one more than the stored one. */
+static uint64_t next_version(uint64_t named, bool existed, uint64_t stored)
+{
+    return named ? named : existed ? stored + 1 : 1;
+}
+
+/* Fail closed: a write goes on record before it happens, and does not happen when it cannot
+ * go on record (a full disk, an unwritable --audit-log): the owner hears so, the stored value
+ * stays. A write the store then refuses (a concurrent one got there first) is recorded as
+ * refused right after. */
+static int record_first(struct agent *a, const struct bptee_audit_entry *e,
+                        struct api_reply *out)
+{
+    char msg[700];
+    if (agent_audit(a, e) == 0)
+        return 0;
+    snprintf(msg, sizeof msg, "%s of %s refused: the access log cannot record it (%s); nothing "
+             "was changed", e->event == BPTEE_AUDIT_REVOKE ? "revocation" : "write", e->name,
+             bptee_last_error());
+    api_error(out, 503, msg);
+    return -1;
+}
+
+/* Put the opened plaintext on record and in the store. */
 static int store_secret(struct agent *a, const struct bptee_provision_request *req,
                         const struct owner_write *w, const uint8_t *data, size_t len,
                         struct api_reply *out)
 {
     struct bptee_secret_info before;
     bool existed = bptee_secret_store_info(a->store, req->name, &before) == 0;
-    BPTEE_OPTS(bptee_secret_put_opts, o, .version = req->version ? req->version : 1,
+    BPTEE_OPTS(bptee_secret_put_opts, o,
+               .version = next_version(req->version, existed, existed ? before.version : 0),
                .allow_measurements = (const char *const *)req->allow_measurements,
                .n_allow_measurements = req->n_allow_measurements, .allow_uids = req->allow_uids,
                .n_allow_uids = req->n_allow_uids, .owner = req->owner);
-    int rc = bptee_secret_store_put(a->store, req->name, data, len, &o);
-    if (rc < 0) { /* a concurrent write got there first, or the store refused */
+    struct bptee_audit_entry e = {.event = existed ? BPTEE_AUDIT_ROTATE : BPTEE_AUDIT_PROVISION,
+                                  .name = req->name, .version = o.version, .owner = req->owner,
+                                  .detail = req->owner ? NULL : "unsigned (owners open)"};
+    int rc = 0;
+    if (len > BPTEE_SECRET_MAX_SIZE) { /* refused before anything is recorded as done */
+        char msg[300];
+        snprintf(msg, sizeof msg, "secret %s: %zu bytes exceeds the %u-byte limit", req->name,
+                 len, BPTEE_SECRET_MAX_SIZE);
+        api_error(out, 413, msg);
+        owners_refused(a, w, msg);
+        return -1;
+    }
+    if (record_first(a, &e, out) < 0)
+        return -1;
+    if ((rc = bptee_secret_store_put(a->store, req->name, data, len, &o)) < 0) {
         api_fail_reply(out, api_status_of(rc), NULL);
         owners_refused(a, w, bptee_last_error());
         return rc;
     }
-    struct bptee_audit_entry e = {.event = existed ? BPTEE_AUDIT_ROTATE : BPTEE_AUDIT_PROVISION,
-                                  .name = req->name, .version = o.version, .owner = req->owner,
-                                  .detail = req->owner ? NULL : "unsigned (owners open)"};
-    agent_audit(a, &e);
     agent_log("secret %s %s (version %llu%s%s%s)", req->name, existed ? "rotated" : "stored",
               (unsigned long long)o.version, req->owner ? ", owner " : "",
               req->owner ? req->owner : "",
@@ -74,7 +106,7 @@ static void open_and_store(struct agent *a, const struct bptee_provision_request
     size_t cap = ct > BPTEE_SEAL_TAG_LEN ? ct - BPTEE_SEAL_TAG_LEN : 1;
     uint8_t *plain = sodium_malloc(cap); /* guarded, locked; wiped by sodium_free */
     if (!plain) {
-        burn_session(a, req->payload->session_id);
+        agent_burn_session(a, req->payload->session_id);
         return api_error(out, 500, "out of locked memory for the secret");
     }
     int rc = bptee_auth_service_open(a->auth, req->payload, plain, cap, &plain_len, fingerprint);
@@ -104,9 +136,9 @@ void api_secrets_post(struct agent *a, const char *body, size_t len, struct api_
                             .version = req->version};
     if (bptee_sealed_payload_digest(req->payload, w.payload_digest) < 0) {
         api_fail_reply(out, 400, NULL);
-        burn_session(a, w.session_id);
+        agent_burn_session(a, w.session_id);
     } else if (owners_admit(a, &w, out) < 0) {
-        burn_session(a, w.session_id);
+        agent_burn_session(a, w.session_id);
     } else {
         open_and_store(a, req, &w, out);
     }
@@ -158,18 +190,20 @@ static void serve_revoke(struct agent *a, const char *name, const char *body, si
                             .signature = req->has_signature ? req->signature : NULL,
                             .version = req->version};
     rc = owners_admit(a, &w, out);
-    burn_session(a, req->session_id); /* admitted or not: one try per offer */
+    agent_burn_session(a, req->session_id); /* admitted or not: one try per offer */
+    struct bptee_audit_entry e = {.event = BPTEE_AUDIT_REVOKE, .name = name, .owner = req->owner,
+                                  .detail = req->owner ? NULL : "unsigned (owners open)"};
+    if (rc == 0 && bptee_secret_store_info(a->store, name, &info) == 0) {
+        e.version = next_version(req->version, true, info.version);
+        rc = record_first(a, &e, out);
+    }
     if (rc == 0)
-        rc = bptee_secret_store_revoke_at(a->store, name, req->version, req->owner);
+        rc = bptee_secret_store_revoke_at(a->store, name, e.version, req->owner);
     if (rc < 0 && !out->body) {
         api_fail_reply(out, api_status_of(rc), NULL);
         owners_refused(a, &w, bptee_last_error());
     }
     if (rc == 0 && bptee_secret_store_info(a->store, name, &info) == 0) {
-        struct bptee_audit_entry e = {.event = BPTEE_AUDIT_REVOKE, .name = name,
-                                      .version = info.version, .owner = req->owner,
-                                      .detail = req->owner ? NULL : "unsigned (owners open)"};
-        agent_audit(a, &e);
         agent_log("secret %s revoked (version %llu%s%s); its bytes are wiped", name,
                   (unsigned long long)info.version, req->owner ? ", owner " : "",
                   req->owner ? req->owner : "");

@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +34,9 @@ struct bptee_audit_log {
     uint8_t head[32]; /* chain value after the newest entry (zero before the first) */
     uint8_t prev[32]; /* chain value before the oldest entry in memory */
     int fd;
+    char *path;         /* the file's path (rotation renames it) */
+    uint64_t file_max;  /* rotate before a line would take the file past this (0: never) */
+    unsigned file_keep; /* rotated files kept: PATH.1 (newest) .. PATH.keep */
 };
 
 int bptee_audit_log_new(size_t max_entries, struct bptee_audit_log **out)
@@ -65,6 +69,7 @@ void bptee_audit_log_free(struct bptee_audit_log *log)
         json_decref(log->ring[(log->start + i) % log->max]);
     if (log->fd >= 0)
         close(log->fd);
+    free(log->path);
     pthread_mutex_destroy(&log->lock);
     free(log->ring);
     free(log->hash);
@@ -75,27 +80,57 @@ int bptee_audit_log_open_file(struct bptee_audit_log *log, const char *path)
 {
     if (!log || !path)
         return fail(BPTEE_EINVAL, W ": missing log or path");
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-    if (fd < 0)
-        return fail(BPTEE_EIO, W ": %s: %s", path, strerror(errno));
+    char *copy = strdup(path);
+    if (!copy)
+        return fail(BPTEE_ENOMEM, W ": out of memory");
     pthread_mutex_lock(&log->lock);
-    if (log->fd >= 0)
-        close(log->fd);
-    log->fd = fd;
+    int fd = audit_file_open(path, log->next_seq, log->head);
+    if (fd >= 0) {
+        if (log->fd >= 0)
+            close(log->fd);
+        log->fd = fd;
+        free(log->path);
+        log->path = copy;
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&log->lock);
+    free(copy);
+    return fd < 0 ? fd : 0;
+}
+
+int bptee_audit_log_set_file_limit(struct bptee_audit_log *log, uint64_t max_bytes,
+                                   unsigned keep)
+{
+    if (!log || (max_bytes && max_bytes < AUDIT_FILE_MIN) || (max_bytes && !keep) ||
+        keep > BPTEE_AUDIT_FILE_KEEP_MAX)
+        return fail(BPTEE_EINVAL, W ": a file limit is 0 (none) or at least %u bytes, with 1 "
+                                  "to %u rotated files kept", AUDIT_FILE_MIN,
+                    BPTEE_AUDIT_FILE_KEEP_MAX);
+    pthread_mutex_lock(&log->lock);
+    log->file_max = max_bytes;
+    log->file_keep = keep;
     pthread_mutex_unlock(&log->lock);
     return 0;
 }
 
-/* One whole line in one write (O_APPEND keeps concurrent writers' lines whole). */
+/* One whole line in one write (O_APPEND keeps concurrent writers' lines whole). A write that
+ * fails part way (a full disk, a file size limit) is cut back off, so the file never holds a
+ * half line that a later entry would glue itself to. */
 static int write_line(int fd, json_t *entry)
 {
+    struct stat st;
     _cleanup_free_ char *text = json_dumps(entry, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (!text)
         return fail(BPTEE_ENOMEM, W ": out of memory");
+    if (fstat(fd, &st) < 0)
+        return fail(BPTEE_EIO, W ": cannot append to the file: %s", strerror(errno));
     size_t n = strlen(text);
     text[n] = '\n'; /* json_dumps's NUL becomes the newline; the length says where to stop */
     int rc = fd_write_all(fd, text, n + 1);
     text[n] = '\0';
+    if (rc < 0 && ftruncate(fd, st.st_size) < 0)
+        return fail(BPTEE_EIO, W ": cannot append to the file: %s (and a part of the line may "
+                               "remain: %s)", strerror(-rc), strerror(errno));
     return rc < 0 ? fail(BPTEE_EIO, W ": cannot append to the file: %s", strerror(-rc)) : 0;
 }
 
@@ -133,6 +168,9 @@ int bptee_audit_log_append(struct bptee_audit_log *log, const struct bptee_audit
         entry = audit_entry_to_json(&copy, next);
         rc = entry ? 0 : fail(BPTEE_ENOMEM, W ": out of memory");
     }
+    if (rc == 0 && log->fd >= 0 && log->file_max)
+        rc = audit_file_make_room(&log->fd, log->path, log->file_max, log->file_keep,
+                                  BPTEE_AUDIT_ENTRY_MAX * 3, copy.seq, log->head);
     if (rc == 0 && log->fd >= 0)
         rc = write_line(log->fd, entry);
     if (rc == 0) {

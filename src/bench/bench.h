@@ -54,4 +54,46 @@ machine is shared, and the best of a few runs is the least disturbed one. */
         }                                                                                      \
     } while (0)
 
+/* The median of n rates (n small; v is reordered). */
+static inline double bench_median(double *v, int n)
+{
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* A measured loop against its floor: each round times both, back to back, so the two see the
+ * same load on a shared machine; the figures are the medians over the rounds (the ratio is the
+ * median of the rounds' own ratios, not a ratio of medians). */
+#define BENCH_MAX_ROUNDS 15
+struct bench_vs {
+    double rate, floor, ratio;
+};
+#define BENCH_VS(rounds, out, body, floor_body)                                                \
+    do {                                                                                       \
+        double _a[BENCH_MAX_ROUNDS], _b[BENCH_MAX_ROUNDS], _q[BENCH_MAX_ROUNDS];               \
+        int _rounds = (rounds) < BENCH_MAX_ROUNDS ? (rounds) : BENCH_MAX_ROUNDS;               \
+        for (int _r = 0; _r < _rounds; _r++) {                                                 \
+            BENCH_RATE(_a[_r], body);                                                          \
+            BENCH_RATE(_b[_r], floor_body);                                                    \
+            _q[_r] = _a[_r] / _b[_r];                                                          \
+        }                                                                                      \
+        (out).rate = bench_median(_a, _rounds);                                                \
+        (out).floor = bench_median(_b, _rounds);                                               \
+        (out).ratio = bench_median(_q, _rounds);                                               \
+    } while (0)
+
+/* Three lines: the measured rate, its floor's rate, and the ratio. */
+static inline void bench_vs_print(const char *name, const char *floor_name, const char *ratio_name,
+                                  struct bench_vs v)
+{
+    printf("%s: %.0f /s\n", name, v.rate);
+    printf("%s: %.0f /s\n", floor_name, v.floor);
+    printf("%s: %.3f ratio\n", ratio_name, v.ratio);
+}
+
 #endif

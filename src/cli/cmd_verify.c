@@ -23,7 +23,7 @@
 #define CERT_MAX (1u << 20)
 
 struct verify_args {
-    const char *file, *policy, *vcek, *chain, *sidecar, *collateral, *jwks;
+    const char *file, *policy, *config, *vcek, *chain, *sidecar, *collateral, *jwks;
     int64_t at, collateral_at;
     int json;
 };
@@ -31,9 +31,9 @@ struct verify_args {
 static void verify_usage(FILE *out)
 {
     fprintf(out,
-            "usage: bptee verify FILE [--policy FILE] [--vcek FILE] [--chain FILE] [--at TIME]\n"
-            "                    [--collateral DIR] [--collateral-at TIME] [--sidecar FILE]\n"
-            "                    [--jwks FILE|URL] [--json]\n\n"
+            "usage: bptee verify FILE [--policy FILE] [--config FILE] [--vcek FILE] [--chain FILE]\n"
+            "                    [--at TIME] [--collateral DIR] [--collateral-at TIME]\n"
+            "                    [--sidecar FILE] [--jwks FILE|URL] [--json]\n\n"
             "Verify what FILE holds ('-' reads stdin): attestation evidence (evidence JSON from\n"
             "bptee attest, a raw 1184-byte SEV-SNP report, a raw TDX quote, or hex of either, an\n"
             "AWS Nitro Enclaves attestation document, an Azure Attestation or GCP Confidential\n"
@@ -42,6 +42,9 @@ static void verify_usage(FILE *out)
             "sidecar; see 'bptee result --help').\n\n"
             "  --policy FILE  verification policy (docs/policy.md); default: no debug, no\n"
             "                 simulated evidence, anything else that verifies\n"
+            "  --config FILE  a TEE config: its max_attestation_age_secs bounds the evidence's\n"
+            "                 age too (the stricter of it and the policy's max_age_secs; evidence\n"
+            "                 that carries no time is then refused)\n"
             "  --vcek FILE    SEV-SNP: the VCEK/VLEK (DER or PEM) if the evidence lacks it\n"
             "  --chain FILE   SEV-SNP: ASK/ASVK and ARK (PEM bundle; default: AMD's built-in\n"
             "                 roots); TDX: a PEM PCK chain (leaf, CA, root) replacing the quote's;\n"
@@ -74,6 +77,7 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
         {"collateral", required_argument, NULL, 'C'},
         {"collateral-at", required_argument, NULL, 'A'},
         {"jwks", required_argument, NULL, 'J'},
+        {"config", required_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
     int c, r;
@@ -87,6 +91,7 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
         case 's': a->sidecar = optarg; break;
         case 'C': a->collateral = optarg; break;
         case 'J': a->jwks = optarg; break;
+        case 'K': a->config = optarg; break;
         case 'h': verify_usage(stdout); return 0;
         case 't':
             if ((r = verify_time_option("verify", "--at", optarg, &a->at)) != 0)
@@ -244,6 +249,28 @@ static int load_collateral(const char *dir, struct bptee_tdx_collateral **out)
     return rc < 0 ? cli_error("verify: --collateral", rc) : 0;
 }
 
+/* --policy (or the default policy when a bound must be added to it), bounded by --config's
+ * max_attestation_age_secs. 0, or the exit status. */
+static int load_policy(const struct verify_args *a, struct bptee_policy **policy)
+{
+    struct bptee_config *cfg = NULL;
+    int rc = 0;
+    if (a->policy)
+        rc = bptee_policy_load(a->policy, policy);
+    else if (a->config)
+        rc = bptee_policy_parse("{}", 2, policy);
+    if (rc == 0 && a->config && (rc = bptee_config_load_file(a->config, &cfg)) == 0)
+        rc = bptee_policy_bound_max_age(*policy, bptee_config_max_attestation_age_secs(cfg));
+    bptee_config_free(cfg);
+    if (rc < 0) {
+        fprintf(stderr, "bptee: verify: %s\n", bptee_last_error());
+        bptee_policy_free(*policy);
+        *policy = NULL;
+        return 1;
+    }
+    return 0;
+}
+
 /* Attestation evidence of any kind bptee verifies (SEV-SNP, TDX). */
 static int verify_evidence(const struct verify_args *a, const uint8_t *data, size_t len)
 {
@@ -254,10 +281,8 @@ static int verify_evidence(const struct verify_args *a, const uint8_t *data, siz
     size_t vcek_len = 0, chain_len = 0;
     struct bptee_report *ev = NULL, *out = NULL;
     int status = 1, rc;
-    if (a->policy && (rc = bptee_policy_load(a->policy, &policy)) < 0) {
-        fprintf(stderr, "bptee: verify: %s\n", bptee_last_error());
-        return 1;
-    }
+    if ((rc = load_policy(a, &policy)) != 0)
+        return rc;
     if (read_opt_file("--vcek", a->vcek, &vcek, &vcek_len) ||
         read_opt_file("--chain", a->chain, &chain, &chain_len) ||
         load_collateral(a->collateral, &coll))

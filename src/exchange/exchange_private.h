@@ -23,6 +23,18 @@ struct bptee_session {
     uint64_t ttl_secs;
 };
 
+/* keypage.c: a guarded, locked, non-dumped page for one 32-byte X25519 secret, readable and
+ * writable when got (NULL when out of memory); put takes it back writable, wipes it and keeps it
+ * PROT_NONE for the next secret. */
+#define KX_KEY_PAGE_SIZE 32
+uint8_t *kx_key_page_get(void);
+void kx_key_page_put(uint8_t *p);
+
+/* Open p with a session already taken out of its service, then free the session: the key page
+ * is unprotected once for both. */
+int kx_session_open_and_free(struct bptee_session *s, const struct bptee_sealed_payload *p,
+                             uint8_t *out, size_t cap, size_t *out_len);
+
 /* Unix seconds now (0 if the clock fails, as blueprint-tee's unwrap_or_default). */
 uint64_t kx_now(void);
 /* 1 if a session created at created_at with ttl is expired at now (strict, saturating). */

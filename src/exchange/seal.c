@@ -172,7 +172,7 @@ int bptee_seal_deterministic(int scheme, const char *session_id, const uint8_t *
 int bptee_seal(int scheme, const char *session_id, const uint8_t *plaintext, size_t len,
                const uint8_t *tee_public_key, size_t key_len, struct bptee_sealed_payload **out)
 {
-    uint8_t *eph = sodium_malloc(crypto_scalarmult_SCALARBYTES);
+    uint8_t *eph = kx_key_page_get();
     uint8_t nonce[BPTEE_SEAL_NONCE_LEN];
     if (!eph)
         return fail(BPTEE_ENOMEM, SEAL_PREFIX "out of memory");
@@ -180,7 +180,7 @@ int bptee_seal(int scheme, const char *session_id, const uint8_t *plaintext, siz
     randombytes_buf(nonce, sizeof nonce);
     int r = bptee_seal_deterministic(scheme, session_id, plaintext, len, tee_public_key,
                                      key_len, eph, nonce, out);
-    sodium_free(eph); /* wipes the ephemeral secret */
+    kx_key_page_put(eph); /* wipes the ephemeral secret */
     return r;
 }
 

@@ -168,10 +168,11 @@ int bptee_auth_service_open(struct bptee_auth_service *svc,
     int r = bptee_auth_service_consume(svc, p->session_id, &s);
     if (r < 0)
         return r;
-    r = bptee_session_open(s, p, out, cap, out_len);
+    char fingerprint[BPTEE_DIGEST_HEX_SIZE];
+    bptee_session_public_key_digest(s, fingerprint); /* the session is gone after opening */
+    r = kx_session_open_and_free(s, p, out, cap, out_len);
     if (r == 0 && key_fingerprint)
-        bptee_session_public_key_digest(s, key_fingerprint);
-    bptee_session_free(s);
+        memcpy(key_fingerprint, fingerprint, sizeof fingerprint);
     return r;
 }
 

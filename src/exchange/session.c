@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* KeyExchangeSession: an ephemeral X25519 key pair, its id and its lifetime. The private key
- * sits in its own guarded, locked, non-dumped page (sodium_malloc) that is PROT_NONE except
- * for the instants it is written or used, and is wiped on free. There is deliberately no
+ * sits in its own guarded, locked, non-dumped page (keypage.c) that is PROT_NONE except for
+ * the instants it is written or used, and is wiped on free. There is deliberately no
  * function that prints or returns it (blueprint-tee's Debug derive leaks it). */
 #include <sodium.h>
 #include <stdlib.h>
@@ -43,7 +43,7 @@ int bptee_session_new(uint64_t ttl_secs, struct bptee_session **out)
     struct bptee_session *s = calloc(1, sizeof *s);
     if (!s)
         return fail(BPTEE_ENOMEM, KX_PREFIX "session: out of memory");
-    s->secret = sodium_malloc(crypto_scalarmult_SCALARBYTES);
+    s->secret = kx_key_page_get();
     if (!s->secret) {
         free(s);
         return fail(BPTEE_ENOMEM, KX_PREFIX "session: cannot allocate secure memory");
@@ -59,15 +59,20 @@ int bptee_session_new(uint64_t ttl_secs, struct bptee_session **out)
     return 0;
 }
 
+/* The key page must be writable: it is wiped on its way back. */
+static void session_release(struct bptee_session *s)
+{
+    kx_key_page_put(s->secret);
+    sodium_memzero(s, sizeof *s);
+    free(s);
+}
+
 void bptee_session_free(struct bptee_session *s)
 {
     if (!s)
         return;
-    /* sodium_free wipes the page and unlocks it; it must be writable again first. */
     sodium_mprotect_readwrite(s->secret);
-    sodium_free(s->secret);
-    sodium_memzero(s, sizeof *s);
-    free(s);
+    session_release(s);
 }
 
 const char *bptee_session_id(const struct bptee_session *s)
@@ -123,5 +128,14 @@ int bptee_session_open(const struct bptee_session *s, const struct bptee_sealed_
     sodium_mprotect_readonly(s->secret);
     int r = seal_open_core(s->secret, s->public_key, s->id, p, out, cap, out_len);
     sodium_mprotect_noaccess(s->secret);
+    return r;
+}
+
+int kx_session_open_and_free(struct bptee_session *s, const struct bptee_sealed_payload *p,
+                             uint8_t *out, size_t cap, size_t *out_len)
+{
+    sodium_mprotect_readwrite(s->secret);
+    int r = seal_open_core(s->secret, s->public_key, s->id, p, out, cap, out_len);
+    session_release(s);
     return r;
 }

@@ -5,13 +5,23 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <bptee.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The PEM certificate starting at its "-----BEGIN" marker: in a quote the marker follows binary
+ * bytes on the same "line", where OpenSSL's PEM reader would not see it and would skip to the
+ * next certificate of the chain (the intermediate, which has no SGX extension). */
 static void from_pem(const uint8_t *data, size_t size)
 {
+    static const char marker[] = "-----BEGIN CERTIFICATE-----";
+    const uint8_t *begin = memmem(data, size, marker, sizeof marker - 1);
+    if (!begin)
+        return;
+    size -= (size_t)(begin - data);
+    data = begin;
     BIO *b = BIO_new_mem_buf(data, (int)size);
     X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
     unsigned char *der = NULL;

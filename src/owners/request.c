@@ -29,7 +29,8 @@ static int put_str(uint8_t *out, size_t cap, size_t *at, const char *s, size_t m
 
 static int check_request(const struct bptee_owner_request *r)
 {
-    if (r->op != BPTEE_OWNER_OP_PROVISION && r->op != BPTEE_OWNER_OP_REVOKE)
+    if (r->op != BPTEE_OWNER_OP_PROVISION && r->op != BPTEE_OWNER_OP_REVOKE &&
+        r->op != BPTEE_OWNER_OP_AUDIT_READ)
         return fail(BPTEE_EINVAL, W ": unknown operation %d", r->op);
     if (r->version == 0)
         return fail(BPTEE_EINVAL, W ": version must be at least 1");

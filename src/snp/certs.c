@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Gathering the endorsement certificates from the caller's inputs as DER byte ranges (PEM is
- * only base64-decoded here; X.509 parsing waits until the chain cache has missed). */
+ * only base64-decoded here, and AMD's own certificates not even that; X.509 parsing waits
+ * until the chain cache has missed). */
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <string.h>
 
 #include "snp/internal.h"
 #include "util/error.h"
+#include "util/known_certs.h"
 
 static bool looks_pem(const uint8_t *p, size_t n)
 {
@@ -27,41 +29,58 @@ static int keep_owned(struct snp_inputs *in, uint8_t *data)
     return 0;
 }
 
-/* Decode every CERTIFICATE block of a PEM text into DER ranges (at most max). */
+/* The PEM block at the start of p as a DER range, and in *used how far it reaches (0: no more
+ * blocks). AMD's own certificates, in the exact text KDS serves, are known without decoding. */
+static int next_block(struct snp_inputs *in, const uint8_t *p, size_t n, const char *what,
+                      struct der *d, size_t *used)
+{
+    const struct known_cert *k = snp_builtin_at_pem(p, n, used);
+    if (k) {
+        *d = (struct der){k->der, k->len};
+        return 0;
+    }
+    char *name = NULL, *header = NULL;
+    unsigned char *data = NULL;
+    long len = 0;
+    BIO *b = BIO_new_mem_buf(p, (int)n);
+    *used = 0;
+    if (!b)
+        return fail(BPTEE_ENOMEM, "%s: cannot read", what);
+    if (!PEM_read_bio(b, &name, &header, &data, &len)) {
+        ERR_clear_error(); /* the end of the text reads as "no start line" */
+        BIO_free(b);
+        return 0;
+    }
+    *used = n - (size_t)BIO_pending(b);
+    BIO_free(b);
+    bool cert = !strcmp(name, "CERTIFICATE");
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    if (!cert || len <= 0) {
+        OPENSSL_free(data);
+        return fail(BPTEE_EPARSE, "%s: PEM block is not a CERTIFICATE", what);
+    }
+    *d = (struct der){data, (size_t)len};
+    return keep_owned(in, data);
+}
+
+/* Every CERTIFICATE block of a PEM text as DER ranges (at most max). */
 static int pem_blocks(struct snp_inputs *in, const uint8_t *p, size_t n, const char *what,
                       struct der *out, size_t max, size_t *count)
 {
-    BIO *b = BIO_new_mem_buf(p, (int)n);
-    if (!b || n > INT32_MAX)
+    if (n > INT32_MAX)
         return fail(BPTEE_ENOMEM, "%s: cannot read", what);
     int rc = 0;
     *count = 0;
-    for (;;) {
-        char *name = NULL, *header = NULL;
-        unsigned char *data = NULL;
-        long len = 0;
-        if (!PEM_read_bio(b, &name, &header, &data, &len)) {
-            ERR_clear_error(); /* the end of the text reads as "no start line" */
+    for (size_t off = 0, used = 0; rc == 0 && off < n; off += used) {
+        struct der d;
+        if ((rc = next_block(in, p + off, n - off, what, &d, &used)) < 0 || used == 0)
             break;
-        }
-        bool cert = !strcmp(name, "CERTIFICATE");
-        OPENSSL_free(name);
-        OPENSSL_free(header);
-        if (!cert || len <= 0) {
-            OPENSSL_free(data);
-            rc = fail(BPTEE_EPARSE, "%s: PEM block is not a CERTIFICATE", what);
-            break;
-        }
-        if (*count >= max) {
-            OPENSSL_free(data);
+        if (*count >= max)
             rc = fail(BPTEE_ELIMIT, "%s: more than %zu certificates", what, max);
-            break;
-        }
-        if ((rc = keep_owned(in, data)) < 0)
-            break;
-        out[(*count)++] = (struct der){data, (size_t)len};
+        else
+            out[(*count)++] = d;
     }
-    BIO_free(b);
     if (rc == 0 && *count == 0)
         rc = fail(BPTEE_EPARSE, "%s: no PEM certificate found", what);
     return rc;

@@ -79,8 +79,9 @@ static int run_store(X509 *leaf, X509 *inter, X509 *ark, int64_t at)
 
 int snp_chain_describe_ark(X509 *ark, struct snp_chain *out)
 {
-    unsigned len = 0;
-    if (!X509_digest(ark, EVP_sha256(), out->ark_sha256, &len) || len != 32)
+    unsigned len = 32;
+    if (!snp_builtin_ark_sha256(ark, out->ark_sha256) &&
+        (!X509_digest(ark, EVP_sha256(), out->ark_sha256, &len) || len != 32))
         return fail_openssl(BPTEE_ECRYPTO, "snp: cannot digest the ARK");
     out->ark_product = snp_builtin_product_of(out->ark_sha256);
     out->ark_sim_org = x509_name_is_sim(X509_get_subject_name(ark));

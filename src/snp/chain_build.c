@@ -23,6 +23,8 @@ static void parsed_release(struct parsed *p)
 
 static int parse_der(struct parsed *ps, struct der d, const char *what, X509 **out)
 {
+    if ((*out = snp_builtin_find(d.p, d.n)) != NULL)
+        return 0; /* AMD's own ASK/ASVK/ARK, parsed once at load */
     const unsigned char *p = d.p;
     X509 *x = d2i_X509(NULL, &p, (long)d.n);
     if (!x || p != d.p + d.n) {
@@ -148,13 +150,14 @@ static int establish(struct parsed *ps, const struct snp_inputs *in,
     if ((rc = classify(ps, in)) < 0 || (rc = snp_leaf_info_read(ps->leaf, &out->leaf)) < 0)
         return rc;
     int ark_product = BPTEE_SNP_PRODUCT_UNKNOWN;
-    if (ps->ark && (rc = snp_chain_describe_ark(ps->ark, &out->chain)) < 0)
+    bool ark_given = ps->ark != NULL;
+    if (ark_given && (rc = snp_chain_describe_ark(ps->ark, &out->chain)) < 0)
         return rc;
-    if (ps->ark)
+    if (ark_given)
         ark_product = out->chain.ark_product;
     if ((rc = snp_product_resolve(r, &out->leaf, ark_product, &product)) < 0 ||
         (rc = fill_builtin(ps, product, signing_key)) < 0 ||
-        (rc = snp_chain_describe_ark(ps->ark, &out->chain)) < 0 ||
+        (!ark_given && (rc = snp_chain_describe_ark(ps->ark, &out->chain)) < 0) ||
         (rc = snp_trust_ark(&out->chain, o, &simulated)) < 0 ||
         (rc = check_inter_product(ps->inter, product)) < 0 ||
         (rc = snp_chain_verify(ps->leaf, ps->inter, ps->ark, o->at, &out->chain)) < 0)

@@ -22,6 +22,16 @@ struct snp_builtin {
 int snp_builtin_get(int product, const struct snp_builtin **out);
 /* The product whose built-in ARK has this fingerprint, or BPTEE_SNP_PRODUCT_UNKNOWN. */
 int snp_builtin_product_of(const uint8_t fp[32]);
+/* The built-in certificate (borrowed) whose DER is exactly these bytes, or NULL: parsing is
+ * deterministic, so the copy parsed at load stands for the caller's; the chain's signatures are
+ * still verified on every call. */
+X509 *snp_builtin_find(const uint8_t *der, size_t len);
+/* The built-in certificate whose PEM text starts text (after white space; *used: its extent),
+ * or NULL: its DER is known without decoding the text. */
+struct known_cert;
+const struct known_cert *snp_builtin_at_pem(const uint8_t *text, size_t len, size_t *used);
+/* The pinned fingerprint when ark is a built-in ARK (no digest to compute). */
+bool snp_builtin_ark_sha256(X509 *ark, uint8_t out[32]);
 
 /* certs.c: DER certificates gathered from the caller's inputs before anything is parsed, so
  * the chain cache can match on the exact bytes. */

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The built-in AMD roots: parsed once, and each ARK checked against the fingerprint AMD's
- * KDS publishes before anything trusts it, so a corrupted copy fails closed. */
+ * KDS publishes before anything trusts it, so a corrupted copy fails closed. Callers usually
+ * hand in these very certificates (KDS's cert_chain): snp_builtin_find gives the copy parsed
+ * here instead (util/known_certs.h). */
 #include <openssl/pem.h>
 #include <pthread.h>
 #include <string.h>
 
 #include "snp/internal.h"
 #include "util/error.h"
+#include "util/known_certs.h"
+
+#define N_PRODUCTS (BPTEE_SNP_PRODUCT_TURIN + 1)
 
 struct root_src {
     const char *ark, *ask, *asvk;
@@ -29,12 +34,14 @@ static const struct root_src sources[] = {
                                   0x93, 0xb2, 0xde, 0xd9, 0xdd, 0x9c, 0x73, 0xdd, 0x3f, 0x6a}},
 };
 
-#define N_PRODUCTS (BPTEE_SNP_PRODUCT_TURIN + 1)
-
 static struct snp_builtin builtins[N_PRODUCTS];
 static int load_rc;
 static char load_reason[256];
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+
+/* Each built-in certificate's exact DER and PEM, to recognise a caller's copy of it. */
+static struct known_cert known_items[N_PRODUCTS * 3];
+static struct known_certs known = {.items = known_items, .cap = N_PRODUCTS * 3};
 
 static X509 *pem_cert(const char *pem)
 {
@@ -62,7 +69,12 @@ static int load_product(int p)
     if (memcmp(b->ark_sha256, s->ark_sha256, 32) != 0)
         return fail(BPTEE_EVERIFY, "snp: built-in %s ARK does not match its pinned fingerprint",
                     name);
-    return 0;
+    int rc = known_certs_add(&known, b->ark, "snp");
+    if (rc == 0)
+        rc = known_certs_add(&known, b->ask, "snp");
+    if (rc == 0)
+        rc = known_certs_add(&known, b->asvk, "snp");
+    return rc;
 }
 
 static void load_all(void)
@@ -96,4 +108,27 @@ int snp_builtin_product_of(const uint8_t fp[32])
         if (!memcmp(builtins[p].ark_sha256, fp, 32))
             return p;
     return BPTEE_SNP_PRODUCT_UNKNOWN;
+}
+
+X509 *snp_builtin_find(const uint8_t *der, size_t len)
+{
+    pthread_once(&load_once, load_all);
+    return load_rc < 0 ? NULL : known_certs_find(&known, der, len);
+}
+
+const struct known_cert *snp_builtin_at_pem(const uint8_t *text, size_t len, size_t *used)
+{
+    pthread_once(&load_once, load_all);
+    return load_rc < 0 ? NULL : known_certs_at_pem(&known, text, len, used);
+}
+
+bool snp_builtin_ark_sha256(X509 *ark, uint8_t out[32])
+{
+    pthread_once(&load_once, load_all);
+    for (int p = BPTEE_SNP_PRODUCT_MILAN; load_rc == 0 && p < N_PRODUCTS; p++)
+        if (builtins[p].ark == ark) {
+            memcpy(out, builtins[p].ark_sha256, 32);
+            return true;
+        }
+    return false;
 }

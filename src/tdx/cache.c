@@ -37,4 +37,5 @@ void bptee_tdx_cache_clear(void)
 {
     chain_cache_clear(&cache);
     tdx_attest_key_cache_clear();
+    tdx_collateral_cache_clear();
 }

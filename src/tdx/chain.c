@@ -17,17 +17,46 @@
 
 static const char *const pck_names[] = {"PCK certificate", "PCK CA", "root CA"};
 
+/* The certificate whose PEM block starts the text, and in *used how far it reaches: Intel's
+ * own (parsed once) when its text or its DER is one of them, else parsed here. NULL at the end
+ * of the text (*used 0) or on an error, left on OpenSSL's queue for the caller to judge. */
+static X509 *next_cert(const uint8_t *p, size_t n, size_t *used)
+{
+    X509 *x = tdx_known_cert_at_pem(p, n, used);
+    if (x)
+        return x;
+    unsigned char *der = NULL;
+    char *name = NULL;
+    long len = 0;
+    BIO *b = BIO_new_mem_buf(p, (int)n);
+    *used = 0;
+    if (!b || !PEM_bytes_read_bio(&der, &len, &name, PEM_STRING_X509, b, NULL, NULL)) {
+        BIO_free(b);
+        return NULL;
+    }
+    *used = n - (size_t)BIO_pending(b);
+    BIO_free(b);
+    if (!(x = tdx_known_cert(der, (size_t)len))) {
+        const unsigned char *q = der;
+        x = d2i_X509(NULL, &q, len);
+    }
+    OPENSSL_free(der);
+    OPENSSL_free(name);
+    return x;
+}
+
 int tdx_pem_certs(const uint8_t *pem, size_t len, const char *what, STACK_OF(X509) **out)
 {
     while (len && pem[len - 1] == '\0') /* QGS hands the chain out NUL-terminated */
         len--;
     if (len == 0 || len > BPTEE_TDX_COLLATERAL_MAX)
         return fail(BPTEE_EPARSE, "tdx: %s is empty or too large", what);
-    BIO *b = BIO_new_mem_buf(pem, (int)len);
     STACK_OF(X509) *sk = sk_X509_new_null();
     X509 *x = NULL;
-    int rc = (b && sk) ? 0 : fail(BPTEE_ENOMEM, "tdx: out of memory");
-    while (rc == 0 && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+    int rc = sk ? 0 : fail(BPTEE_ENOMEM, "tdx: out of memory");
+    ERR_clear_error();
+    for (size_t off = 0, used = 0; rc == 0 && (x = next_cert(pem + off, len - off, &used)) != NULL;
+         off += used) {
         if (sk_X509_num(sk) >= PEM_CERTS_MAX || !sk_X509_push(sk, x)) {
             X509_free(x);
             rc = fail(BPTEE_ELIMIT, "tdx: %s has more than %d certificates", what, PEM_CERTS_MAX);
@@ -40,7 +69,6 @@ int tdx_pem_certs(const uint8_t *pem, size_t len, const char *what, STACK_OF(X50
     if (rc == 0 && sk_X509_num(sk) == 0)
         rc = fail(BPTEE_EPARSE, "tdx: %s holds no PEM certificate", what);
     ERR_clear_error();
-    BIO_free(b);
     if (rc < 0) {
         sk_X509_pop_free(sk, X509_free);
         return rc;
@@ -75,8 +103,11 @@ static int check_p256(EVP_PKEY *k)
 
 static int describe_root(X509 *root, struct tdx_chain *out)
 {
-    unsigned len = 0;
-    if (!X509_digest(root, EVP_sha256(), out->root_sha256, &len) || len != 32)
+    unsigned len = 32;
+    X509 *intel = NULL;
+    if (tdx_intel_root(&intel) == 0 && root == intel) /* fingerprint checked at load */
+        memcpy(out->root_sha256, tdx_intel_root_sha256, 32);
+    else if (!X509_digest(root, EVP_sha256(), out->root_sha256, &len) || len != 32)
         return fail_openssl(BPTEE_ECRYPTO, "tdx: cannot digest the root CA");
     out->root_is_intel = !memcmp(out->root_sha256, tdx_intel_root_sha256, 32);
     out->root_sim_org = x509_name_is_sim(X509_get_subject_name(root));
@@ -90,6 +121,9 @@ static int fill(X509 *leaf, X509 *ca, X509 *root, struct tdx_chain *out)
     if (rc < 0)
         return rc;
     x509_validity_window(certs, 3, &out->not_before, &out->not_after);
+    unsigned len = 0;
+    if (!X509_digest(ca, EVP_sha256(), out->ca_sha256, &len) || len != 32)
+        return fail_openssl(BPTEE_ECRYPTO, "tdx: cannot digest the PCK CA");
     out->pck_key = X509_get_pubkey(leaf);
     out->pck_serial = ASN1_INTEGER_dup(X509_get0_serialNumber(leaf));
     out->ca_serial = ASN1_INTEGER_dup(X509_get0_serialNumber(ca));

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,11 +84,8 @@ static int set_json(struct tdx_signed_json *slot, bool *has, const uint8_t *data
     return rc;
 }
 
-int bptee_tdx_collateral_set(struct bptee_tdx_collateral *c, int kind, const uint8_t *data,
-                             size_t len)
+static int set_piece(struct bptee_tdx_collateral *c, int kind, const uint8_t *data, size_t len)
 {
-    if (!c || (!data && len))
-        return fail(BPTEE_EINVAL, "tdx: collateral: missing argument");
     STACK_OF(X509) *sk = NULL;
     int rc;
     switch (kind) {
@@ -106,6 +104,25 @@ int bptee_tdx_collateral_set(struct bptee_tdx_collateral *c, int kind, const uin
     case BPTEE_TDX_COLL_PCK_CRL: return set_crl(&c->pck_crl, data, len, "PCK CA CRL");
     default: return fail(BPTEE_EINVAL, "tdx: collateral kind %d is unknown", kind);
     }
+}
+
+int bptee_tdx_collateral_set(struct bptee_tdx_collateral *c, int kind, const uint8_t *data,
+                             size_t len)
+{
+    if (!c || (!data && len))
+        return fail(BPTEE_EINVAL, "tdx: collateral: missing argument");
+    /* The content digest the verified-collateral cache is keyed by (collateral_cache.c),
+     * taken first: a piece is never in place without the digest of its bytes. */
+    uint8_t digest[32];
+    if (kind >= 0 && kind < TDX_COLL_KINDS &&
+        !EVP_Digest(data, len, digest, NULL, EVP_sha256(), NULL))
+        return fail_openssl(BPTEE_ECRYPTO, "tdx: collateral: SHA-256");
+    int rc = set_piece(c, kind, data, len);
+    if (rc < 0)
+        return rc;
+    memcpy(c->piece_sha256[kind], digest, 32);
+    c->piece_set[kind] = true;
+    return 0;
 }
 
 int bptee_tdx_collateral_load(struct bptee_tdx_collateral *c, int kind, const char *path)

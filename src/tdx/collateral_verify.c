@@ -85,8 +85,9 @@ struct revocable {
     const char *name;
 };
 
-static int check_crl(X509_CRL *crl, X509 *issuer, const struct revocable *certs, size_t n,
-                     int64_t at, const char *what)
+/* The CRL's issuer, signature and currency at `at`; its window narrows *nb..*na. */
+static int check_crl(X509_CRL *crl, X509 *issuer, int64_t at, const char *what, int64_t *nb,
+                     int64_t *na)
 {
     if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0)
         return fail(BPTEE_EVERIFY, "tdx: %s is not issued by the certificate it applies to", what);
@@ -94,11 +95,20 @@ static int check_crl(X509_CRL *crl, X509 *issuer, const struct revocable *certs,
     ERR_clear_error();
     if (!ok)
         return fail(BPTEE_EVERIFY, "tdx: %s signature does not verify", what);
-    const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
-    if (at < x509_time_unix(X509_CRL_get0_lastUpdate(crl)))
+    const ASN1_TIME *next_update = X509_CRL_get0_nextUpdate(crl);
+    int64_t last = x509_time_unix(X509_CRL_get0_lastUpdate(crl));
+    int64_t next = next_update ? x509_time_unix(next_update) : 0;
+    if (at < last)
         return fail(BPTEE_EEXPIRED, "tdx: %s is not yet valid at the collateral time", what);
-    if (!next || at > x509_time_unix(next))
+    if (!next_update || at > next)
         return fail(BPTEE_EEXPIRED, "tdx: %s has expired at the collateral time", what);
+    *nb = last > *nb ? last : *nb;
+    *na = next < *na ? next : *na;
+    return 0;
+}
+
+static int check_revoked(X509_CRL *crl, const struct revocable *certs, size_t n, const char *what)
+{
     for (size_t i = 0; i < n; i++) {
         X509_REVOKED *rev = NULL;
         if (certs[i].serial && X509_CRL_get0_by_serial(crl, &rev, certs[i].serial) == 1)
@@ -107,27 +117,49 @@ static int check_crl(X509_CRL *crl, X509 *issuer, const struct revocable *certs,
     return 0;
 }
 
-int tdx_collateral_check(const struct bptee_tdx_collateral *c, const struct tdx_chain *chain,
-                         int64_t at)
+int tdx_collateral_authenticate(const struct bptee_tdx_collateral *c,
+                                const struct tdx_chain *chain, int64_t at,
+                                int64_t *not_before, int64_t *not_after)
 {
     X509 *signer = NULL;
     int rc = 0;
+    *not_before = INT64_MIN;
+    *not_after = INT64_MAX;
     if (c->has_tcb_info || c->has_qe_identity)
         rc = signer_get(c, chain, at, &signer);
+    if (signer) {
+        X509 *const certs[2] = {signer, chain->root};
+        x509_validity_window(certs, 2, not_before, not_after);
+    }
     if (rc == 0 && c->has_tcb_info)
         rc = check_signed(&c->tcb_info, signer, "TCB info");
     if (rc == 0 && c->has_qe_identity)
         rc = check_signed(&c->qe_identity, signer, "QE identity");
-    if (rc == 0 && c->root_crl) {
+    if (rc == 0 && c->root_crl)
+        rc = check_crl(c->root_crl, chain->root, at, "root CA CRL", not_before, not_after);
+    if (rc == 0 && c->pck_crl)
+        rc = check_crl(c->pck_crl, chain->pck_ca, at, "PCK CA CRL", not_before, not_after);
+    return rc;
+}
+
+int tdx_collateral_check_revocation(const struct bptee_tdx_collateral *c,
+                                    const struct tdx_chain *chain)
+{
+    int rc = 0;
+    if (c->root_crl) {
+        /* The TCB signing certificate was authenticated under this root; look it up as well. */
+        X509 *signer = c->signing_chain ? sk_X509_value(c->signing_chain, 0) : NULL;
         const struct revocable certs[] = {
             {chain->ca_serial, "PCK CA"},
-            {signer ? X509_get0_serialNumber(signer) : NULL, "TCB signing certificate"},
+            {signer && (c->has_tcb_info || c->has_qe_identity) ? X509_get0_serialNumber(signer)
+                                                              : NULL,
+             "TCB signing certificate"},
         };
-        rc = check_crl(c->root_crl, chain->root, certs, 2, at, "root CA CRL");
+        rc = check_revoked(c->root_crl, certs, 2, "root CA CRL");
     }
     if (rc == 0 && c->pck_crl) {
         const struct revocable certs[] = {{chain->pck_serial, "PCK certificate"}};
-        rc = check_crl(c->pck_crl, chain->pck_ca, certs, 1, at, "PCK CA CRL");
+        rc = check_revoked(c->pck_crl, certs, 1, "PCK CA CRL");
     }
     return rc;
 }

@@ -40,6 +40,12 @@ int tdx_intel_root(X509 **out); /* borrowed, loaded once, fingerprint checked */
 extern const uint8_t tdx_intel_root_sha256[32];
 extern const char tdx_intel_root_pem[];
 
+/* known.c: Intel's certificate with exactly these DER bytes, parsed once (a new reference),
+ * or NULL (util/known_certs.h). */
+X509 *tdx_known_cert(const uint8_t *der, size_t len);
+/* The same for the PEM block starting text (after white space), *used its extent. */
+X509 *tdx_known_cert_at_pem(const uint8_t *text, size_t len, size_t *used);
+
 /* pckext.c */
 int tdx_pck_ext_from_x509(X509 *x, struct bptee_tdx_pck_ext *out);
 
@@ -51,7 +57,7 @@ struct tdx_chain {
     ASN1_INTEGER *pck_serial;
     ASN1_INTEGER *ca_serial;
     struct bptee_tdx_pck_ext ext;
-    uint8_t root_sha256[32];
+    uint8_t root_sha256[32], ca_sha256[32];
     bool root_is_intel, root_sim_org;
     int64_t not_before, not_after;
 };
@@ -78,11 +84,14 @@ struct tdx_signed_json {
     uint8_t signature[64];
     json_t *body; /* parsed from exactly those bytes */
 };
+#define TDX_COLL_KINDS (BPTEE_TDX_COLL_PCK_CRL + 1)
 struct bptee_tdx_collateral {
     struct tdx_signed_json tcb_info, qe_identity;
     bool has_tcb_info, has_qe_identity;
     STACK_OF(X509) *signing_chain;
     X509_CRL *root_crl, *pck_crl;
+    uint8_t piece_sha256[TDX_COLL_KINDS][32]; /* of each piece's bytes as set */
+    bool piece_set[TDX_COLL_KINDS];
 };
 /* Locate the value of top-level key `key` in raw JSON text; BPTEE_EPARSE if absent. */
 int tdx_json_value_span(const char *text, size_t len, const char *key, size_t *off,
@@ -91,9 +100,22 @@ int tdx_signed_json_parse(const uint8_t *data, size_t len, const char *key, cons
                           struct tdx_signed_json *out);
 void tdx_signed_json_release(struct tdx_signed_json *s);
 
-/* collateral_verify.c: signatures, signing chain, CRLs and validity at `at`. */
-int tdx_collateral_check(const struct bptee_tdx_collateral *c, const struct tdx_chain *chain,
-                         int64_t at);
+/* collateral_verify.c: what verifying collateral under a PCK chain's root and CA takes. The
+ * TCB signing certificate to the root, the TCB info and QE identity signatures, the CRLs'
+ * issuers, signatures and currency at `at`: 0 with the window where all of it holds. */
+int tdx_collateral_authenticate(const struct bptee_tdx_collateral *c,
+                                const struct tdx_chain *chain, int64_t at,
+                                int64_t *not_before, int64_t *not_after);
+/* The CRLs do not list the PCK, its CA or the TCB signing certificate. */
+int tdx_collateral_check_revocation(const struct bptee_tdx_collateral *c,
+                                    const struct tdx_chain *chain);
+
+/* collateral_cache.c: authenticate through a cache keyed by the collateral's content digest
+ * and the chain's root and PCK CA, answering only inside the window; revocation is checked on
+ * every call. */
+int tdx_collateral_verify(const struct bptee_tdx_collateral *c, const struct tdx_chain *chain,
+                          int64_t at);
+void tdx_collateral_cache_clear(void);
 
 /* tcbeval.c: statuses, strict collateral readers (errors "tdx: WHAT.KEY: ..."), dates, and
  * the evaluation of a verified quote against verified collateral. */

@@ -7,6 +7,7 @@
 #include <openssl/asn1.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -42,17 +43,36 @@ static STACK_OF(ASN1_TYPE) *type_items(const ASN1_TYPE *t)
     return seq_items(t->value.sequence->data, t->value.sequence->length);
 }
 
-/* The arc after prefix "." in o (e.g. 4 for FMSPC under SGX_OID), -1 if o is not under it. */
-static int arc_under(const ASN1_OBJECT *o, const char *prefix)
+/* The OIDs the SGX extension's entries are read by, made once: SGX_OID.1..5 (PPID, TCB, PCE-ID,
+ * FMSPC, SGX type) and TCB_OID.1..18 (component SVNs, PCESVN, CPUSVN). Comparing an entry's OID
+ * with these is a byte compare; rendering it as text for every entry was most of the cost of
+ * reading a PCK certificate. */
+#define TOP_ARCS 5
+#define TCB_ARCS 18
+static ASN1_OBJECT *top_oids[TOP_ARCS + 1], *tcb_oids[TCB_ARCS + 1];
+static pthread_once_t oids_once = PTHREAD_ONCE_INIT;
+
+static void oids_make(void)
 {
-    char txt[80];
-    size_t pl = strlen(prefix);
-    int n = OBJ_obj2txt(txt, sizeof txt, o, 1);
-    if (n <= 0 || (size_t)n >= sizeof txt || strncmp(txt, prefix, pl) != 0 || txt[pl] != '.')
-        return -1;
-    char *end = NULL;
-    long v = strtol(txt + pl + 1, &end, 10);
-    return (*end == '\0' && v >= 0 && v < 1000) ? (int)v : -1;
+    char txt[64];
+    for (int arc = 1; arc <= TCB_ARCS; arc++) {
+        if (arc <= TOP_ARCS) {
+            snprintf(txt, sizeof txt, SGX_OID ".%d", arc);
+            top_oids[arc] = OBJ_txt2obj(txt, 1);
+        }
+        snprintf(txt, sizeof txt, TCB_OID ".%d", arc);
+        tcb_oids[arc] = OBJ_txt2obj(txt, 1);
+    }
+}
+
+/* The arc n (1..max) when o is oids[n]; -1 for any other OID (entries bptee does not use). */
+static int arc_of(const ASN1_OBJECT *o, ASN1_OBJECT *const *oids, int max)
+{
+    pthread_once(&oids_once, oids_make);
+    for (int arc = 1; arc <= max; arc++)
+        if (oids[arc] && OBJ_cmp(o, oids[arc]) == 0)
+            return arc;
+    return -1;
 }
 
 /* A {OID, value} pair: *oid and *val borrowed from *items, which the caller frees. */
@@ -70,8 +90,8 @@ static int pair(const ASN1_TYPE *t, STACK_OF(ASN1_TYPE) **items, const ASN1_OBJE
 
 typedef int entry_fn(int arc, const ASN1_TYPE *v, struct bptee_tdx_pck_ext *out, unsigned *seen);
 
-/* Each {OID, value} pair of sk to entry, with the OID's arc under prefix (-1: not under it). */
-static int each_pair(STACK_OF(ASN1_TYPE) *sk, const char *prefix, entry_fn *entry,
+/* Each {OID, value} pair of sk to entry, with the OID's arc among oids (-1: none of them). */
+static int each_pair(STACK_OF(ASN1_TYPE) *sk, ASN1_OBJECT *const *oids, int max, entry_fn *entry,
                      struct bptee_tdx_pck_ext *out, unsigned *seen)
 {
     int rc = 0;
@@ -81,7 +101,7 @@ static int each_pair(STACK_OF(ASN1_TYPE) *sk, const char *prefix, entry_fn *entr
         const ASN1_TYPE *val = NULL;
         rc = pair(sk_ASN1_TYPE_value(sk, i), &items, &oid, &val);
         if (rc == 0)
-            rc = entry(arc_under(oid, prefix), val, out, seen);
+            rc = entry(arc_of(oid, oids, max), val, out, seen);
         seq_free(items);
     }
     return rc;
@@ -137,7 +157,7 @@ static int parse_tcb(const ASN1_TYPE *v, struct bptee_tdx_pck_ext *out)
     unsigned seen = 0;
     int rc = sk ? 0 : fail(BPTEE_EPARSE, "tdx: PCK certificate: TCB is not a SEQUENCE");
     if (rc == 0)
-        rc = each_pair(sk, TCB_OID, tcb_entry, out, &seen);
+        rc = each_pair(sk, tcb_oids, TCB_ARCS, tcb_entry, out, &seen);
     seq_free(sk);
     if (rc == 0 && (seen & 0x7fffeu) != 0x7fffeu)
         rc = fail(BPTEE_EPARSE, "tdx: PCK certificate: TCB lacks a component, PCESVN or CPUSVN");
@@ -181,7 +201,7 @@ int tdx_pck_ext_from_x509(X509 *x, struct bptee_tdx_pck_ext *out)
     unsigned seen = 0;
     int rc = sk ? 0 : fail(BPTEE_EPARSE, "tdx: PCK certificate: SGX extension is not a SEQUENCE");
     if (rc == 0)
-        rc = each_pair(sk, SGX_OID, top_entry, out, &seen);
+        rc = each_pair(sk, top_oids, TOP_ARCS, top_entry, out, &seen);
     seq_free(sk);
     ERR_clear_error();
     if (rc == 0 && seen != SEEN_ALL)

@@ -2,8 +2,8 @@
 /* bptee_tdx_verify, in order: parse and check the header; the PCK chain (cached) to a trusted
  * root; the QE report signature by the PCK key; the attestation key as a P-256 point; the QE's
  * binding of that key (REPORTDATA = SHA-256(key || QE auth data) || 32 zero bytes); the quote
- * signature over header (|| v5 descriptor) || body; then, with collateral, its verification and
- * the TCB evaluation. Any failure rejects; nothing is partially true. */
+ * signature over header (|| v5 descriptor) || body; then, with collateral, its verification
+ * (cached by content, collateral_cache.c) and the TCB evaluation. Any failure rejects; nothing is partially true. */
 #include <openssl/evp.h>
 #include <time.h>
 
@@ -105,7 +105,7 @@ static int verify(const uint8_t *quote, size_t len, const struct bptee_tdx_verif
         fill_out(out, &q, &c, simulated);
     if (rc == 0 && o->collateral) {
         int64_t cat = o->collateral_at ? o->collateral_at : o->at;
-        rc = tdx_collateral_check(o->collateral, &c, cat);
+        rc = tdx_collateral_verify(o->collateral, &c, cat);
         if (rc == 0)
             rc = tdx_tcb_evaluate(o->collateral, &q, &c.ext, cat, out);
     }

@@ -14,6 +14,18 @@
 static const char *const top_keys[] = {"max_age_secs", "sev_snp", "tdx", "nitro", "azure_maa", "gcp_confidential",
                                         "results", NULL};
 
+int bptee_policy_bound_max_age(struct bptee_policy *p, uint64_t secs)
+{
+    if (!p)
+        return fail(BPTEE_EINVAL, "policy: NULL");
+    if (secs > INT64_MAX)
+        return fail(BPTEE_EINVAL, "policy: a maximum age of %llu seconds is out of range",
+                    (unsigned long long)secs);
+    if (p->max_age_secs < 0 || (uint64_t)p->max_age_secs > secs)
+        p->max_age_secs = (int64_t)secs;
+    return 0;
+}
+
 void policy_init(struct bptee_policy *p)
 {
     memset(p, 0, sizeof *p);
