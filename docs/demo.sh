@@ -13,8 +13,9 @@ TEE=${TEE:-sev-snp}
 V=../shared/vectors
 work=$(mktemp -d "${TMPDIR:-/tmp}/bptee-demo.XXXXXX")
 # The job's own files go where any uid may read them: run by root, bptee run gives the job a
-# dynamic uid of its own (docs/view.md), which cannot enter the private $work.
-jobs=$(mktemp -d "${TMPDIR:-/tmp}/bptee-demo-job.XXXXXX")
+# dynamic uid of its own (docs/view.md), which cannot enter the private $work; and not under
+# /tmp, which the job's sandbox replaces with a fresh one of its own (docs/sandbox.md).
+jobs=$(mktemp -d /var/tmp/bptee-demo-job.XXXXXX)
 chmod 755 "$jobs"
 agent_pid=
 cleanup() {
