@@ -69,7 +69,8 @@ def test_two_jobs_at_once_never_share_a_uid(tmp_path, sim_dir, pub_dir):
     procs = []
     for name in ("a", "b"):
         job = Job(tmp_path / name, sim_dir, mode="direct",
-                  spec={"job_id": f"dyn-{name}", "fresh_attestation": True, "user": None})
+                  spec={"job_id": f"dyn-{name}", "fresh_attestation": True, "user": None,
+                        "sandbox": {"writable": [pub_dir]}})
         procs.append(subprocess.Popen(job.args(sys.executable, "-c", code, name), env=base_env(),
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     # both are running at once: each has written its uid and waits for the marker
@@ -88,28 +89,55 @@ def test_two_jobs_at_once_never_share_a_uid(tmp_path, sim_dir, pub_dir):
 
 def test_what_a_job_leaves_running_is_killed_with_it(tmp_path, sim_dir, pub_dir):
     """A daemon the job starts (double fork, out of bptee run's reach) shares the job's dynamic
-    uid: it must not outlive the job, or a later job given that uid would share it."""
-    pidfile = os.path.join(pub_dir, "daemon.pid")
-    code = ("import os, time\n"
+    uid: it must not outlive the job, or a later job given that uid would share it. The job
+    sees pids of its own PID namespace, so the daemon is found on the host by a marker in its
+    command line."""
+    marker = f"bptee-daemon-{os.getpid()}-{time.monotonic_ns()}"
+    code = ("import os, sys, time\n"
             "if os.fork() == 0:\n"
             "    os.setsid()\n"
             "    if os.fork() == 0:\n"
-            f"        open({pidfile!r}, 'w').write(str(os.getpid()))\n"
-            "        time.sleep(300)\n"
+            f"        os.execv(sys.executable, [sys.executable, '-c', 'import time; "
+            f"time.sleep(300)', {marker!r}])\n"
             "    os._exit(0)\n"
-            f"while not os.path.exists({pidfile!r}) or not open({pidfile!r}).read(): time.sleep(0.01)\n"
+            # the job sees its daemon running (its own /proc) before it ends
+            "def running():\n"
+            "    for p in filter(str.isdigit, os.listdir('/proc')):\n"
+            "        try:\n"
+            f"            if {marker.encode()!r} in open(f'/proc/{{p}}/cmdline', 'rb').read():\n"
+            "                return True\n"
+            "        except OSError:\n"
+            "            pass\n"
+            "for _ in range(500):\n"
+            "    if running(): break\n"
+            "    time.sleep(0.01)\n"
+            "else: sys.exit(3)\n"
             "print('{}')\n")
     r = run_job(tmp_path, sim_dir, {"job_id": "dyn-d", "fresh_attestation": True},
                 sys.executable, "-c", code)
-    assert r.returncode == 0, r.stderr
-    pid = int(open(pidfile).read())
+    assert r.returncode == 0, f"the job did not see its daemon run: {r.stderr}"
+
+    def daemons():
+        found = []
+        for p in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{p}/cmdline", "rb") as f:
+                    if marker.encode() in f.read().split(b"\0"):
+                        found.append(int(p))
+            except (OSError, ValueError):
+                pass
+        return found
+
     for _ in range(100):
-        if not os.path.exists(f"/proc/{pid}") or \
-                open(f"/proc/{pid}/stat").read().split()[2] == "Z":
+        alive = [p for p in daemons()
+                 if open(f"/proc/{p}/stat").read().split()[2] != "Z"]
+        if not alive:
             break
         time.sleep(0.02)
     else:
-        os.kill(pid, 9)
+        for p in alive:
+            os.kill(p, 9)
+        pid = alive[0]
         pytest.fail(f"the job's daemon {pid} outlived the job")
 
 
