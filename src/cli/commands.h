@@ -23,7 +23,7 @@ int cmd_verify(int argc, char **argv);
 #endif
 #else
 CLI_PLUGIN("agent", "agent", cmd_agent, "run the in-TEE agent: key exchange API, job socket, signing key")
-CLI_COMMAND("attest", cmd_attest, "obtain SEV-SNP or TDX evidence from this machine (or the simulator)")
+CLI_COMMAND("attest", cmd_attest, "obtain SEV-SNP, TDX or Azure vTPM evidence here (or from the simulator)")
 CLI_PLUGIN("audit", "owner", cmd_audit, "verify the agent's signed access log offline, or fetch it")
 CLI_COMMAND("config", cmd_config, "check a TEE config file or print the defaults")
 CLI_COMMAND("grant", cmd_grant, "register a job started by hand with the agent, for its secrets")
