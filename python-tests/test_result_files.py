@@ -13,6 +13,7 @@ import sys
 from fs_util import fill, names, small_fs  # noqa: F401  (fixture)
 from test_preload_result import WRITE, agent, job_env, run_job  # noqa: F401  (fixture)
 from test_run import base_env, cli_verify, real_agent, signed_job, sim_dir  # noqa: F401
+from hostcaps import skip_unless_view_possible
 
 # A JSON object of about n bytes, written by the job to argv[1].
 WRITE_BIG = ("import json, sys; open(sys.argv[1], 'w').write(json.dumps("
@@ -109,6 +110,7 @@ def test_kill_during_the_write_leaves_no_temporary(tmp_path, sim_dir, real_agent
     d.mkdir()
     out = d / "result.json"
     job = signed_job(tmp_path, sim_dir, real_agent, job_id="kill-run", result={"file": str(out)})
+    skip_unless_view_possible()  # a TEE-path job: confined in a user namespace when not root
     p = subprocess.Popen(job.args(sys.executable, "-c", WRITE_BIG, str(out), str(16 << 20)),
                          env=base_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     killed = False

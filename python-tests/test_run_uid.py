@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from hostcaps import USERNS_REASON, user_namespaces
 from test_run import CLI, Job, base_env, config_json
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="dynamic uids are for root")
@@ -164,6 +165,8 @@ def test_bad_spec_user_is_refused_before_running(tmp_path, sim_dir, user, why):
     assert why in r.stderr
 
 
+@pytest.mark.skipif(not user_namespaces(), reason="not root, bptee run confines a job in a user "
+                    "namespace, and " + USERNS_REASON)
 def test_not_root_runs_the_job_as_itself_only(tmp_path, sim_dir, pub_dir):
     """As nobody, a spec naming root is refused; naming nobody (itself) is fine."""
     os.chmod(tmp_path, 0o755)
