@@ -67,12 +67,12 @@ PLUGIN_agent_ENTRIES := cmd_agent
 PLUGIN_owner_SRC := $(addprefix src/cli/,cmd_provision.c cmd_revoke.c cmd_seal.c cmd_audit.c \
                     owner_client.c agent_client.c)
 PLUGIN_owner_ENTRIES := cmd_provision cmd_revoke cmd_seal cmd_audit
-PLUGIN_tsmfs_SRC := $(addprefix src/cli/,sim_tsmfs.c sim_tsmfs_backend.c cmd_sim.c)
+PLUGIN_tsmfs_SRC := $(addprefix src/cli/,sim_tsmfs.c sim_tsmfs_backend.c sim_guest.c)
 PLUGIN_tsmfs_ENTRIES := sim_tsmfs_main
 # The CLI's own helpers, linked into each plugin as well (a plugin sees no executable symbol).
 PLUGIN_COMMON := $(addprefix src/cli/,common.c guest_args.c output.c plugin.c)
 CLI_SRC     := $(filter-out $(foreach p,$(PLUGINS),$(PLUGIN_$(p)_SRC)),$(sort $(wildcard src/cli/*.c))) \
-               src/cli/cmd_sim.c
+               src/cli/sim_guest.c
 CLI_OBJ     := $(CLI_SRC:%.c=$(B)/obj/%.o)
 PLUGIN_SO   := $(PLUGINS:%=$(B)/plugins/%.so)
 PRELOAD_SRC := $(sort $(wildcard interpose/*.c))

@@ -47,39 +47,6 @@ static void sim_usage(FILE *out)
             "Exit status: 0 success, 1 failure (one line on stderr), 2 usage error.\n");
 }
 
-int sim_guest_opt(int c, const char *arg, struct sim_guest_args *g)
-{
-    uint64_t v = 0;
-    switch (c) {
-    case SIM_OPT_MEASUREMENT:
-        g->opts.measurement = g->measurement;
-        return cli_hex_arg("sim", "--measurement", arg, g->measurement, 48, 48, NULL);
-    case SIM_OPT_HOST_DATA:
-        g->opts.host_data = g->host_data;
-        return cli_hex_arg("sim", "--host-data", arg, g->host_data, 32, 32, NULL);
-    case SIM_OPT_POLICY:
-        if (cli_uint_arg("sim", "--policy", arg, UINT64_MAX, &v))
-            return 2;
-        g->opts.policy = v;
-        return 0;
-    case SIM_OPT_VERSION:
-        if (cli_uint_arg("sim", "--version", arg, 5, &v))
-            return 2;
-        g->opts.version = (uint32_t)v;
-        return 0;
-    case SIM_OPT_GUEST_SVN:
-        if (cli_uint_arg("sim", "--guest-svn", arg, UINT32_MAX, &v))
-            return 2;
-        g->opts.guest_svn = (uint32_t)v;
-        return 0;
-    case 's':
-        g->state_dir = arg;
-        return 0;
-    default:
-        return -1;
-    }
-}
-
 /* The simulated TDX's state sits beside the SEV-SNP one: "<dir>-tdx" (guest.h). */
 static int tdx_root(const char *dir, uint8_t fp[32])
 {

@@ -34,7 +34,7 @@ static int make_dir(const char *path)
 /* The cache directory, created when missing. */
 static int cache_dir(char *out, size_t size)
 {
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    const char *xdg = secure_getenv("XDG_CACHE_HOME"), *home = secure_getenv("HOME");
     char parent[PATH_MAX];
     int n;
     if (xdg && xdg[0] == '/')

@@ -134,7 +134,7 @@ static char *replace_all(const char *text, const char *name, const char *value)
         return NULL;
     for (const char *p = text, *hit; *p; p = hit + nl) {
         if (!(hit = strstr(p, name))) {
-            strcpy(o, p);
+            memcpy(o, p, strlen(p) + 1);
             break;
         }
         memcpy(o, p, (size_t)(hit - p));
