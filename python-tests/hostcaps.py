@@ -40,6 +40,42 @@ def chrooted():
         return not any(len(fields) > 4 and fields[4] == "/" for fields in map(str.split, f))
 
 
+@functools.lru_cache(maxsize=None)
+def memory_cgroup_possible():
+    """True when this process may create a child of its own memory cgroup (v1's memory
+    hierarchy, or v2's with the memory controller): where bptee's sandbox limits a job's memory
+    with a cgroup instead of RLIMIT_AS (docs/sandbox.md)."""
+    base = None
+    with open("/proc/self/cgroup") as f:
+        lines = f.read().splitlines()
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            base = "/sys/fs/cgroup/memory" + path
+    if base is None:
+        v2 = [line[3:] for line in lines if line.startswith("0::")]
+        if not v2 or not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+            return False
+        base = "/sys/fs/cgroup" + v2[0]
+    probe = os.path.join(base, f"bptee-probe-{os.getpid()}")
+    try:
+        os.mkdir(probe)
+    except OSError:
+        return False
+    try:
+        if not os.path.exists(os.path.join(probe, "memory.limit_in_bytes")) and \
+                not os.path.exists(os.path.join(probe, "memory.max")):
+            try:  # v2: bptee enables the controller for its children where it may
+                with open(os.path.join(base, "cgroup.subtree_control"), "w") as f:
+                    f.write("+memory")
+            except OSError:
+                pass
+        return os.path.exists(os.path.join(probe, "memory.limit_in_bytes")) or \
+            os.path.exists(os.path.join(probe, "memory.max"))
+    finally:
+        os.rmdir(probe)
+
+
 def skip_if_refused_unconfined(r):
     """Skip the calling test when r is `bptee run`'s refusal to run a TEE-path job it cannot
     confine, where that refusal is right (not root, no user namespaces): the refusal itself is

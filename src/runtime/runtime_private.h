@@ -19,17 +19,48 @@ struct bptee_backend {
     const char *name;
     const struct backend_ops *ops;
     void *state;
+    int provider;   /* enum bptee_provider, -1: decided by the guest API at attest time */
+    bool simulated; /* its evidence comes from the simulator */
+    int mode;       /* enum bptee_tee_mode */
+    struct bptee_deployment *deployments; /* live ones, for re-provisioning by id */
+};
+
+/* cgroup.c: a deployment's memory cgroup (docs/sandbox.md, "Memory"). */
+struct job_cgroup {
+    char path[4096]; /* "" when the deployment has none */
+    int version;     /* 1 or 2 */
 };
 
 struct bptee_deployment {
     struct bptee_backend *backend;
+    struct bptee_deployment *next; /* in backend->deployments */
     char id[64];
     pid_t pid;
     int status; /* enum bptee_deployment_status */
     int wstatus;
     bool reaped, stop_requested;
+    bool sandboxed;
     int report_fd; /* a sandbox's init reports the job's wait status here (-1: no sandbox) */
+    struct bptee_report *cached; /* the first attestation (provision time when asked) */
+    struct job_cgroup cgroup;
+    uint64_t memory_limit;  /* bytes; 0: none */
+    const char *memory_how; /* "cgroup", "rlimit" or NULL */
+    bool memory_exceeded;
+    char end_reason[160];
 };
+
+/* Write text to an existing file (a /proc or cgroup control file) in one write: 0, or -1
+ * with errno set (EIO for a short write). Async-signal-safe. */
+int runtime_write_text(const char *path, const char *text);
+/* Create the memory cgroup of deployment id under this process's own, limited to limit
+ * bytes: 0, or 1 when no memory cgroup can be made here (not delegated, read-only, not
+ * mounted) with why, or a negative error. */
+int job_cgroup_create(const char *id, uint64_t limit, struct job_cgroup *cg, char *why, size_t cap);
+int job_cgroup_attach(const struct job_cgroup *cg, pid_t pid);
+/* How many times the kernel's OOM killer struck inside it. */
+uint64_t job_cgroup_oom_kills(const struct job_cgroup *cg);
+/* Kill whatever is left in it and remove it (cg->path becomes ""). */
+void job_cgroup_remove(struct job_cgroup *cg);
 
 struct sandbox_filter;
 /* direct.c, shared with the sandbox's init: in a fresh child, set the job up (and confine it

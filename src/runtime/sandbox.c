@@ -88,28 +88,17 @@ static int recv_msg(int sock, struct init_msg *m, int fds[2])
     return 0;
 }
 
-static int write_text(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t w = write(fd, text, strlen(text));
-    int e = errno;
-    close(fd);
-    errno = e;
-    return w == (ssize_t)strlen(text) ? 0 : -1;
-}
-
 /* A user namespace of our own (the caller had no CAP_SYS_ADMIN): the caller's ids map to
  * themselves, so files keep their owners and the job its uid. */
 static int map_ids(uid_t uid, gid_t gid)
 {
     char map[64];
     snprintf(map, sizeof map, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
-    if (write_text("/proc/self/setgroups", "deny") != 0 || write_text("/proc/self/uid_map", map))
+    if (runtime_write_text("/proc/self/setgroups", "deny") != 0 ||
+        runtime_write_text("/proc/self/uid_map", map) != 0)
         return -1;
     snprintf(map, sizeof map, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
-    return write_text("/proc/self/gid_map", map);
+    return runtime_write_text("/proc/self/gid_map", map);
 }
 
 __attribute__((noreturn)) static void init_fail(int sock, const char *why)
@@ -160,6 +149,7 @@ struct init_args {
     struct sandbox_filter *filter;
     int sock;
     bool own_userns;
+    bool memory_by_cgroup; /* the limit is the cgroup's: no RLIMIT_AS on top */
     uid_t uid;
     gid_t gid;
 };
@@ -200,6 +190,10 @@ __attribute__((noreturn)) static void init_main(const struct init_args *a)
     /* The job's own parent-death signal would point at us; our death kills it anyway. */
     struct bptee_deploy_request job_req = *r;
     job_req.die_with_parent = false;
+    struct bptee_sandbox_opts job_sandbox = *r->sandbox;
+    if (a->memory_by_cgroup)
+        job_sandbox.memory_bytes = 0;
+    job_req.sandbox = &job_sandbox;
     pid_t job = fork();
     if (job == 0) {
         close(a->sock);
@@ -264,6 +258,22 @@ void sandbox_job_status(int report_fd, int *wstatus)
             close(fds[i]);
 }
 
+/* The memory limit: a cgroup of the deployment's own where one can be made, else the job's
+ * address space (RLIMIT_AS, set in the job). */
+static void memory_limit(const struct bptee_sandbox_opts *o, struct bptee_deployment *d)
+{
+    static unsigned seq;
+    char name[64], why[200];
+    if (!o->memory_bytes)
+        return;
+    d->memory_limit = o->memory_bytes;
+    snprintf(name, sizeof name, "bptee-%d-%u", (int)getpid(),
+             __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+    d->memory_how = job_cgroup_create(name, o->memory_bytes, &d->cgroup, why, sizeof why) == 0
+                        ? "cgroup"
+                        : "rlimit";
+}
+
 int sandbox_deploy(const struct bptee_deploy_request *req, struct bptee_deployment *d)
 {
     struct sandbox_filter *filter = NULL;
@@ -274,8 +284,10 @@ int sandbox_deploy(const struct bptee_deploy_request *req, struct bptee_deployme
         sandbox_filter_free(filter);
         return fail(BPTEE_EIO, "sandbox: socketpair: %s", strerror(errno));
     }
+    memory_limit(req->sandbox, d);
     struct init_args a = {.req = req, .filter = filter, .sock = sv[1],
-                          .own_userns = !sandbox_have_sys_admin(), .uid = geteuid(),
+                          .own_userns = !sandbox_have_sys_admin(),
+                          .memory_by_cgroup = d->cgroup.path[0] != '\0', .uid = geteuid(),
                           .gid = getegid()};
     unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | (req->sandbox->network ? 0 : CLONE_NEWNET) |
                           (a.own_userns ? CLONE_NEWUSER : 0);
@@ -291,17 +303,21 @@ int sandbox_deploy(const struct bptee_deploy_request *req, struct bptee_deployme
     sandbox_filter_free(filter);
     if (pid < 0) {
         close(sv[0]);
+        job_cgroup_remove(&d->cgroup);
         return fail(BPTEE_EDENIED, "sandbox: cannot create the job's namespaces: clone: %s",
                     strerror(e));
     }
     d->pid = pid;
-    if ((rc = ready(req, sv[0])) == 0)
+    /* Before the job exists: it is born inside the cgroup. */
+    rc = d->cgroup.path[0] ? job_cgroup_attach(&d->cgroup, pid) : 0;
+    if (rc == 0 && (rc = ready(req, sv[0])) == 0)
         rc = started(req, sv[0]);
     if (rc < 0) {
         kill(pid, SIGKILL);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
             ;
         close(sv[0]);
+        job_cgroup_remove(&d->cgroup);
         return rc;
     }
     d->report_fd = sv[0];
