@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from hostcaps import user_namespaces
-from view_util import Agent, View, outcome, run_job
+from hostcaps import memory_cgroup_possible, user_namespaces
+from view_util import Agent, View, job_env, outcome, run_job
 
 PROBE = r"""
 import ctypes, errno, json, os, sys
@@ -194,10 +194,38 @@ def test_limits_apply(view):
 
 
 def test_memory_limit_stops_a_hungry_job(view):
-    cmd = [sys.executable, "-c", "b = bytearray(512 << 20); print('allocated')"]
+    """Where bptee run can make a memory cgroup (root here), the kernel stops the job at its
+    limit and bptee run says so; elsewhere the address-space limit makes the allocation fail."""
+    cmd = [sys.executable, "-c", "b = bytearray(512 << 20)\nfor i in range(0, len(b), 4096): "
+           "b[i] = 1\nprint('allocated')"]
     r = run_job(view, cmd, spec=view.spec(limits={"memory_bytes": 256 << 20}))
     assert r.returncode != 0 and b"allocated" not in r.stdout, outcome(r)
-    assert b"MemoryError" in r.stderr, outcome(r)
+    if memory_cgroup_possible():
+        assert r.returncode == -9, outcome(r)  # bptee run dies of the job's SIGKILL
+        assert r.stderr.decode().strip().endswith(
+            "bptee: run: memory limit exceeded: the kernel stopped the job at its limit of "
+            "268435456 bytes"), outcome(r)
+    else:
+        assert b"MemoryError" in r.stderr, outcome(r)
+
+
+def test_tee_backend_selects_or_refuses(view):
+    """TEE_BACKEND (blueprint-tee's variable): the job runs only on a backend listed for the
+    local TEE the config accepts, the simulator here."""
+    env = job_env(view.root, TEE_BACKEND="direct-sim")
+    r = run_job(view, ["cat", view.path(view.names[0])], env=env)
+    assert r.returncode == 0 and r.stdout == view.secret(view.names[0]), outcome(r)
+    for value, want in (("direct-tdx", "bptee: run: unsupported tee provider: no backend "
+                                       "registered for amd_sev_snp on the simulator"),
+                        ("kvm", "bptee: run: tee config error: unknown TEE_BACKEND value: "
+                                "'kvm'; valid options: direct, direct-tdx,")):
+        marker = os.path.join(view.root, f"ran-{value}")
+        r = run_job(view, ["sh", "-c", f"touch {marker}"],
+                    env=job_env(view.root, TEE_BACKEND=value))
+        err = r.stderr.decode()
+        assert r.returncode == 125 and err.startswith(want) and len(err.splitlines()) == 1, \
+            outcome(r)
+        assert not os.path.exists(marker), "the refused job ran"
 
 
 @pytest.mark.parametrize("extra, what", [

@@ -173,24 +173,66 @@ struct bptee_deploy_request {
     uint32_t uid, gid;
     bool die_with_parent;          /* SIGKILL the job when the caller dies (PR_SET_PDEATHSIG) */
     const struct bptee_sandbox_opts *sandbox; /* NULL: a plain child process */
+    /* Attest the platform once the job runs, over these bytes (at most 64), and keep the
+     * report with the deployment (blueprint-tee's cached_attestation): a deploy whose
+     * attestation fails is undone. */
+    bool attest_on_deploy;
+    const uint8_t *report_data;
+    size_t report_data_len;
 };
 
 /* "provisioning", "running", "stopping", "stopped", "failed"; NULL if unknown. */
 BPTEE_API const char *bptee_deployment_status_name(int status);
 
 /* The direct backend: jobs run as children of this process; attest() asks the guest API
- * (guest may be NULL: the defaults). The options and their strings are copied. */
+ * (guest may be NULL: the defaults). The options and their strings are copied. Its provider
+ * follows guest->provider: sev-snp, tdx, azure-snp, the simulator (which plays sim_tee), or
+ * none under auto (named "direct", found only by name). */
 BPTEE_API int bptee_direct_backend_new(const struct bptee_guest_opts *guest, struct bptee_backend **out);
+/* The direct backend of one local TEE: provider amd_sev_snp, intel_tdx or azure_snp on its
+ * hardware, or with simulated the simulator playing amd_sev_snp or intel_tdx. Named
+ * "direct-sev-snp", "direct-tdx", "direct-azure-snp", "direct-sim", "direct-sim-tdx". guest
+ * (may be NULL) gives the device paths; its provider is overridden. Anything else is
+ * BPTEE_EUNSUPPORTED. */
+BPTEE_API int bptee_direct_backend_for(int provider, bool simulated, const struct bptee_guest_opts *guest, struct bptee_backend **out);
+/* Frees the backend and destroys every deployment it still has (their jobs are killed). */
 BPTEE_API void bptee_backend_free(struct bptee_backend *b);
 BPTEE_API const char *bptee_backend_name(const struct bptee_backend *b);
+/* enum bptee_provider, or -1 for a direct backend under auto. */
+BPTEE_API int bptee_backend_provider(const struct bptee_backend *b);
+/* 1 when the backend's evidence comes from the simulator. */
+BPTEE_API int bptee_backend_simulated(const struct bptee_backend *b);
+/* enum bptee_tee_mode the backend serves (BPTEE_TEE_MODE_DIRECT for every local one). */
+BPTEE_API int bptee_backend_mode(const struct bptee_backend *b);
 
 /* Start a job. An executable that cannot be run is BPTEE_ENOTFOUND (ENOENT), BPTEE_EDENIED
- * (EACCES, EPERM) or BPTEE_EIO, reported before the call returns and with no deployment. */
+ * (EACCES, EPERM) or BPTEE_EIO, reported before the call returns and with no deployment.
+ * Re-provisioning: a request naming the deployment_id of a deployment this backend still
+ * holds starts nothing (a TEE deployment is never recreated) and returns 1 with *out that
+ * same deployment, its provision-time attestation unchanged; destroy it once. */
 BPTEE_API int bptee_backend_deploy(struct bptee_backend *b, const struct bptee_deploy_request *req, struct bptee_deployment **out);
-/* Evidence about the deployment's platform over report_data (at most 64 bytes). */
+/* Evidence about the deployment's platform over report_data (at most 64 bytes). The first
+ * report a deployment gets (at provision time when asked for) is kept as its cached one. */
 BPTEE_API int bptee_deployment_attest(struct bptee_deployment *d, const uint8_t *report_data, size_t len, struct bptee_report **out);
+/* The kept report (borrowed, valid until destroy), BPTEE_ENOTFOUND before any. */
+BPTEE_API int bptee_deployment_cached_attestation(const struct bptee_deployment *d, const struct bptee_report **out);
 /* The status now (reaps an exited job without blocking). */
 BPTEE_API int bptee_deployment_status(struct bptee_deployment *d);
+/* Why the job ended, one line, once it has ended: "exited with status 3", "killed by signal
+ * 9", "memory limit exceeded: the kernel stopped the job at its limit of N bytes"; NULL while
+ * it runs. */
+BPTEE_API const char *bptee_deployment_end_reason(struct bptee_deployment *d);
+/* 1 when the job was stopped for exceeding its memory limit (known where the limit is a
+ * memory cgroup: docs/sandbox.md), else 0. */
+BPTEE_API int bptee_deployment_memory_exceeded(struct bptee_deployment *d);
+/* How the sandbox enforces the memory limit: "cgroup", "rlimit" (address space), or NULL
+ * when the deployment has none. */
+BPTEE_API const char *bptee_deployment_memory_enforcement(const struct bptee_deployment *d);
+/* blueprint-tee's TeeDeploymentHandle as JSON (bptee_free): id, provider, metadata
+ * {"backend": "direct", "provider", "readonly_rootfs" when sandboxed, "simulated" when so,
+ * "pid"}, cached_attestation when there is one, port_mapping {}, lifecycle_policy
+ * "cloud_managed". */
+BPTEE_API int bptee_deployment_handle_json(const struct bptee_deployment *d, char **out);
 /* Send SIGTERM (status stopping). BPTEE_EINVAL once the job has ended. */
 BPTEE_API int bptee_deployment_stop(struct bptee_deployment *d);
 BPTEE_API int bptee_deployment_signal(struct bptee_deployment *d, int sig);
@@ -202,13 +244,31 @@ BPTEE_API void bptee_deployment_destroy(struct bptee_deployment *d);
 BPTEE_API const char *bptee_deployment_id(const struct bptee_deployment *d);
 BPTEE_API int32_t bptee_deployment_pid(const struct bptee_deployment *d);
 
-/* Backends by name ("direct", ...). register takes ownership (also on failure) and replaces a
- * backend of the same name; get borrows. A missing name is BPTEE_ENOTFOUND "no backend
- * registered for 'NAME'". */
+/* Backends by provider and mode (docs/backends.md). register takes ownership (also on
+ * failure) and replaces a backend of the same name; get and find borrow. A missing name is
+ * BPTEE_ENOTFOUND "no backend registered for 'NAME'". */
 BPTEE_API int bptee_registry_new(struct bptee_registry **out);
 BPTEE_API void bptee_registry_free(struct bptee_registry *r);
 BPTEE_API int bptee_registry_register(struct bptee_registry *r, struct bptee_backend *b);
 BPTEE_API int bptee_registry_get(const struct bptee_registry *r, const char *name, struct bptee_backend **out);
 BPTEE_API size_t bptee_registry_count(const struct bptee_registry *r);
+/* The i-th backend in registration order, NULL past the end. */
+BPTEE_API struct bptee_backend *bptee_registry_at(const struct bptee_registry *r, size_t i);
+/* The backend serving provider in mode (simulated or not); BPTEE_EUNSUPPORTED "unsupported
+ * tee provider: no backend registered for PROVIDER" when none does. */
+BPTEE_API int bptee_registry_find(const struct bptee_registry *r, int mode, int provider, bool simulated, struct bptee_backend **out);
+/* blueprint-tee's TEE_BACKEND: value (NULL: $TEE_BACKEND; unset: an empty registry) split on
+ * ',' and trimmed. "direct" is the local TEE detection finds (detect may be NULL),
+ * "direct-sev-snp", "direct-tdx", "direct-azure-snp", "direct-sim" and "direct-sim-tdx" one
+ * each; "aws-nitro", "gcp-confidential" and "azure-snp" are cloud backends bptee does not
+ * build (BPTEE_EUNSUPPORTED); anything else is BPTEE_EINVAL "tee config error: unknown
+ * TEE_BACKEND value: 'V'; valid options: ...". guest (may be NULL) gives device paths. */
+BPTEE_API int bptee_registry_from_env(const char *value, const struct bptee_detect_opts *detect, const struct bptee_guest_opts *guest, struct bptee_registry **out);
+/* The backend a TEE job of cfg runs on here: by the config's evidence provider (auto:
+ * detection), accepted by its provider selector (the simulator only by "any"), registered
+ * for mode direct. why (may be NULL) gets one line saying how it was chosen. Refusals:
+ * mode disabled or remote, no TEE found, a provider the selector refuses (BPTEE_EDENIED), no
+ * backend registered (BPTEE_EUNSUPPORTED). */
+BPTEE_API int bptee_registry_select(const struct bptee_registry *r, const struct bptee_config *cfg, const struct bptee_detect_opts *detect, struct bptee_backend **out, char *why, size_t why_cap);
 
 #endif

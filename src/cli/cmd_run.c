@@ -38,6 +38,10 @@ static void run_usage(FILE *out)
             "  --detect-root DIR    look for TEE devices under DIR (default: $BPTEE_DETECT_ROOT\n"
             "                       or /)\n"
             "  --verbose            say on stderr where the job was routed and why\n\n"
+            "Environment: TEE_BACKEND (blueprint-tee's: direct, direct-sev-snp, direct-tdx,\n"
+            "direct-sim, ...; docs/backends.md) makes a TEE job run only on a backend it\n"
+            "lists for the local TEE the config accepts; bptee run refuses otherwise.\n"
+            "A job stopped at the spec's memory limit is reported on stderr.\n\n"
             "Exit status: the job's (a job killed by a signal kills bptee run with it);\n"
             "125 bptee run failed or refused, 126 CMD cannot be executed, 127 CMD not found,\n"
             "2 usage error.\n");
@@ -110,6 +114,27 @@ static void detect_opts(const struct run_job *job, struct bptee_detect_opts *d)
         d->tdx_guest = tdx;
 }
 
+/* With $TEE_BACKEND set, a TEE job runs on the backend it registers for the local TEE the
+ * config accepts (docs/backends.md), or not at all: decided before anything is prepared. */
+static int select_backend(struct run_job *job, const struct bptee_detect_opts *d)
+{
+    const char *value = secure_getenv("TEE_BACKEND");
+    if (!value || job->tee != BPTEE_ROUTE_TEE)
+        return 0;
+    BPTEE_OPTS(bptee_guest_opts, g);
+    char why[400];
+    int rc = bptee_guest_opts_from_config(job->cfg, &g);
+    if (rc == 0)
+        rc = bptee_registry_from_env(value, d, &g, &job->registry);
+    if (rc == 0)
+        rc = bptee_registry_select(job->registry, job->cfg, d, &job->backend, why, sizeof why);
+    if (rc < 0)
+        return run_fail("run", rc);
+    if (job->args->verbose)
+        fprintf(stderr, "bptee: run: TEE_BACKEND=%s: %s\n", value, why);
+    return 0;
+}
+
 static int route(struct run_job *job)
 {
     struct bptee_routing *routing = NULL;
@@ -128,7 +153,7 @@ static int route(struct run_job *job)
     if (job->args->verbose)
         fprintf(stderr, "bptee: run: job '%s' -> %s (%s)\n", job->job_id,
                 dec.route == BPTEE_ROUTE_TEE ? "TEE" : "plain", dec.reason);
-    return 0;
+    return select_backend(job, &d);
 }
 
 static int load_inputs(struct run_job *job)

@@ -57,6 +57,8 @@ struct run_job {
     const char **visible;     /* TEE: paths shown read-only: the spec's, the executable, ... */
     char *agent_dir;          /* ... and where the agent's socket is */
     const char *devices[3];   /* TEE: the guest devices passed through */
+    struct bptee_registry *registry; /* TEE with $TEE_BACKEND: its backends ... */
+    struct bptee_backend *backend;   /* ... and the one the config selects (borrowed) */
 };
 
 /* run_prepare.c */

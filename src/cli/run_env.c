@@ -140,6 +140,9 @@ void run_job_release(struct run_job *job)
     job->spec = NULL;
     bptee_config_free(job->cfg);
     job->cfg = NULL;
+    bptee_registry_free(job->registry);
+    job->registry = NULL;
+    job->backend = NULL;
     free(job->exe);
     free(job->preload);
     free(job->sidecar);

@@ -123,7 +123,7 @@ int run_exec(struct run_job *job, int *wstatus)
     int status = open_capture(job), rc;
     if (status)
         return status;
-    if ((rc = bptee_direct_backend_new(NULL, &b)) < 0) {
+    if (!job->backend && (rc = bptee_direct_backend_new(NULL, &b)) < 0) {
         cli_error("run", rc);
         return RUN_EXIT_FAILURE;
     }
@@ -134,7 +134,7 @@ int run_exec(struct run_job *job, int *wstatus)
         sigaddset(&block, forwarded[i]);
     sigprocmask(SIG_BLOCK, &block, &old);
     install_forwarding();
-    status = deploy(job, b, &old, &d);
+    status = deploy(job, job->backend ? job->backend : b, &old, &d);
     if (status == 0)
         child_pid = bptee_deployment_pid(d);
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -145,6 +145,8 @@ int run_exec(struct run_job *job, int *wstatus)
         status = RUN_EXIT_FAILURE;
     }
     child_pid = 0;
+    if (status == 0 && bptee_deployment_memory_exceeded(d))
+        fprintf(stderr, "bptee: run: %s\n", bptee_deployment_end_reason(d));
     bptee_deployment_destroy(d);
     bptee_backend_free(b);
     return status;

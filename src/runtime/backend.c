@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The backend interface (blueprint-tee's TeeRuntimeBackend: deploy, attest, status, stop,
- * destroy) over process deployments, and the registry that finds a backend by name. */
+ * destroy) over process deployments. A backend keeps its live deployments, so that
+ * provisioning an id again returns the deployment (and the attestation) it already has: a
+ * TEE deployment is never recreated behind its owner's back. */
 #include <errno.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +14,6 @@
 #include "runtime/runtime_private.h"
 #include "runtime/sandbox.h"
 #include "util/error.h"
-
-#define REGISTRY_MAX 16
-
-struct bptee_registry {
-    struct bptee_backend *backends[REGISTRY_MAX];
-    size_t n;
-};
 
 const char *bptee_deployment_status_name(int status)
 {
@@ -30,6 +26,8 @@ void bptee_backend_free(struct bptee_backend *b)
 {
     if (!b)
         return;
+    while (b->deployments)
+        bptee_deployment_destroy(b->deployments);
     if (b->ops->free_state)
         b->ops->free_state(b->state);
     free(b);
@@ -40,21 +38,84 @@ const char *bptee_backend_name(const struct bptee_backend *b)
     return b ? b->name : NULL;
 }
 
+int bptee_backend_provider(const struct bptee_backend *b)
+{
+    return b ? b->provider : -1;
+}
+
+int bptee_backend_simulated(const struct bptee_backend *b)
+{
+    return b && b->simulated;
+}
+
+int bptee_backend_mode(const struct bptee_backend *b)
+{
+    return b ? b->mode : -1;
+}
+
+static struct bptee_deployment *live(const struct bptee_backend *b, const char *id)
+{
+    for (struct bptee_deployment *d = b->deployments; id && d; d = d->next)
+        if (!strcmp(d->id, id))
+            return d;
+    return NULL;
+}
+
+static void unlink_deployment(struct bptee_deployment *d)
+{
+    for (struct bptee_deployment **p = &d->backend->deployments; *p; p = &(*p)->next) {
+        if (*p == d) {
+            *p = d->next;
+            return;
+        }
+    }
+}
+
+/* The provision-time attestation: a deployment that cannot be attested is undone. */
+static int attest_on_deploy(struct bptee_deployment *d, const struct bptee_deploy_request *r)
+{
+    struct bptee_report *report = NULL;
+    int rc = bptee_deployment_attest(d, r->report_data, r->report_data_len, &report);
+    bptee_report_free(report); /* the deployment keeps its own copy */
+    if (rc < 0)
+        return fail(rc, "tee deployment failed: %s: attestation at provision time: %s", d->id,
+                    bptee_last_error());
+    return 0;
+}
+
 int bptee_backend_deploy(struct bptee_backend *b, const struct bptee_deploy_request *req,
                          struct bptee_deployment **out)
 {
     if (!b || !req || !out || req->sz < sizeof(size_t))
         return fail(BPTEE_EINVAL, "deploy: missing argument");
-    struct bptee_deployment *d = calloc(1, sizeof *d);
-    if (!d)
+    struct bptee_deploy_request r = {0};
+    memcpy(&r, req, req->sz < sizeof r ? req->sz : sizeof r);
+    if (r.attest_on_deploy && r.report_data_len > 64)
+        return fail(BPTEE_EINVAL, "deploy: report_data is %zu bytes (at most 64)",
+                    r.report_data_len);
+    struct bptee_deployment *d = live(b, r.deployment_id);
+    if (d) {
+        *out = d;
+        return 1;
+    }
+    if (!(d = calloc(1, sizeof *d)))
         return fail(BPTEE_ENOMEM, "deploy: out of memory");
     d->backend = b;
     d->status = BPTEE_DEPLOYMENT_PROVISIONING;
     d->report_fd = -1;
-    int rc = b->ops->deploy(b, req, d);
+    int rc = b->ops->deploy(b, &r, d);
     if (rc < 0) {
         free(d);
         return rc;
+    }
+    d->sandboxed = r.sandbox != NULL;
+    d->next = b->deployments;
+    b->deployments = d;
+    if (r.attest_on_deploy && (rc = attest_on_deploy(d, &r)) < 0) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", bptee_last_error());
+        bptee_deployment_destroy(d);
+        return fail(rc, "%s", why);
     }
     *out = d;
     return 0;
@@ -67,7 +128,39 @@ int bptee_deployment_attest(struct bptee_deployment *d, const uint8_t *report_da
         return fail(BPTEE_EINVAL, "attest: missing argument");
     if (!d->backend->ops->attest)
         return fail(BPTEE_EUNSUPPORTED, "attest: backend %s cannot attest", d->backend->name);
-    return d->backend->ops->attest(d, report_data, len, out);
+    int rc = d->backend->ops->attest(d, report_data, len, out);
+    if (rc == 0 && !d->cached && bptee_report_dup(*out, &d->cached) < 0) {
+        bptee_report_free(*out);
+        *out = NULL;
+        return BPTEE_ENOMEM;
+    }
+    return rc;
+}
+
+int bptee_deployment_cached_attestation(const struct bptee_deployment *d,
+                                        const struct bptee_report **out)
+{
+    if (!d || !out)
+        return fail(BPTEE_EINVAL, "cached attestation: missing argument");
+    if (!d->cached)
+        return fail(BPTEE_ENOTFOUND, "deployment %s has no attestation yet", d->id);
+    *out = d->cached;
+    return 0;
+}
+
+static void describe_end(struct bptee_deployment *d)
+{
+    int ws = d->wstatus;
+    if (d->memory_exceeded)
+        snprintf(d->end_reason, sizeof d->end_reason,
+                 "memory limit exceeded: the kernel stopped the job at its limit of %llu bytes",
+                 (unsigned long long)d->memory_limit);
+    else if (WIFEXITED(ws))
+        snprintf(d->end_reason, sizeof d->end_reason, "exited with status %d",
+                 WEXITSTATUS(ws));
+    else
+        snprintf(d->end_reason, sizeof d->end_reason, "killed by signal %d%s",
+                 WIFSIGNALED(ws) ? WTERMSIG(ws) : 0, d->stop_requested ? " after stop" : "");
 }
 
 void deployment_reaped(struct bptee_deployment *d, int wstatus)
@@ -79,8 +172,29 @@ void deployment_reaped(struct bptee_deployment *d, int wstatus)
     }
     d->reaped = true;
     d->wstatus = wstatus;
+    d->memory_exceeded = job_cgroup_oom_kills(&d->cgroup) > 0;
+    job_cgroup_remove(&d->cgroup);
     bool ok = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
-    d->status = ok || d->stop_requested ? BPTEE_DEPLOYMENT_STOPPED : BPTEE_DEPLOYMENT_FAILED;
+    d->status = !d->memory_exceeded && (ok || d->stop_requested) ? BPTEE_DEPLOYMENT_STOPPED
+                                                                  : BPTEE_DEPLOYMENT_FAILED;
+    describe_end(d);
+}
+
+const char *bptee_deployment_end_reason(struct bptee_deployment *d)
+{
+    if (!d || bptee_deployment_status(d) < 0 || !d->reaped)
+        return NULL;
+    return d->end_reason;
+}
+
+int bptee_deployment_memory_exceeded(struct bptee_deployment *d)
+{
+    return d && bptee_deployment_status(d) >= 0 && d->memory_exceeded;
+}
+
+const char *bptee_deployment_memory_enforcement(const struct bptee_deployment *d)
+{
+    return d ? d->memory_how : NULL;
 }
 
 int bptee_deployment_status(struct bptee_deployment *d)
@@ -144,6 +258,9 @@ void bptee_deployment_destroy(struct bptee_deployment *d)
         bptee_deployment_wait(d, NULL);
     if (d->report_fd >= 0)
         close(d->report_fd);
+    job_cgroup_remove(&d->cgroup);
+    unlink_deployment(d);
+    bptee_report_free(d->cached);
     free(d);
 }
 
@@ -155,61 +272,4 @@ const char *bptee_deployment_id(const struct bptee_deployment *d)
 int32_t bptee_deployment_pid(const struct bptee_deployment *d)
 {
     return d ? (int32_t)d->pid : -1;
-}
-
-int bptee_registry_new(struct bptee_registry **out)
-{
-    if (!out)
-        return fail(BPTEE_EINVAL, "registry: missing output");
-    *out = calloc(1, sizeof **out);
-    return *out ? 0 : fail(BPTEE_ENOMEM, "registry: out of memory");
-}
-
-void bptee_registry_free(struct bptee_registry *r)
-{
-    if (!r)
-        return;
-    for (size_t i = 0; i < r->n; i++)
-        bptee_backend_free(r->backends[i]);
-    free(r);
-}
-
-int bptee_registry_register(struct bptee_registry *r, struct bptee_backend *b)
-{
-    if (!r || !b) {
-        bptee_backend_free(b);
-        return fail(BPTEE_EINVAL, "registry: missing argument");
-    }
-    for (size_t i = 0; i < r->n; i++) {
-        if (!strcmp(r->backends[i]->name, b->name)) {
-            bptee_backend_free(r->backends[i]);
-            r->backends[i] = b;
-            return 0;
-        }
-    }
-    if (r->n == REGISTRY_MAX) {
-        bptee_backend_free(b);
-        return fail(BPTEE_ELIMIT, "registry: more than %d backends", REGISTRY_MAX);
-    }
-    r->backends[r->n++] = b;
-    return 0;
-}
-
-int bptee_registry_get(const struct bptee_registry *r, const char *name,
-                       struct bptee_backend **out)
-{
-    if (!r || !name || !out)
-        return fail(BPTEE_EINVAL, "registry: missing argument");
-    for (size_t i = 0; i < r->n; i++) {
-        if (!strcmp(r->backends[i]->name, name)) {
-            *out = r->backends[i];
-            return 0;
-        }
-    }
-    return fail(BPTEE_ENOTFOUND, "no backend registered for '%.64s'", name);
-}
-
-size_t bptee_registry_count(const struct bptee_registry *r)
-{
-    return r ? r->n : 0;
 }

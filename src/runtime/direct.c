@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bptee/provider.h>
+
 #include "runtime/runtime_private.h"
 #include "runtime/sandbox.h"
 #include "util/codec.h"
@@ -211,6 +213,62 @@ static const struct backend_ops direct_ops = {
     .free_state = direct_state_free,
 };
 
+/* Which provider a backend over these guest options serves, and under what name. */
+static void identify(struct bptee_backend *b, const struct bptee_guest_opts *g)
+{
+    bool tdx = g->sim_tee == BPTEE_EVIDENCE_PROVIDER_TDX;
+    b->mode = BPTEE_TEE_MODE_DIRECT;
+    b->provider = -1;
+    b->name = "direct";
+    switch (g->provider) {
+    case BPTEE_EVIDENCE_PROVIDER_SEV_SNP:
+        b->provider = BPTEE_PROVIDER_AMD_SEV_SNP;
+        b->name = "direct-sev-snp";
+        break;
+    case BPTEE_EVIDENCE_PROVIDER_TDX:
+        b->provider = BPTEE_PROVIDER_INTEL_TDX;
+        b->name = "direct-tdx";
+        break;
+    case BPTEE_EVIDENCE_PROVIDER_AZURE_SNP:
+        b->provider = BPTEE_PROVIDER_AZURE_SNP;
+        b->name = "direct-azure-snp";
+        break;
+    case BPTEE_EVIDENCE_PROVIDER_SIM:
+        b->simulated = true;
+        b->provider = tdx ? BPTEE_PROVIDER_INTEL_TDX : BPTEE_PROVIDER_AMD_SEV_SNP;
+        b->name = tdx ? "direct-sim-tdx" : "direct-sim";
+        break;
+    default:
+        break;
+    }
+}
+
+int bptee_direct_backend_for(int provider, bool simulated, const struct bptee_guest_opts *guest,
+                             struct bptee_backend **out)
+{
+    struct bptee_guest_opts g = {.sz = sizeof g};
+    if (guest)
+        memcpy(&g, guest, guest->sz < sizeof g ? guest->sz : sizeof g);
+    g.sz = sizeof g;
+    if (simulated && (provider == BPTEE_PROVIDER_AMD_SEV_SNP ||
+                      provider == BPTEE_PROVIDER_INTEL_TDX)) {
+        g.provider = BPTEE_EVIDENCE_PROVIDER_SIM;
+        g.sim_tee = provider == BPTEE_PROVIDER_INTEL_TDX ? BPTEE_EVIDENCE_PROVIDER_TDX
+                                                         : BPTEE_EVIDENCE_PROVIDER_SEV_SNP;
+    } else if (!simulated && provider == BPTEE_PROVIDER_AMD_SEV_SNP) {
+        g.provider = BPTEE_EVIDENCE_PROVIDER_SEV_SNP;
+    } else if (!simulated && provider == BPTEE_PROVIDER_INTEL_TDX) {
+        g.provider = BPTEE_EVIDENCE_PROVIDER_TDX;
+    } else if (!simulated && provider == BPTEE_PROVIDER_AZURE_SNP) {
+        g.provider = BPTEE_EVIDENCE_PROVIDER_AZURE_SNP;
+    } else {
+        const char *name = bptee_provider_name(provider);
+        return fail(BPTEE_EUNSUPPORTED, "unsupported tee provider: no direct backend for %s%s",
+                    name ? name : "an unknown provider", simulated ? " on the simulator" : "");
+    }
+    return bptee_direct_backend_new(&g, out);
+}
+
 int bptee_direct_backend_new(const struct bptee_guest_opts *guest, struct bptee_backend **out)
 {
     if (!out)
@@ -231,7 +289,7 @@ int bptee_direct_backend_new(const struct bptee_guest_opts *guest, struct bptee_
         free(b);
         return BPTEE_ENOMEM;
     }
-    b->name = "direct";
+    identify(b, &st->guest);
     b->ops = &direct_ops;
     b->state = st;
     *out = b;
