@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The built-in AMD roots: each product's certificates parsed once, when evidence first needs
- * that product (a Milan report never pays for parsing Genoa's and Turin's RSA-4096 keys), and
+ * that product (a Milan report never pays for parsing Genoa's and Turin's RSA-4096 keys; the
+ * ASVK only when a VLEK signed: OpenSSL 3.0 spends ~0.12 ms decoding each such key), and
  * each ARK checked against the fingerprint AMD's KDS publishes before anything trusts it, so a
  * corrupted copy fails closed. Callers usually hand in these very certificates (KDS's
  * cert_chain): snp_builtin_find gives the copy parsed here instead (util/known_certs.h). */
@@ -46,9 +47,13 @@ struct product_state {
     struct snp_builtin b;
     int rc;
     char reason[256];
-    atomic_bool ready; /* b may be read without the once: set after a successful load */
-    struct known_cert items[N_CERTS];
-    struct known_certs known;
+    atomic_bool ready; /* b.ark may be read without the once: set after a successful load */
+    struct known_cert items[N_CERTS - 1];
+    struct known_certs known; /* ARK, ASK */
+    int asvk_rc; /* the ASVK, loaded apart (b.asvk) */
+    char asvk_reason[256];
+    struct known_cert asvk_item;
+    struct known_certs asvk_known;
 };
 static struct product_state products[N_PRODUCTS];
 
@@ -79,8 +84,7 @@ static int load_product(int p)
     const char *name = bptee_snp_product_name(p);
     b->ark = pem_cert(s->pem[0]);
     b->ask = pem_cert(s->pem[1]);
-    b->asvk = pem_cert(s->pem[2]);
-    if (!b->ark || !b->ask || !b->asvk)
+    if (!b->ark || !b->ask)
         return fail_openssl(BPTEE_ECRYPTO, "snp: built-in %s certificates do not parse", name);
     unsigned len = 0;
     if (!X509_digest(b->ark, EVP_sha256(), b->ark_sha256, &len) || len != 32)
@@ -88,13 +92,20 @@ static int load_product(int p)
     if (memcmp(b->ark_sha256, s->ark_sha256, 32) != 0)
         return fail(BPTEE_EVERIFY, "snp: built-in %s ARK does not match its pinned fingerprint",
                     name);
-    st->known = (struct known_certs){.items = st->items, .cap = N_CERTS};
+    st->known = (struct known_certs){.items = st->items, .cap = N_CERTS - 1};
     int rc = known_certs_add(&st->known, b->ark, "snp");
-    if (rc == 0)
-        rc = known_certs_add(&st->known, b->ask, "snp");
-    if (rc == 0)
-        rc = known_certs_add(&st->known, b->asvk, "snp");
-    return rc;
+    return rc == 0 ? known_certs_add(&st->known, b->ask, "snp") : rc;
+}
+
+/* Only after load_product succeeded: the ASVK is trusted through the ARK's chain check. */
+static int load_asvk(int p)
+{
+    struct product_state *st = &products[p];
+    if (!(st->b.asvk = pem_cert(sources[p].pem[2])))
+        return fail_openssl(BPTEE_ECRYPTO, "snp: built-in %s ASVK does not parse",
+                            bptee_snp_product_name(p));
+    st->asvk_known = (struct known_certs){.items = &st->asvk_item, .cap = 1};
+    return known_certs_add(&st->asvk_known, st->b.asvk, "snp");
 }
 
 static void load_one(int p)
@@ -107,25 +118,60 @@ static void load_one(int p)
         atomic_store_explicit(&st->ready, true, memory_order_release);
 }
 
-static void load_milan(void) { load_one(BPTEE_SNP_PRODUCT_MILAN); }
-static void load_genoa(void) { load_one(BPTEE_SNP_PRODUCT_GENOA); }
-static void load_turin(void) { load_one(BPTEE_SNP_PRODUCT_TURIN); }
+static void load_asvk_one(int p)
+{
+    struct product_state *st = &products[p];
+    st->asvk_rc = load_asvk(p);
+    if (st->asvk_rc < 0)
+        snprintf(st->asvk_reason, sizeof st->asvk_reason, "%s", bptee_last_error());
+}
+
+/* pthread_once takes no argument: one pair of loaders per product. */
+#define PRODUCT_LOADERS(name, p)                                                                   \
+    static void load_##name(void) { load_one(p); }                                                 \
+    static void load_asvk_##name(void) { load_asvk_one(p); }
+PRODUCT_LOADERS(milan, BPTEE_SNP_PRODUCT_MILAN)
+PRODUCT_LOADERS(genoa, BPTEE_SNP_PRODUCT_GENOA)
+PRODUCT_LOADERS(turin, BPTEE_SNP_PRODUCT_TURIN)
+#undef PRODUCT_LOADERS
 
 static pthread_once_t load_once[N_PRODUCTS] = {PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT,
+                                               PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT};
+static pthread_once_t asvk_once[N_PRODUCTS] = {PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT,
                                                PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT};
 static void (*const loaders[N_PRODUCTS])(void) = {
     [BPTEE_SNP_PRODUCT_MILAN] = load_milan,
     [BPTEE_SNP_PRODUCT_GENOA] = load_genoa,
     [BPTEE_SNP_PRODUCT_TURIN] = load_turin,
 };
-_Static_assert(N_PRODUCTS == 4, "one loader and one once per product");
+static void (*const asvk_loaders[N_PRODUCTS])(void) = {
+    [BPTEE_SNP_PRODUCT_MILAN] = load_asvk_milan,
+    [BPTEE_SNP_PRODUCT_GENOA] = load_asvk_genoa,
+    [BPTEE_SNP_PRODUCT_TURIN] = load_asvk_turin,
+};
+_Static_assert(N_PRODUCTS == 4, "loaders and onces for each product");
 
-/* Load product p's certificates (once); 0, or its load's failure with the reason set. */
-static int ensure(int p)
+/* Load product p's ARK and ASK (once), and its ASVK too when asked; 0, or the load's failure
+ * with the reason set. */
+static int ensure(int p, bool asvk)
 {
     struct product_state *st = &products[p];
     pthread_once(&load_once[p], loaders[p]);
-    return st->rc < 0 ? fail(st->rc, "%s", st->reason) : 0;
+    if (st->rc < 0)
+        return fail(st->rc, "%s", st->reason);
+    if (!asvk)
+        return 0;
+    pthread_once(&asvk_once[p], asvk_loaders[p]);
+    return st->asvk_rc < 0 ? fail(st->asvk_rc, "%s", st->asvk_reason) : 0;
+}
+
+/* Product p's known set holding certificate c (0 ARK, 1 ASK, 2 ASVK), loaded; NULL when its
+ * load failed. */
+static const struct known_certs *known_of(int p, int c)
+{
+    if (ensure(p, c == 2) < 0)
+        return NULL;
+    return c == 2 ? &products[p].asvk_known : &products[p].known;
 }
 
 /* The base64 body of a PEM text, decoded; a text that does not decode is left out (its
@@ -151,11 +197,11 @@ static void raw_all(void)
             raw_decode(sources[p].pem[c], &raw[p][c]);
 }
 
-int snp_builtin_get(int product, const struct snp_builtin **out)
+int snp_builtin_get(int product, bool asvk, const struct snp_builtin **out)
 {
     if (product < BPTEE_SNP_PRODUCT_MILAN || product >= N_PRODUCTS)
         return fail(BPTEE_EUNSUPPORTED, "snp: no built-in roots for product %d", product);
-    int rc = ensure(product);
+    int rc = ensure(product, asvk);
     if (rc < 0)
         return rc;
     *out = &products[product].b;
@@ -166,7 +212,7 @@ int snp_builtin_product_of(const uint8_t fp[32])
 {
     for (int p = BPTEE_SNP_PRODUCT_MILAN; p < N_PRODUCTS; p++)
         if (!memcmp(sources[p].ark_sha256, fp, 32))
-            return ensure(p) == 0 ? p : BPTEE_SNP_PRODUCT_UNKNOWN;
+            return ensure(p, false) == 0 ? p : BPTEE_SNP_PRODUCT_UNKNOWN;
     return BPTEE_SNP_PRODUCT_UNKNOWN;
 }
 
@@ -175,8 +221,10 @@ X509 *snp_builtin_find(const uint8_t *der, size_t len)
     pthread_once(&raw_once, raw_all);
     for (int p = BPTEE_SNP_PRODUCT_MILAN; p < N_PRODUCTS; p++)
         for (int c = 0; c < N_CERTS; c++)
-            if (raw[p][c].n == len && !memcmp(raw[p][c].p, der, len))
-                return ensure(p) == 0 ? known_certs_find(&products[p].known, der, len) : NULL;
+            if (raw[p][c].n == len && !memcmp(raw[p][c].p, der, len)) {
+                const struct known_certs *k = known_of(p, c);
+                return k ? known_certs_find(k, der, len) : NULL;
+            }
     return NULL;
 }
 
@@ -189,9 +237,11 @@ const struct known_cert *snp_builtin_at_pem(const uint8_t *text, size_t len, siz
     for (int p = BPTEE_SNP_PRODUCT_MILAN; p < N_PRODUCTS; p++)
         for (int c = 0; c < N_CERTS; c++) {
             size_t n = strnlen(sources[p].pem[c], PEM_PREFIX);
-            if (n > len - ws || memcmp(text + ws, sources[p].pem[c], n) != 0 || ensure(p) < 0)
+            const struct known_certs *set;
+            if (n > len - ws || memcmp(text + ws, sources[p].pem[c], n) != 0 ||
+                !(set = known_of(p, c)))
                 continue;
-            const struct known_cert *k = known_certs_at_pem(&products[p].known, text, len, used);
+            const struct known_cert *k = known_certs_at_pem(set, text, len, used);
             if (k)
                 return k;
         }
