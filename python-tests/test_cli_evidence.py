@@ -81,3 +81,19 @@ def test_verify_options_for_evidence_refused_for_results(tmp_path):
     res.write_text('{"tee": {}}')
     r = run("verify", str(res), "--jwks", MAA_JWKS)
     assert r.returncode == 2 and "--jwks" in r.stderr
+
+
+def test_snp_verify_does_not_read_the_system_openssl_config(tmp_path):
+    """Its algorithms are fixed in bptee, so openssl.cnf (or $OPENSSL_CONF) is not loaded: a
+    config that leaves OpenSSL no algorithm at all (FIPS properties, no FIPS provider here)
+    changes nothing, where the openssl tool, which reads it, can no longer hash."""
+    conf = tmp_path / "openssl.cnf"
+    conf.write_text("openssl_conf = init\n[init]\nalg_section = props\n"
+                    "[props]\ndefault_properties = fips=yes\n")
+    env = {**os.environ, "OPENSSL_CONF": str(conf)}
+    tool = subprocess.run(["openssl", "dgst", "-sha256"], input=b"x", capture_output=True, env=env)
+    assert tool.returncode != 0
+    r = subprocess.run([bptee.CLI, "verify", os.path.join(SNP, "report.bin"), "--vcek",
+                        os.path.join(SNP, "vcek.der"), "--at", "2026-01-01"], capture_output=True,
+                       text=True, env=env)
+    assert r.returncode == 0 and r.stdout.startswith("verified: ")

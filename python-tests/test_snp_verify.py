@@ -570,6 +570,10 @@ def test_vlek_signed_report(fakes):
     pol["sev_snp"]["signing_keys"] = ["vlek"]
     assert verify_any(rep, pol, vcek=c.vcek, chain=c.chain, at=now())["claims"]["custom"][
         "signing_key"] == "vlek"
+    # Without a chain, AMD's built-in ASVK (parsed only when a VLEK needs it) is the issuer
+    # tried, and it did not sign this VLEK.
+    e = rejected(snp, rep, vcek=c.vcek, at=now(), roots=[c.ark_sha256])
+    assert e.name == "EVERIFY" and "VCEK" in e.reason, e.reason
 
 
 def test_chain_signature_parameters_are_amds(fakes):

@@ -15,6 +15,11 @@ int cli_error(const char *what, int code);
 /* Print "bptee: <message>" to stderr and return exit status 2 (usage errors). */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* For a command that makes no TLS connection from here on: OpenSSL without the system's
+ * openssl.cnf and without its clean-up at exit, its random generator a Hash_DRBG (common.c
+ * says why that is safe). Does nothing once OpenSSL has initialised. */
+void cli_crypto_init_local(void);
+
 /* output.c: write data to the output the user named (path NULL or "-": stdout) with
  * bptee_write_file's rules (a FIFO or device written through, a symlink refused, a file
  * replaced atomically); on failure print "bptee: <what>: <reason>" and return 1. */

@@ -293,6 +293,7 @@ static int verify_evidence(const struct verify_args *a, const uint8_t *data, siz
     }
     if (pick_jwks(a, policy, ev, &jwks))
         goto out;
+    cli_crypto_init_local(); /* a key set's URL, the one TLS use, is fetched by now */
     int64_t at = a->at ? a->at : (int64_t)time(NULL);
     BPTEE_OPTS(bptee_verify_opts, o, .at = at, .policy = policy, .vcek = vcek, .vcek_len = vcek_len,
                .chain = chain, .chain_len = chain_len, .tdx_collateral = coll,

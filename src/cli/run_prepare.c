@@ -114,6 +114,7 @@ int run_prepare_tee(struct run_job *job)
     if ((status = find_preload(job)) || (status = run_choose_user(job)) ||
         (status = run_sandbox_enter(job)))
         return status;
+    cli_crypto_init_local(); /* bptee run talks to no one over TLS */
     if ((status = connect_signer(job)))
         return status;
     rc = bptee_job_identity_init(&job->id, job->job_id, job->exe,

@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,18 +30,31 @@
 #define DYNAMIC_UID_MIN 61184u
 #define DYNAMIC_UID_MAX 65519u
 #define DYNAMIC_LOCK_DIR "/run/bptee/dynamic-uid"
+#define DB_MAX (16u << 20)
 
-/* Kill every process running as uid: a child drops to it and signals all it may (kill -1
- * spares the caller and init). */
+/* The sweeping child: raw system calls only, for it shares its parent's memory (CLONE_VM), so
+ * it must neither run glibc's set*id broadcast to the parent's threads nor touch the parent's
+ * state. kill -1 spares the caller and init. */
+static int sweep_child(void *arg)
+{
+    uid_t uid = *(const uid_t *)arg;
+    if (syscall(SYS_setgroups, 0, NULL) == 0 && syscall(SYS_setresgid, uid, uid, uid) == 0 &&
+        syscall(SYS_setresuid, uid, uid, uid) == 0)
+        syscall(SYS_kill, -1, SIGKILL);
+    return 0;
+}
+
+/* Kill every process running as uid, from a child that drops to it. The child is cloned as
+ * posix_spawn does (CLONE_VM | CLONE_VFORK, every signal blocked so no handler of ours runs in
+ * it): a fork would first copy the page tables of a process that maps OpenSSL, twice per job. */
 static void sweep(uid_t uid)
 {
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (setgroups(0, NULL) == 0 && setresgid(uid, uid, uid) == 0 &&
-            setresuid(uid, uid, uid) == 0)
-            kill(-1, SIGKILL);
-        _exit(0);
-    }
+    _Alignas(16) char stack[16384]; /* the parent is suspended while the child runs on it */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = clone(sweep_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &uid);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid > 0)
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
             ;
@@ -52,6 +68,29 @@ static int lock_dir(void)
     return open(DYNAMIC_LOCK_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 }
 
+/* /etc/passwd or /etc/group to read entries from: from memory when it reads whole (fgetpwent
+ * on a file seeks twice per entry), else from the file as before. */
+static FILE *open_db(const char *path, uint8_t **buf)
+{
+    size_t len = 0;
+    *buf = NULL;
+    if (bptee_read_file(path, DB_MAX, buf, &len) == 0 && len > 0) {
+        FILE *f = fmemopen(*buf, len, "r");
+        if (f)
+            return f;
+    }
+    bptee_free(*buf);
+    *buf = NULL;
+    return fopen(path, "re");
+}
+
+static void close_db(FILE *f, uint8_t *buf)
+{
+    if (f)
+        fclose(f);
+    bptee_free(buf);
+}
+
 /* Whether uid is somebody's: named in /etc/passwd or /etc/group, or handed to a service by
  * systemd (its lock file in /run/systemd/dynamic-uid). NSS is not asked: loading its modules
  * (nss-systemd and what it links) costs milliseconds on every job start, and systemd reserves
@@ -63,16 +102,15 @@ static bool uid_claimed(uid_t uid)
     if (access(path, F_OK) == 0)
         return true;
     bool claimed = false;
-    FILE *f = fopen("/etc/passwd", "re");
+    uint8_t *buf = NULL;
+    FILE *f = open_db("/etc/passwd", &buf);
     for (struct passwd *pw; f && !claimed && (pw = fgetpwent(f));)
         claimed = pw->pw_uid == uid;
-    if (f)
-        fclose(f);
-    f = fopen("/etc/group", "re");
+    close_db(f, buf);
+    f = open_db("/etc/group", &buf);
     for (struct group *gr; f && !claimed && (gr = fgetgrent(f));)
         claimed = gr->gr_gid == uid;
-    if (f)
-        fclose(f);
+    close_db(f, buf);
     return claimed;
 }
 

@@ -116,7 +116,7 @@ static int fill_builtin(struct parsed *ps, int product, int signing_key)
     if (ps->inter && ps->ark)
         return 0;
     const struct snp_builtin *b;
-    int rc = snp_builtin_get(product, &b);
+    int rc = snp_builtin_get(product, !ps->inter && signing_key == BPTEE_SNP_KEY_VLEK, &b);
     if (rc < 0)
         return rc;
     if (!ps->ark)

@@ -19,7 +19,8 @@ struct snp_builtin {
     X509 *ark, *ask, *asvk;
     uint8_t ark_sha256[32];
 };
-int snp_builtin_get(int product, const struct snp_builtin **out);
+/* asvk: load the ASVK too (b->asvk is NULL until some call asked for it). */
+int snp_builtin_get(int product, bool asvk, const struct snp_builtin **out);
 /* The product whose built-in ARK has this fingerprint, or BPTEE_SNP_PRODUCT_UNKNOWN. */
 int snp_builtin_product_of(const uint8_t fp[32]);
 /* The built-in certificate (borrowed) whose DER is exactly these bytes, or NULL: parsing is
