@@ -414,37 +414,49 @@ static bool admits(const struct grant *k, const char *name, const char *job_id)
     return name ? holds_locked(k, name) : !strcmp(k->job_id, job_id);
 }
 
+/* Does a live grant rooted at (pid, start) admit the request? Its job id to job_out if so. */
+static bool root_admits(struct grants *g, pid_t pid, unsigned long long start, const char *name,
+                        const char *job_id, char *job_out, size_t cap)
+{
+    bool ok = false;
+    pthread_mutex_lock(&g->lock);
+    for (struct grant *k = g->head; k && !ok; k = k->next)
+        if (k->root == pid && k->start == start && !exited(k->pidfd) &&
+            admits(k, name, job_id)) {
+            ok = true;
+            if (job_out)
+                snprintf(job_out, cap, "%s", k->job_id);
+        }
+    pthread_mutex_unlock(&g->lock);
+    return ok;
+}
+
+/* The walk stops at the first ancestor that roots a grant admitting the request: reading
+ * /proc/PID/stat is the costly step (about 10 us each), and the ancestors above a match
+ * cannot change the answer, which is "yes" as soon as one grant admits. */
 int grants_check(struct grants *g, int conn, pid_t pid, const char *name, const char *job_id,
                  char *job_out, size_t cap)
 {
-    pid_t chain[WALK_MAX];
-    unsigned long long start[WALK_MAX];
-    size_t n = 0;
+    bool ok = false;
     int pidfd = peer_pidfd(conn, pid);
     if (pidfd < 0)
         return BPTEE_EDENIED;
-    for (pid_t cur = pid; cur > 0 && n < WALK_MAX; n++) {
+    pthread_mutex_lock(&g->lock);
+    prune_locked(g);
+    bool any = g->head != NULL;
+    pthread_mutex_unlock(&g->lock);
+    pid_t cur = pid;
+    for (size_t n = 0; any && !ok && cur > 0 && n < WALK_MAX; n++) {
         pid_t ppid;
-        if (proc_stat(cur, &ppid, &start[n]) < 0)
+        unsigned long long start;
+        if (proc_stat(cur, &ppid, &start) < 0)
             break;
-        chain[n] = cur;
+        ok = root_admits(g, cur, start, name, job_id, job_out, cap);
         if (cur == 1)
             break;
         cur = ppid;
     }
-    bool ok = false;
-    pthread_mutex_lock(&g->lock);
-    prune_locked(g);
-    for (size_t i = 0; i < n && !ok; i++)
-        for (struct grant *k = g->head; k && !ok; k = k->next)
-            if (k->root == chain[i] && k->start == start[i] && !exited(k->pidfd) &&
-                admits(k, name, job_id)) {
-                ok = true;
-                if (job_out)
-                    snprintf(job_out, cap, "%s", k->job_id);
-            }
-    pthread_mutex_unlock(&g->lock);
-    /* the peer still lives, so chain[0] was its pid, not a successor's */
+    /* the peer still lives, so the walk began at its pid, not a successor's */
     if (ok && exited(pidfd))
         ok = false;
     close(pidfd);
