@@ -373,18 +373,6 @@ static void grant_self(void)
     wait_ok(&child_pid, "bptee grant");
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof v[0], cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* ---- the parent: running children ----------------------------------------------------------- */
 
 /* Our environment without any preload settings, plus the preload's when asked. */
@@ -560,17 +548,17 @@ int main(int argc, char **argv)
     free(env_pre);
     free(env_bare);
 
-    double first_median = median(firsts, FIRST_OPEN_PROCS);
-    double fetch = median(fetches, FIRST_OPEN_PROCS);
+    double first_median = bench_median(firsts, FIRST_OPEN_PROCS);
+    double fetch = bench_median(fetches, FIRST_OPEN_PROCS);
     double pre_rate = loop_ops[1] / loop_secs[1], bare_rate = loop_ops[0] / loop_secs[0];
     printf("preload_nonsecret_open_read_close_rate: %.0f ops/s\n", pre_rate);
     printf("preload_nonsecret_open_read_close_baseline_rate: %.0f ops/s\n", bare_rate);
-    printf("preload_nonsecret_open_read_close_ratio: %.3f ratio\n", median(ratios, ROUNDS));
+    printf("preload_nonsecret_open_read_close_ratio: %.3f ratio\n", bench_median(ratios, ROUNDS));
     printf("preload_secret_first_open: %.1f us\n", 1e6 * first_median);
     printf("preload_secret_first_open_min: %.1f us\n", 1e6 * firsts[0]);
     printf("preload_secret_first_fetch_library: %.1f us\n", 1e6 * fetch);
     printf("preload_secret_first_open_vs_library_fetch: %.2f ratio\n", first_median / fetch);
-    double burst_p50 = median(burst, BURST_JOBS * BURST_ROUNDS); /* sorts burst */
+    double burst_p50 = bench_median(burst, BURST_JOBS * BURST_ROUNDS); /* sorts burst */
     double burst_p99 = burst[(size_t)(0.99 * (BURST_JOBS * BURST_ROUNDS - 1) + 0.5)];
     printf("preload_secret_first_open_%d_jobs_p50: %.1f us\n", BURST_JOBS, 1e6 * burst_p50);
     printf("preload_secret_first_open_%d_jobs_p99: %.1f us\n", BURST_JOBS, 1e6 * burst_p99);
