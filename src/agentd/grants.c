@@ -9,10 +9,10 @@
  * grant when the root is the peer itself or one of its ancestors: the agent walks the ppid
  * chain (at most WALK_MAX steps; proc.c reads it) and compares the start time of each ancestor
  * whose pid roots a grant with the root's, so a process that merely got the root's pid after
- * it exited never matches. The peer itself is pinned by the pidfd the kernel took at connect (SO_PEERPIDFD),
- * checked alive after the walk: a peer that exits, and whose pid goes to another process,
- * cannot have that process judged in its place. A grant ends when its root exits (its pidfd
- * turns readable) or, for JOB, when the keeper's connection closes.
+ * it exited never matches. The peer itself is pinned by the pidfd the kernel took at connect
+ * (SO_PEERPIDFD), checked alive after the walk: a peer that exits, and whose pid goes to
+ * another process, cannot have that process judged in its place. A grant ends when its root
+ * exits (its pidfd turns readable) or, for JOB, when the keeper's connection closes.
  *
  * Why the process tree: it is the one relation the kernel keeps that a process cannot forge.
  * A job's children and wrapper scripts are in it; a plain hybrid job, another process of the
