@@ -98,6 +98,25 @@ def test_children_and_grandchildren_of_the_job(agent, db):
     assert r.returncode != 0 and SECRET not in r.stdout and DECOY not in r.stdout
 
 
+def nested(agent, db, outer, inner):
+    """cat of db as the root of a job granted inner, a child of a shell that is the root of a
+    job granted outer (`; true`: the shell must not exec cat in its own place)."""
+    cat = " ".join(map(str, granted(agent.sock, inner, ["/bin/cat", db], job_id="inner")))
+    return run(granted(agent.sock, outer, ["/bin/sh", "-c", cat + "; true"], job_id="outer"),
+               hand_env(agent, db, inherit=True))
+
+
+def test_a_nearer_grant_for_other_secrets_does_not_hide_one_further_up(agent, db):
+    # the walk from cat goes on past its own root (granted "other") to the shell's (db)
+    r = nested(agent, db, ["db"], ["other"])
+    assert (r.returncode, r.stdout, r.stderr) == (0, SECRET, b"")
+    # neither root granted db: refused at the end of the walk, and on record
+    r = nested(agent, db, ["other"], ["other2"])
+    assert r.stdout == b"" and b"/bin/cat:" in r.stderr  # cat failed (the shell exits 0)
+    assert b"is not a process of a job registered for secret db" in r.stderr, r.stderr
+    assert [e["name"] for e in denials(agent)] == ["db"]
+
+
 def test_grant_by_pid(agent, db):
     code = ("import sys; sys.stdin.readline(); "
             f"print(open({str(db)!r}, 'rb').read().decode(), flush=True)")

@@ -82,7 +82,8 @@ struct bptee_peer {
 };
 
 /* SHA-256 of /proc/PID/exe (bptee_elf_measure's value for the peer's binary), cached by
- * (device, inode, size, mtime, ctime) so a binary is hashed once while it is unchanged. */
+ * (device, inode, size, mtime, ctime) so a binary is hashed once while it is unchanged (once
+ * its ctime is 2 s old: a younger file is hashed every time). */
 BPTEE_API int bptee_peer_measure_pid(int32_t pid, uint8_t out[32]);
 /* SHA-256 of /proc/PID/cmdline (the argv digest of a running process). */
 BPTEE_API int bptee_peer_measure_cmdline(int32_t pid, uint8_t out[32]);

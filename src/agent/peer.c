@@ -3,8 +3,14 @@
  * connect time) and the ELF measurement of the peer's binary, SHA-256 of /proc/PID/exe.
  * Hashing a binary costs milliseconds (python3 is 6 MB), so measurements are cached by the
  * file's identity (device, inode, size, mtime, ctime): any write to the file changes its
- * ctime, which no user can set back. A pidfd taken for the peer tells whether the process we
- * measured is still the one that connected (its pid cannot be reused while it lives). */
+ * ctime, which no user can set back. But timestamps are taken from a clock that ticks in
+ * jiffies (kernels and filesystems without multigrain timestamps): a file rewritten in place,
+ * or deleted and made anew on the same inode, within one tick of a measurement may keep its
+ * ctime. So a measurement is cached only when the file's ctime is older than RACY_SECONDS at
+ * the time it is hashed (as git treats a "racily clean" index entry): any later change gets a
+ * ctime from after the hash, which differs from the one cached. A pidfd taken for the peer
+ * tells whether the process we measured is still the one that connected (its pid cannot be
+ * reused while it lives). */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -15,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -28,6 +35,7 @@
 #endif
 
 #define CACHE_SLOTS 64
+#define RACY_SECONDS 2 /* far above a jiffy (at most 10 ms) and clock steps under NTP slew */
 #define CMDLINE_MAX (4u << 20)
 
 struct cache_entry {
@@ -121,8 +129,10 @@ static int measure_open_fd(int fd, const char *what, uint8_t out[32])
         return fail(BPTEE_EINVAL, "%s: not a regular file", what);
     if (cache_get(&st, out))
         return 0;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now); /* before the read: the bytes hashed are this new */
     int rc = hash_fd(fd, what, 0, out);
-    if (rc == 0)
+    if (rc == 0 && st.st_ctim.tv_sec < now.tv_sec - RACY_SECONDS)
         cache_put(&st, out);
     return rc;
 }

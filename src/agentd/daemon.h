@@ -188,10 +188,13 @@ struct grant {
 
 int grants_new(struct grants **out);
 void grants_free(struct grants *g);
-/* field 4 (ppid) and 22 (start time) of /proc/PID/stat. */
+/* proc.c: field 4 (ppid) and 22 (start time) of /proc/PID/stat. */
 int proc_stat(pid_t pid, pid_t *ppid, unsigned long long *start);
 /* A pidfd for the peer of sock: the kernel's from connect time (SO_PEERPIDFD), else by pid. */
 int peer_pidfd(int sock, pid_t pid);
+/* proc.c: pid's parent, through pidfd when >= 0 (it must be pid's), else a pidfd opened now;
+ * from /proc/PID/stat where the kernel predates PIDFD_GET_INFO. 0, or -1 (gone). */
+int proc_parent(int pidfd, pid_t pid, pid_t *ppid);
 /* GRANT: the tree rooted at pid is job job_id, holding names (single-space separated). A
  * BPTEE_E* code with why set on refusal. */
 int grants_add(struct grants *g, const char *job_id, pid_t pid, const char *names, char *why,

@@ -7,12 +7,12 @@
  * keeps the job (JOB, the connection's peer). The root is recorded by pid, its start time
  * (field 22 of /proc/PID/stat, in clock ticks since boot) and a pidfd. A peer belongs to a
  * grant when the root is the peer itself or one of its ancestors: the agent walks the ppid
- * chain through /proc/PID/stat (at most WALK_MAX steps) and compares each ancestor's start
- * time with the root's, so a process that merely got the root's pid after it exited never
- * matches. The peer itself is pinned by the pidfd the kernel took at connect (SO_PEERPIDFD),
- * checked alive after the walk: a peer that exits, and whose pid goes to another process,
- * cannot have that process judged in its place. A grant ends when its root exits (its pidfd
- * turns readable) or, for JOB, when the keeper's connection closes.
+ * chain (at most WALK_MAX steps; proc.c reads it) and compares the start time of each ancestor
+ * whose pid roots a grant with the root's, so a process that merely got the root's pid after
+ * it exited never matches. The peer itself is pinned by the pidfd the kernel took at connect
+ * (SO_PEERPIDFD), checked alive after the walk: a peer that exits, and whose pid goes to
+ * another process, cannot have that process judged in its place. A grant ends when its root
+ * exits (its pidfd turns readable) or, for JOB, when the keeper's connection closes.
  *
  * Why the process tree: it is the one relation the kernel keeps that a process cannot forge.
  * A job's children and wrapper scripts are in it; a plain hybrid job, another process of the
@@ -34,10 +34,6 @@
 
 #include "agentd/daemon.h"
 
-#ifndef SO_PEERPIDFD
-#define SO_PEERPIDFD 77 /* Linux 6.5; Debian 12's headers predate it */
-#endif
-
 /* Ancestors looked at above a peer: deeper trees are not jobs anyone starts by hand. */
 #define WALK_MAX 64
 /* Live grants, and names per grant: bounds on what one operator's requests may hold. */
@@ -50,40 +46,6 @@ struct grants {
     struct grant *head;
     size_t count;
 };
-
-int proc_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    /* "pid (comm) state ppid ...": comm may hold anything, so start after its last ')' */
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return -1;
-    unsigned long long field[20];
-    int got = 0;
-    for (p++; got < 20 && *p;) {
-        while (*p == ' ')
-            p++;
-        char *end;
-        field[got++] = strtoull(p, &end, 10); /* field 3 (state) reads as 0: unused */
-        p = strchr(p, ' ');
-        if (!p)
-            break;
-    }
-    if (got < 20)
-        return -1;
-    *ppid = (pid_t)field[1]; /* field 4 */
-    *start = field[19];      /* field 22 */
-    return 0;
-}
 
 static bool exited(int pidfd)
 {
@@ -104,16 +66,6 @@ static int pin(pid_t pid, unsigned long long start)
         return -1;
     }
     return (int)fd;
-}
-
-int peer_pidfd(int sock, pid_t pid)
-{
-    int pidfd = -1;
-    socklen_t len = sizeof pidfd;
-    if (getsockopt(sock, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 && pidfd >= 0)
-        return pidfd;
-    long r = syscall(SYS_pidfd_open, pid, 0); /* before Linux 6.5: pinned a little later */
-    return r < 0 ? -1 : (int)r;
 }
 
 int grants_new(struct grants **out)
@@ -414,37 +366,65 @@ static bool admits(const struct grant *k, const char *name, const char *job_id)
     return name ? holds_locked(k, name) : !strcmp(k->job_id, job_id);
 }
 
+/* Does a live grant rooted at (pid, start) admit the request? Its job id to job_out if so. */
+static bool root_admits(struct grants *g, pid_t pid, unsigned long long start, const char *name,
+                        const char *job_id, char *job_out, size_t cap)
+{
+    bool ok = false;
+    pthread_mutex_lock(&g->lock);
+    for (struct grant *k = g->head; k && !ok; k = k->next)
+        if (k->root == pid && k->start == start && !exited(k->pidfd) &&
+            admits(k, name, job_id)) {
+            ok = true;
+            if (job_out)
+                snprintf(job_out, cap, "%s", k->job_id);
+        }
+    pthread_mutex_unlock(&g->lock);
+    return ok;
+}
+
+/* Is some grant rooted at pid? (Its start time is read only then.) */
+static bool rooted_at(struct grants *g, pid_t pid)
+{
+    bool any = false;
+    pthread_mutex_lock(&g->lock);
+    for (struct grant *k = g->head; k && !any; k = k->next)
+        any = k->root == pid;
+    pthread_mutex_unlock(&g->lock);
+    return any;
+}
+
+/* The walk reads each ancestor's start time only where a grant is rooted at its pid (a match
+ * needs both), and its parent otherwise through a pidfd (proc_parent): generating
+ * /proc/PID/stat is the costly step, ~7-10 us each. It stops at the first root whose grant
+ * admits the request: the ancestors above cannot change a yes. */
 int grants_check(struct grants *g, int conn, pid_t pid, const char *name, const char *job_id,
                  char *job_out, size_t cap)
 {
-    pid_t chain[WALK_MAX];
-    unsigned long long start[WALK_MAX];
-    size_t n = 0;
+    bool ok = false;
     int pidfd = peer_pidfd(conn, pid);
     if (pidfd < 0)
         return BPTEE_EDENIED;
-    for (pid_t cur = pid; cur > 0 && n < WALK_MAX; n++) {
+    pthread_mutex_lock(&g->lock);
+    prune_locked(g);
+    bool any = g->head != NULL;
+    pthread_mutex_unlock(&g->lock);
+    pid_t cur = pid;
+    for (size_t n = 0; any && !ok && cur > 0 && n < WALK_MAX; n++) {
         pid_t ppid;
-        if (proc_stat(cur, &ppid, &start[n]) < 0)
+        unsigned long long start;
+        if (rooted_at(g, cur)) {
+            if (proc_stat(cur, &ppid, &start) < 0)
+                break;
+            ok = root_admits(g, cur, start, name, job_id, job_out, cap);
+        } else if (proc_parent(n == 0 ? pidfd : -1, cur, &ppid) < 0) {
             break;
-        chain[n] = cur;
+        }
         if (cur == 1)
             break;
         cur = ppid;
     }
-    bool ok = false;
-    pthread_mutex_lock(&g->lock);
-    prune_locked(g);
-    for (size_t i = 0; i < n && !ok; i++)
-        for (struct grant *k = g->head; k && !ok; k = k->next)
-            if (k->root == chain[i] && k->start == start[i] && !exited(k->pidfd) &&
-                admits(k, name, job_id)) {
-                ok = true;
-                if (job_out)
-                    snprintf(job_out, cap, "%s", k->job_id);
-            }
-    pthread_mutex_unlock(&g->lock);
-    /* the peer still lives, so chain[0] was its pid, not a successor's */
+    /* the peer still lives, so the walk began at its pid, not a successor's */
     if (ok && exited(pidfd))
         ok = false;
     close(pidfd);

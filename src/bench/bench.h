@@ -54,7 +54,7 @@ machine is shared, and the best of a few runs is the least disturbed one. */
         }                                                                                      \
     } while (0)
 
-/* The median of n rates (n small; v is reordered). */
+/* The median of n figures (n small: an insertion sort; v is left sorted). */
 static inline double bench_median(double *v, int n)
 {
     for (int i = 1; i < n; i++)

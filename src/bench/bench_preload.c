@@ -8,7 +8,10 @@
  *   --child first preload|library PLAIN SECRET SOCKET SECONDS
  *       the first open() of the declared secret (agent round trip + memfd), then, for SECONDS,
  *       reopens of it interleaved with plain opens in the same process; or, as the floor, the
- *       same fetch through libbptee's job socket client in a process without the preload.
+ *       same fetch through libbptee's job socket client in a process without the preload;
+ *       with a ninth argument (a pipe's read end) it first waits for the go of a burst:
+ *       BURST_JOBS such children released at once, whose p99 is compared with the single
+ *       job's median (DESIGN.md: 16 concurrent jobs within 4x).
  * Children time with CLOCK_MONOTONIC and write one result line on stdout, a pipe to the parent.
  * Every child checks what it read, so a failing operation is never measured as a fast one. */
 #include <errno.h>
@@ -35,6 +38,8 @@
 #define ROUNDS 8 /* pairs of loop children (with and without the preload) for that ratio */
 #define BLOCK 32 /* operations between two clock reads */
 #define PATH_CAP 512
+#define BURST_JOBS 16  /* jobs opening their first secret at once */
+#define BURST_ROUNDS 8 /* so the p99 is one of BURST_JOBS * BURST_ROUNDS samples */
 
 /* Same length, so a read costs the same; a different last component from the secret's, so the
  * interposer takes its fast path on the plain file, as on any undeclared path. */
@@ -45,7 +50,7 @@ _Static_assert(sizeof secret_value == sizeof plain_value, "reads of the same siz
 static char dir[] = "/tmp/bptee-bench-preload-XXXXXX";
 static int dir_made, in_child;
 static volatile sig_atomic_t interrupted;
-static pid_t agent_pid, child_pid;
+static pid_t agent_pid, child_pid, burst_pid[BURST_JOBS];
 static char cli[PATH_CAP], preload_so[PATH_CAP], sock[PATH_CAP], plain_path[PATH_CAP];
 static char secret_path[PATH_CAP], agent_url[64];
 
@@ -141,7 +146,22 @@ static double library_fetch(void)
     return t;
 }
 
-static void child_first(const char *how, const char *plain, const char *secret, double seconds)
+/* A child of a burst says it is ready (one byte on its result pipe: its start-up is over, so
+ * it does not compete with the others' timed opens), then waits until the parent closes the
+ * go pipe's write end: all start together, and the agent serves them at once. */
+static void wait_go(const char *go)
+{
+    char c = 'r';
+    int fd = atoi(go);
+    if (write(STDOUT_FILENO, &c, 1) != 1)
+        die("write: %s", strerror(errno));
+    while (read(fd, &c, 1) < 0 && errno == EINTR)
+        ;
+    close(fd);
+}
+
+static void child_first(const char *how, const char *plain, const char *secret, double seconds,
+                        const char *go)
 {
     size_t plen = strlen(plain_value), slen = strlen(secret_value);
     double t_secret = 0, t_plain = 0, first;
@@ -149,6 +169,8 @@ static void child_first(const char *how, const char *plain, const char *secret, 
     /* One ordinary open first, as any job makes before it reads a secret: the figure is the
      * secret's cost (socket, agent, memfd, reopen), not the process's first-touch page faults. */
     expect_content(open(plain, O_RDONLY | O_CLOEXEC), plain, plain_value);
+    if (go)
+        wait_go(go);
     if (strcmp(how, "library") == 0) {
         first = library_fetch();
     } else {
@@ -177,9 +199,9 @@ static int child_main(int argc, char **argv)
     in_child = 1;
     if (argc == 7 && strcmp(argv[2], "loop") == 0)
         child_loop(argv[3], argv[4], argv[5], atof(argv[6]));
-    else if (argc == 8 && strcmp(argv[2], "first") == 0 &&
+    else if ((argc == 8 || argc == 9) && strcmp(argv[2], "first") == 0 &&
              (size_t)snprintf(sock, sizeof sock, "%s", argv[6]) < sizeof sock)
-        child_first(argv[3], argv[4], argv[5], atof(argv[7]));
+        child_first(argv[3], argv[4], argv[5], atof(argv[7]), argc == 9 ? argv[8] : NULL);
     else
         die("unknown child role");
     return fflush(stdout) == 0 ? 0 : 1;
@@ -225,6 +247,8 @@ static void reap(pid_t *pid, int sig)
 static void cleanup(int failed)
 {
     reap(&child_pid, SIGKILL);
+    for (int i = 0; i < BURST_JOBS; i++)
+        reap(&burst_pid[i], SIGKILL);
     reap(&agent_pid, SIGTERM); /* the agent wipes its secrets and removes its socket */
     if (!dir_made)
         return;
@@ -349,18 +373,6 @@ static void grant_self(void)
     wait_ok(&child_pid, "bptee grant");
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof v[0], cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* ---- the parent: running children ----------------------------------------------------------- */
 
 /* Our environment without any preload settings, plus the preload's when asked. */
@@ -437,6 +449,43 @@ static void first_open(char *how, char **env, double seconds, double *first, lon
         die("first-open child answered '%s'", out);
 }
 
+/* BURST_JOBS fresh processes under the interposer, released together (a pipe's end of file),
+ * each timing its first open; their times go to out[BURST_JOBS]. */
+static void burst_round(char **env, double *out)
+{
+    int go[2], res[BURST_JOBS];
+    char go_arg[16];
+    if (pipe2(go, 0) != 0 || fcntl(go[1], F_SETFD, FD_CLOEXEC) != 0)
+        die("pipe: %s", strerror(errno));
+    snprintf(go_arg, sizeof go_arg, "%d", go[0]);
+    char *argv[] = {"/proc/self/exe", "--child", "first", "preload", plain_path, secret_path,
+                    sock,             "0",       go_arg,  NULL};
+    for (int i = 0; i < BURST_JOBS; i++) {
+        int pfd[2];
+        if (pipe2(pfd, O_CLOEXEC) != 0)
+            die("pipe: %s", strerror(errno));
+        burst_pid[i] = spawn(argv, env, pfd[1], -1);
+        close(pfd[1]);
+        res[i] = pfd[0];
+    }
+    for (int i = 0; i < BURST_JOBS; i++) {
+        char c = 0;
+        if (read(res[i], &c, 1) != 1 || c != 'r')
+            die("a burst's child did not get ready");
+    }
+    close(go[0]);
+    close(go[1]); /* go */
+    for (int i = 0; i < BURST_JOBS; i++) {
+        char line[160];
+        ssize_t n = read(res[i], line, sizeof line - 1);
+        close(res[i]);
+        line[n > 0 ? n : 0] = '\0';
+        wait_ok(&burst_pid[i], "a burst's first-open child");
+        if (sscanf(line, "%lf", &out[i]) != 1 || out[i] <= 0)
+            die("burst child answered '%s'", line);
+    }
+}
+
 static void setup(void)
 {
     const char *build = secure_getenv("BPTEE_BUILD");
@@ -460,7 +509,7 @@ static void setup(void)
 int main(int argc, char **argv)
 {
     double budget = bench_budget(), firsts[FIRST_OPEN_PROCS], fetches[FIRST_OPEN_PROCS], first;
-    double ts = 0, tp = 0, rate[2], ratios[ROUNDS];
+    double ts = 0, tp = 0, rate[2], ratios[ROUNDS], burst[BURST_JOBS * BURST_ROUNDS];
     long n = 0;
     if (argc > 1 && strcmp(argv[1], "--child") == 0)
         return child_main(argc, argv);
@@ -491,22 +540,30 @@ int main(int argc, char **argv)
         first_open("preload", env_pre, 0, &firsts[i], &n, &ts, &tp);
         first_open("library", env_bare, 0, &fetches[i], &n, &ts, &tp);
     }
+    for (int r = 0; r < BURST_ROUNDS; r++)
+        burst_round(env_pre, &burst[r * BURST_JOBS]);
     first_open("preload", env_pre, budget, &first, &n, &ts, &tp);
     stop_agent();
     cleanup(0);
     free(env_pre);
     free(env_bare);
 
-    double first_median = median(firsts, FIRST_OPEN_PROCS);
-    double fetch = median(fetches, FIRST_OPEN_PROCS);
+    double first_median = bench_median(firsts, FIRST_OPEN_PROCS);
+    double fetch = bench_median(fetches, FIRST_OPEN_PROCS);
     double pre_rate = loop_ops[1] / loop_secs[1], bare_rate = loop_ops[0] / loop_secs[0];
     printf("preload_nonsecret_open_read_close_rate: %.0f ops/s\n", pre_rate);
     printf("preload_nonsecret_open_read_close_baseline_rate: %.0f ops/s\n", bare_rate);
-    printf("preload_nonsecret_open_read_close_ratio: %.3f ratio\n", median(ratios, ROUNDS));
+    printf("preload_nonsecret_open_read_close_ratio: %.3f ratio\n", bench_median(ratios, ROUNDS));
     printf("preload_secret_first_open: %.1f us\n", 1e6 * first_median);
     printf("preload_secret_first_open_min: %.1f us\n", 1e6 * firsts[0]);
     printf("preload_secret_first_fetch_library: %.1f us\n", 1e6 * fetch);
     printf("preload_secret_first_open_vs_library_fetch: %.2f ratio\n", first_median / fetch);
+    double burst_p50 = bench_median(burst, BURST_JOBS * BURST_ROUNDS); /* sorts burst */
+    double burst_p99 = burst[(size_t)(0.99 * (BURST_JOBS * BURST_ROUNDS - 1) + 0.5)];
+    printf("preload_secret_first_open_%d_jobs_p50: %.1f us\n", BURST_JOBS, 1e6 * burst_p50);
+    printf("preload_secret_first_open_%d_jobs_p99: %.1f us\n", BURST_JOBS, 1e6 * burst_p99);
+    printf("preload_secret_first_open_%d_jobs_p99_vs_single_p50: %.2f ratio\n", BURST_JOBS,
+           burst_p99 / first_median);
     printf("preload_secret_reopen_rate: %.0f ops/s\n", (double)n / ts);
     printf("preload_plain_open_read_close_same_process_rate: %.0f ops/s\n", (double)n / tp);
     printf("preload_secret_reopen_vs_plain_open: %.2f ratio\n", ts / tp);
