@@ -29,6 +29,8 @@ int tdx_json_out(json_t *j, char **out);
 
 /* sig.c: ECDSA P-256 with raw r || s and raw x || y public keys. */
 int tdx_p256_key_from_raw(const uint8_t xy[64], EVP_PKEY **out);
+/* The same, quiet: the key, or NULL when the point is not a valid P-256 point. */
+EVP_PKEY *tdx_p256_key_import(const uint8_t xy[64]);
 /* 1 valid, 0 invalid signature, negative on an internal error. */
 int tdx_p256_verify(EVP_PKEY *key, const uint8_t sig[64], const uint8_t *msg, size_t len);
 /* The attestation key, through a small cache of keys already imported. */
