@@ -50,6 +50,8 @@ X509 *tdx_known_cert_at_pem(const uint8_t *text, size_t len, size_t *used);
 
 /* pckext.c */
 int tdx_pck_ext_from_x509(X509 *x, struct bptee_tdx_pck_ext *out);
+/* The same from a certificate's extensions (the first SGX extension, as X509_get_ext_by_OBJ). */
+int tdx_pck_ext_from_exts(const STACK_OF(X509_EXTENSION) *exts, struct bptee_tdx_pck_ext *out);
 
 /* chain.c: the PCK chain, from PEM to a verified leaf key and its extensions. */
 struct tdx_chain {

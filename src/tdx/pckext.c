@@ -43,18 +43,19 @@ static STACK_OF(ASN1_TYPE) *type_items(const ASN1_TYPE *t)
     return seq_items(t->value.sequence->data, t->value.sequence->length);
 }
 
-/* The OIDs the SGX extension's entries are read by, made once: SGX_OID.1..5 (PPID, TCB, PCE-ID,
- * FMSPC, SGX type) and TCB_OID.1..18 (component SVNs, PCESVN, CPUSVN). Comparing an entry's OID
- * with these is a byte compare; rendering it as text for every entry was most of the cost of
- * reading a PCK certificate. */
+/* The OIDs the SGX extension and its entries are read by, made once: SGX_OID, SGX_OID.1..5
+ * (PPID, TCB, PCE-ID, FMSPC, SGX type) and TCB_OID.1..18 (component SVNs, PCESVN, CPUSVN).
+ * Comparing an entry's OID with these is a byte compare; rendering it as text for every entry
+ * was most of the cost of reading a PCK certificate. */
 #define TOP_ARCS 5
 #define TCB_ARCS 18
-static ASN1_OBJECT *top_oids[TOP_ARCS + 1], *tcb_oids[TCB_ARCS + 1];
+static ASN1_OBJECT *sgx_oid, *top_oids[TOP_ARCS + 1], *tcb_oids[TCB_ARCS + 1];
 static pthread_once_t oids_once = PTHREAD_ONCE_INIT;
 
 static void oids_make(void)
 {
     char txt[64];
+    sgx_oid = OBJ_txt2obj(SGX_OID, 1);
     for (int arc = 1; arc <= TCB_ARCS; arc++) {
         if (arc <= TOP_ARCS) {
             snprintf(txt, sizeof txt, SGX_OID ".%d", arc);
@@ -187,16 +188,15 @@ static int top_entry(int arc, const ASN1_TYPE *v, struct bptee_tdx_pck_ext *out,
     }
 }
 
-int tdx_pck_ext_from_x509(X509 *x, struct bptee_tdx_pck_ext *out)
+int tdx_pck_ext_from_exts(const STACK_OF(X509_EXTENSION) *exts, struct bptee_tdx_pck_ext *out)
 {
     memset(out, 0, sizeof *out);
     out->sgx_type = -1;
-    ASN1_OBJECT *obj = OBJ_txt2obj(SGX_OID, 1);
-    int idx = obj ? X509_get_ext_by_OBJ(x, obj, -1) : -1;
-    ASN1_OBJECT_free(obj);
+    pthread_once(&oids_once, oids_make);
+    int idx = sgx_oid ? X509v3_get_ext_by_OBJ(exts, sgx_oid, -1) : -1;
     if (idx < 0)
         return fail(BPTEE_EPARSE, "tdx: PCK certificate has no SGX extension (%s)", SGX_OID);
-    const ASN1_OCTET_STRING *data = X509_EXTENSION_get_data(X509_get_ext(x, idx));
+    const ASN1_OCTET_STRING *data = X509_EXTENSION_get_data(X509v3_get_ext(exts, idx));
     STACK_OF(ASN1_TYPE) *sk = seq_items(data->data, data->length);
     unsigned seen = 0;
     int rc = sk ? 0 : fail(BPTEE_EPARSE, "tdx: PCK certificate: SGX extension is not a SEQUENCE");
@@ -209,6 +209,11 @@ int tdx_pck_ext_from_x509(X509 *x, struct bptee_tdx_pck_ext *out)
                   !(seen & SEEN_FMSPC) ? "FMSPC" : !(seen & SEEN_PCEID) ? "PCE-ID"
                   : !(seen & SEEN_TCB) ? "TCB" : "PPID");
     return rc;
+}
+
+int tdx_pck_ext_from_x509(X509 *x, struct bptee_tdx_pck_ext *out)
+{
+    return tdx_pck_ext_from_exts(X509_get0_extensions(x), out);
 }
 
 int bptee_tdx_pck_ext_parse(const uint8_t *der, size_t der_len, struct bptee_tdx_pck_ext *out)
