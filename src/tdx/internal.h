@@ -69,6 +69,10 @@ struct tdx_chain {
 int tdx_chain_establish(const uint8_t *pem, size_t len, const struct bptee_tdx_verify_opts *o,
                         bool *simulated, struct tdx_chain *out);
 void tdx_chain_release(struct tdx_chain *c);
+/* chain_fast.c: true when the chain is a PCK certificate under Intel's CA and root as the
+ * library knows them and verifies at `at` (out filled, root trusted as Intel's); false leaves
+ * the decision, and its reason, to tdx_chain_establish's full path. */
+bool tdx_chain_fast(const uint8_t *pem, size_t len, int64_t at, struct tdx_chain *out);
 int tdx_chain_copy(const struct tdx_chain *src, struct tdx_chain *dst);
 /* Decide trust in the chain's root under the options; sets *simulated. */
 int tdx_trust_root(const struct tdx_chain *c, const struct bptee_tdx_verify_opts *o,
