@@ -117,22 +117,27 @@ static int octets(const ASN1_TYPE *v, uint8_t *out, size_t n, const char *what)
     return 0;
 }
 
-static int small_int(const ASN1_TYPE *v, int type, int64_t max, const char *what, int64_t *out)
+/* An integer 0..max; what names it in the reason, or (NULL) TCB entry `arc` does. The name is
+ * made only for the reason: 17 entries of every PCK certificate are read through here. */
+static int small_int(const ASN1_TYPE *v, int type, int64_t max, const char *what, int arc,
+                     int64_t *out)
 {
+    char name[48];
     int ok = v->type == type &&
              (type == V_ASN1_INTEGER ? ASN1_INTEGER_get_int64(out, v->value.integer)
                                      : ASN1_ENUMERATED_get_int64(out, v->value.enumerated));
     ERR_clear_error();
-    if (!ok || *out < 0 || *out > max)
-        return fail(BPTEE_EPARSE, "tdx: PCK certificate: %s is not an integer 0..%lld", what,
-                    (long long)max);
-    return 0;
+    if (ok && *out >= 0 && *out <= max)
+        return 0;
+    if (!what)
+        snprintf(name, sizeof name, arc == 17 ? "PCESVN" : "TCB component %d SVN", arc);
+    return fail(BPTEE_EPARSE, "tdx: PCK certificate: %s is not an integer 0..%lld",
+                what ? what : name, (long long)max);
 }
 
 /* One TCB entry: component SVN 1..16, PCESVN (17) or CPUSVN (18). */
 static int tcb_entry(int arc, const ASN1_TYPE *v, struct bptee_tdx_pck_ext *out, unsigned *seen)
 {
-    char what[48];
     int64_t n = 0;
     int rc;
     if (arc < 1 || arc > 18)
@@ -142,8 +147,7 @@ static int tcb_entry(int arc, const ASN1_TYPE *v, struct bptee_tdx_pck_ext *out,
     *seen |= 1u << arc;
     if (arc == 18)
         return octets(v, out->cpusvn, 16, "CPUSVN");
-    snprintf(what, sizeof what, arc == 17 ? "PCESVN" : "TCB component %d SVN", arc);
-    if ((rc = small_int(v, V_ASN1_INTEGER, arc == 17 ? 65535 : 255, what, &n)) < 0)
+    if ((rc = small_int(v, V_ASN1_INTEGER, arc == 17 ? 65535 : 255, NULL, arc, &n)) < 0)
         return rc;
     if (arc == 17)
         out->pcesvn = (uint16_t)n;
@@ -181,7 +185,7 @@ static int top_entry(int arc, const ASN1_TYPE *v, struct bptee_tdx_pck_ext *out,
     case 3: return octets(v, out->pceid, 2, "PCE-ID");
     case 4: return octets(v, out->fmspc, 6, "FMSPC");
     case 5:
-        if ((rc = small_int(v, V_ASN1_ENUMERATED, 2, "SGX type", &n)) == 0)
+        if ((rc = small_int(v, V_ASN1_ENUMERATED, 2, "SGX type", 0, &n)) == 0)
             out->sgx_type = (int)n;
         return rc;
     default: return 0; /* platform instance id, configuration: not used */
