@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A strict DER reader over struct cursor, for fast paths only: one-byte tags, definite lengths
- * in their shortest form and of at most two bytes (64 KiB). Anything else fails; a caller then
- * hands the input to OpenSSL's full decoder, which decides. */
+/* Strict DER elements over struct cursor, for fast paths only. OpenSSL's ASN1_get_object reads
+ * each header (tag, class, length); on top of it only what DER adds is required: one-byte
+ * tags, definite lengths in their shortest form, at most 64 KiB. Anything else fails; a caller
+ * then hands the input to OpenSSL's full decoder, which decides. */
 #ifndef BPTEE_UTIL_DER_H
 #define BPTEE_UTIL_DER_H
+
+#include <limits.h>
+#include <openssl/asn1.h>
+#include <openssl/err.h>
 
 #include "util/bytes.h"
 
@@ -20,26 +25,29 @@ struct der_item {
 static inline bool der_any(struct cursor *c, struct der_item *out)
 {
     const uint8_t *start = c->p;
-    uint8_t tag = cursor_u8(c), l0 = cursor_u8(c);
-    size_t len = l0;
-    if (l0 == 0x81) {
-        len = cursor_u8(c);
-        c->bad |= len < 0x80;
-    } else if (l0 == 0x82) {
-        len = (size_t)cursor_u8(c) << 8;
-        len |= cursor_u8(c);
-        c->bad |= len < 0x100;
-    } else {
-        c->bad |= l0 >= 0x80;
+    const unsigned char *p = start;
+    long len = 0;
+    int tag = 0, cls = 0;
+    size_t left = c->bad ? 0 : c->left;
+    int ret = 0x80;
+    if (left) {
+        ERR_set_mark(); /* a header OpenSSL refuses leaves no error behind: the full path decides */
+        ret = ASN1_get_object(&p, &len, &tag, &cls, left > LONG_MAX ? LONG_MAX : (long)left);
+        ERR_pop_to_mark();
     }
-    if (c->bad || (tag & 0x1f) == 0x1f || !cursor_take(c, len, &out->val)) {
+    size_t hdr = (size_t)(p - start);
+    /* the shortest header for len: DER's only length form */
+    size_t want = len < 0x80 ? 2 : len < 0x100 ? 3 : 4;
+    if ((ret & 0x80) || (ret & 0x01) || tag >= 0x1f || len < 0 || len >= 0x10000 ||
+        hdr != want || !cursor_take(c, hdr, &out->tlv) ||
+        !cursor_take(c, (size_t)len, &out->val)) {
         c->bad = true;
         return false;
     }
-    out->tag = tag;
-    out->len = len;
+    out->tag = (uint8_t)(cls | (ret & V_ASN1_CONSTRUCTED) | tag);
+    out->len = (size_t)len;
     out->tlv = start;
-    out->tlv_len = (size_t)(c->p - start);
+    out->tlv_len = hdr + (size_t)len;
     return true;
 }
 
