@@ -218,6 +218,11 @@ $(B)/testc/notify_ready: python-tests/c/notify_ready.c src/cli/notify.c src/cli/
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -o $@ python-tests/c/notify_ready.c src/cli/notify.c \
 		$$(pkg-config --cflags --libs libsystemd)
+# The PCK certificate reader (src/tdx/leaf.c, not exported) against d2i_X509, compiled in.
+$(B)/testc/pckleaf_diff: python-tests/c/pckleaf_diff.c src/tdx/leaf.c src/tdx/leaf.h \
+		src/util/der.h src/fuzz/pckleaf_check.h | deps-check
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(PKG_CFLAGS) -o $@ python-tests/c/pckleaf_diff.c src/tdx/leaf.c -lcrypto
 $(B)/testc/%: python-tests/c/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(PKG_CFLAGS) $(if $(findstring shim,$*),-shared -U_FORTIFY_SOURCE,) \

@@ -29,6 +29,8 @@ int tdx_json_out(json_t *j, char **out);
 
 /* sig.c: ECDSA P-256 with raw r || s and raw x || y public keys. */
 int tdx_p256_key_from_raw(const uint8_t xy[64], EVP_PKEY **out);
+/* The same, quiet: the key, or NULL when the point is not a valid P-256 point. */
+EVP_PKEY *tdx_p256_key_import(const uint8_t xy[64]);
 /* 1 valid, 0 invalid signature, negative on an internal error. */
 int tdx_p256_verify(EVP_PKEY *key, const uint8_t sig[64], const uint8_t *msg, size_t len);
 /* The attestation key, through a small cache of keys already imported. */
@@ -48,6 +50,8 @@ X509 *tdx_known_cert_at_pem(const uint8_t *text, size_t len, size_t *used);
 
 /* pckext.c */
 int tdx_pck_ext_from_x509(X509 *x, struct bptee_tdx_pck_ext *out);
+/* The same from a certificate's extensions (the first SGX extension, as X509_get_ext_by_OBJ). */
+int tdx_pck_ext_from_exts(const STACK_OF(X509_EXTENSION) *exts, struct bptee_tdx_pck_ext *out);
 
 /* chain.c: the PCK chain, from PEM to a verified leaf key and its extensions. */
 struct tdx_chain {
@@ -65,6 +69,10 @@ struct tdx_chain {
 int tdx_chain_establish(const uint8_t *pem, size_t len, const struct bptee_tdx_verify_opts *o,
                         bool *simulated, struct tdx_chain *out);
 void tdx_chain_release(struct tdx_chain *c);
+/* chain_fast.c: true when the chain is a PCK certificate under Intel's CA and root as the
+ * library knows them and verifies at `at` (out filled, root trusted as Intel's); false leaves
+ * the decision, and its reason, to tdx_chain_establish's full path. */
+bool tdx_chain_fast(const uint8_t *pem, size_t len, int64_t at, struct tdx_chain *out);
 int tdx_chain_copy(const struct tdx_chain *src, struct tdx_chain *dst);
 /* Decide trust in the chain's root under the options; sets *simulated. */
 int tdx_trust_root(const struct tdx_chain *c, const struct bptee_tdx_verify_opts *o,

@@ -43,18 +43,19 @@ static STACK_OF(ASN1_TYPE) *type_items(const ASN1_TYPE *t)
     return seq_items(t->value.sequence->data, t->value.sequence->length);
 }
 
-/* The OIDs the SGX extension's entries are read by, made once: SGX_OID.1..5 (PPID, TCB, PCE-ID,
- * FMSPC, SGX type) and TCB_OID.1..18 (component SVNs, PCESVN, CPUSVN). Comparing an entry's OID
- * with these is a byte compare; rendering it as text for every entry was most of the cost of
- * reading a PCK certificate. */
+/* The OIDs the SGX extension and its entries are read by, made once: SGX_OID, SGX_OID.1..5
+ * (PPID, TCB, PCE-ID, FMSPC, SGX type) and TCB_OID.1..18 (component SVNs, PCESVN, CPUSVN).
+ * Comparing an entry's OID with these is a byte compare; rendering it as text for every entry
+ * was most of the cost of reading a PCK certificate. */
 #define TOP_ARCS 5
 #define TCB_ARCS 18
-static ASN1_OBJECT *top_oids[TOP_ARCS + 1], *tcb_oids[TCB_ARCS + 1];
+static ASN1_OBJECT *sgx_oid, *top_oids[TOP_ARCS + 1], *tcb_oids[TCB_ARCS + 1];
 static pthread_once_t oids_once = PTHREAD_ONCE_INIT;
 
 static void oids_make(void)
 {
     char txt[64];
+    sgx_oid = OBJ_txt2obj(SGX_OID, 1);
     for (int arc = 1; arc <= TCB_ARCS; arc++) {
         if (arc <= TOP_ARCS) {
             snprintf(txt, sizeof txt, SGX_OID ".%d", arc);
@@ -116,22 +117,27 @@ static int octets(const ASN1_TYPE *v, uint8_t *out, size_t n, const char *what)
     return 0;
 }
 
-static int small_int(const ASN1_TYPE *v, int type, int64_t max, const char *what, int64_t *out)
+/* An integer 0..max; what names it in the reason, or (NULL) TCB entry `arc` does. The name is
+ * made only for the reason: 17 entries of every PCK certificate are read through here. */
+static int small_int(const ASN1_TYPE *v, int type, int64_t max, const char *what, int arc,
+                     int64_t *out)
 {
+    char name[48];
     int ok = v->type == type &&
              (type == V_ASN1_INTEGER ? ASN1_INTEGER_get_int64(out, v->value.integer)
                                      : ASN1_ENUMERATED_get_int64(out, v->value.enumerated));
     ERR_clear_error();
-    if (!ok || *out < 0 || *out > max)
-        return fail(BPTEE_EPARSE, "tdx: PCK certificate: %s is not an integer 0..%lld", what,
-                    (long long)max);
-    return 0;
+    if (ok && *out >= 0 && *out <= max)
+        return 0;
+    if (!what)
+        snprintf(name, sizeof name, arc == 17 ? "PCESVN" : "TCB component %d SVN", arc);
+    return fail(BPTEE_EPARSE, "tdx: PCK certificate: %s is not an integer 0..%lld",
+                what ? what : name, (long long)max);
 }
 
 /* One TCB entry: component SVN 1..16, PCESVN (17) or CPUSVN (18). */
 static int tcb_entry(int arc, const ASN1_TYPE *v, struct bptee_tdx_pck_ext *out, unsigned *seen)
 {
-    char what[48];
     int64_t n = 0;
     int rc;
     if (arc < 1 || arc > 18)
@@ -141,8 +147,7 @@ static int tcb_entry(int arc, const ASN1_TYPE *v, struct bptee_tdx_pck_ext *out,
     *seen |= 1u << arc;
     if (arc == 18)
         return octets(v, out->cpusvn, 16, "CPUSVN");
-    snprintf(what, sizeof what, arc == 17 ? "PCESVN" : "TCB component %d SVN", arc);
-    if ((rc = small_int(v, V_ASN1_INTEGER, arc == 17 ? 65535 : 255, what, &n)) < 0)
+    if ((rc = small_int(v, V_ASN1_INTEGER, arc == 17 ? 65535 : 255, NULL, arc, &n)) < 0)
         return rc;
     if (arc == 17)
         out->pcesvn = (uint16_t)n;
@@ -180,23 +185,22 @@ static int top_entry(int arc, const ASN1_TYPE *v, struct bptee_tdx_pck_ext *out,
     case 3: return octets(v, out->pceid, 2, "PCE-ID");
     case 4: return octets(v, out->fmspc, 6, "FMSPC");
     case 5:
-        if ((rc = small_int(v, V_ASN1_ENUMERATED, 2, "SGX type", &n)) == 0)
+        if ((rc = small_int(v, V_ASN1_ENUMERATED, 2, "SGX type", 0, &n)) == 0)
             out->sgx_type = (int)n;
         return rc;
     default: return 0; /* platform instance id, configuration: not used */
     }
 }
 
-int tdx_pck_ext_from_x509(X509 *x, struct bptee_tdx_pck_ext *out)
+int tdx_pck_ext_from_exts(const STACK_OF(X509_EXTENSION) *exts, struct bptee_tdx_pck_ext *out)
 {
     memset(out, 0, sizeof *out);
     out->sgx_type = -1;
-    ASN1_OBJECT *obj = OBJ_txt2obj(SGX_OID, 1);
-    int idx = obj ? X509_get_ext_by_OBJ(x, obj, -1) : -1;
-    ASN1_OBJECT_free(obj);
+    pthread_once(&oids_once, oids_make);
+    int idx = sgx_oid ? X509v3_get_ext_by_OBJ(exts, sgx_oid, -1) : -1;
     if (idx < 0)
         return fail(BPTEE_EPARSE, "tdx: PCK certificate has no SGX extension (%s)", SGX_OID);
-    const ASN1_OCTET_STRING *data = X509_EXTENSION_get_data(X509_get_ext(x, idx));
+    const ASN1_OCTET_STRING *data = X509_EXTENSION_get_data(X509v3_get_ext(exts, idx));
     STACK_OF(ASN1_TYPE) *sk = seq_items(data->data, data->length);
     unsigned seen = 0;
     int rc = sk ? 0 : fail(BPTEE_EPARSE, "tdx: PCK certificate: SGX extension is not a SEQUENCE");
@@ -209,6 +213,11 @@ int tdx_pck_ext_from_x509(X509 *x, struct bptee_tdx_pck_ext *out)
                   !(seen & SEEN_FMSPC) ? "FMSPC" : !(seen & SEEN_PCEID) ? "PCE-ID"
                   : !(seen & SEEN_TCB) ? "TCB" : "PPID");
     return rc;
+}
+
+int tdx_pck_ext_from_x509(X509 *x, struct bptee_tdx_pck_ext *out)
+{
+    return tdx_pck_ext_from_exts(X509_get0_extensions(x), out);
 }
 
 int bptee_tdx_pck_ext_parse(const uint8_t *der, size_t der_len, struct bptee_tdx_pck_ext *out)

@@ -16,22 +16,65 @@
 #define DER_SIG_MAX 80
 #define KEY_SLOTS 16
 
-int tdx_p256_key_from_raw(const uint8_t xy[64], EVP_PKEY **out)
+/* A P-256 key made once from the generator point: new keys are copies of it with their own
+ * point. EVP_PKEY_fromdata builds the curve group afresh for every key (its Montgomery
+ * constants included), three times what copying it costs; the copy's point is still decoded
+ * and checked on the curve by OpenSSL when it is set. */
+static EVP_PKEY *p256_template;
+static pthread_once_t template_once = PTHREAD_ONCE_INIT;
+
+static const uint8_t p256_generator[65] = {
+    0x04, 0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5, 0x63,
+    0xa4, 0x40, 0xf2, 0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4, 0xa1, 0x39,
+    0x45, 0xd8, 0x98, 0xc2, 0x96, 0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a, 0x7f, 0x9b, 0x8e,
+    0xe7, 0xeb, 0x4a, 0x7c, 0x0f, 0x9e, 0x16, 0x2b, 0xce, 0x33, 0x57, 0x6b, 0x31, 0x5e,
+    0xce, 0xcb, 0xb6, 0x40, 0x68, 0x37, 0xbf, 0x51, 0xf5,
+};
+
+/* A P-256 public key from its SEC1 point, the curve group built afresh. */
+static EVP_PKEY *fromdata(const uint8_t sec1[65])
 {
-    uint8_t sec1[65];
     char group[] = "prime256v1";
-    sec1[0] = 0x04;
-    memcpy(sec1 + 1, xy, 64);
     OSSL_PARAM params[] = {
         OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
-        OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, sec1, sizeof sec1),
+        OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)sec1, 65),
         OSSL_PARAM_END,
     };
     EVP_PKEY *key = NULL;
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    int ok = ctx && EVP_PKEY_fromdata_init(ctx) == 1 &&
-             EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) == 1;
+    if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
+        key = NULL;
     EVP_PKEY_CTX_free(ctx);
+    return key;
+}
+
+static void template_make(void)
+{
+    p256_template = fromdata(p256_generator); /* NULL: every key is then made by fromdata */
+    ERR_clear_error();
+}
+
+static EVP_PKEY *key_from_sec1(const uint8_t sec1[65])
+{
+    pthread_once(&template_once, template_make);
+    if (!p256_template)
+        return fromdata(sec1);
+    EVP_PKEY *key = EVP_PKEY_dup(p256_template);
+    if (key && EVP_PKEY_set1_encoded_public_key(key, sec1, 65) != 1) {
+        EVP_PKEY_free(key);
+        key = NULL;
+    }
+    return key;
+}
+
+EVP_PKEY *tdx_p256_key_import(const uint8_t xy[64])
+{
+    uint8_t sec1[65];
+    sec1[0] = 0x04;
+    memcpy(sec1 + 1, xy, 64);
+    EVP_PKEY *key = key_from_sec1(sec1);
+    int ok = key != NULL;
     if (ok) {
         /* On the curve and not the point at infinity. The full check adds n*Q == O, a scalar
          * multiplication that P-256 (cofactor 1) makes redundant: every point on the curve
@@ -43,8 +86,16 @@ int tdx_p256_key_from_raw(const uint8_t xy[64], EVP_PKEY **out)
     ERR_clear_error();
     if (!ok) {
         EVP_PKEY_free(key);
-        return fail(BPTEE_EVERIFY, "tdx: attestation key is not a valid P-256 point");
+        return NULL;
     }
+    return key;
+}
+
+int tdx_p256_key_from_raw(const uint8_t xy[64], EVP_PKEY **out)
+{
+    EVP_PKEY *key = tdx_p256_key_import(xy);
+    if (!key)
+        return fail(BPTEE_EVERIFY, "tdx: attestation key is not a valid P-256 point");
     *out = key;
     return 0;
 }
