@@ -17,7 +17,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_bool, c_char_p, c_in
 import pytest
 
 from bptee import BpteeError, check, fn, take_string
-from hostcaps import chrooted, user_namespaces
+from hostcaps import chrooted, memory_cgroup_possible, user_namespaces
 from test_run import DetectOpts, argv_array, config_free, config_json, config_load
 
 READY_FN = CFUNCTYPE(c_int, c_void_p, c_int, c_int)
@@ -357,6 +357,7 @@ def test_reprovisioning_returns_the_deployment_and_its_attestation(tmp_path):
         check(report_digest(back, digest))
         report_free(back)
         assert digest.value == first.value
+        dep_destroy(again)  # one destroy per deploy that returned it
         dep_destroy(d)
         # destroyed: the id is free, and a new deployment gets its own attestation
         assert deploy(b, byref(request(job, "job-7", report_data=b"m" * 32)), byref(d)) == 0
@@ -468,6 +469,13 @@ def our_cgroups():
     return sorted(e for e in os.listdir(base) if e.startswith(f"bptee-{os.getpid()}-"))
 
 
+def need_memory_cgroup():
+    sandbox_possible()
+    if not memory_cgroup_possible():
+        pytest.skip("no memory cgroup can be made here (an ordinary user, or no cgroup file "
+                    "system): the limit is RLIMIT_AS")
+
+
 HOG = "x = bytearray(400 * 1024 * 1024)\nfor i in range(0, len(x), 4096): x[i] = 1\nprint('survived')"
 
 
@@ -558,6 +566,8 @@ def test_stop_then_destroy_leaves_nothing_behind(tmp_path, ignore_term):
             time.sleep(0.02)
         assert len(processes_with(sleeps)) == 3 and processes_with(marker)
         assert status_name(dep_status(d)) == b"running"
+        if memory_cgroup_possible():  # so that "no cgroup left" below means something
+            assert dep_mem_how(d) == b"cgroup" and len(our_cgroups()) == 1
         check(dep_stop(d))
         if not ignore_term:
             ws = c_int()
@@ -576,5 +586,198 @@ def test_stop_then_destroy_leaves_nothing_behind(tmp_path, ignore_term):
         left = [e for d, before in before_tmp.items() for e in set(os.listdir(d)) - before
                 if "bptee" in e]
         assert left == [], f"the deployment left files behind: {left}"
+    finally:
+        backend_free(b)
+
+
+def test_a_child_over_the_limit_stops_the_whole_job(tmp_path):
+    """The OOM killer picks the largest process, here a child: the job is stopped whole (v2's
+    oom.group, v1's OOM event watched by the sandbox's init), not left to carry on."""
+    need_memory_cgroup()
+    b = c_void_p()
+    check(backend_for(SNP, True, byref(sim_guest(tmp_path / "sim")), byref(b)))
+    try:
+        d = c_void_p()
+        rfd, wfd = os.pipe()
+        script = f"{sys.executable} -c \"{HOG}\"; echo child=$?; sleep 5; echo carried-on"
+        check(deploy(b, byref(request(["/bin/sh", "-c", script], sandbox=sandbox(64 << 20),
+                                      stdout=wfd)), byref(d)))
+        os.close(wfd)
+        with os.fdopen(rfd) as r:
+            out = r.read()
+        ws = c_int()
+        check(dep_wait(d, byref(ws)))
+        assert "carried-on" not in out and "survived" not in out, out
+        assert os.WIFSIGNALED(ws.value) and os.WTERMSIG(ws.value) == signal.SIGKILL
+        assert dep_mem_exceeded(d) == 1 and status_name(dep_status(d)) == b"failed"
+        assert dep_end(d).startswith(b"memory limit exceeded: the kernel stopped the job")
+        dep_destroy(d)
+    finally:
+        backend_free(b)
+
+
+ANCESTOR = r"""
+import ctypes, os, sys
+sys.path.insert(0, sys.argv[1])
+import test_backends as t
+base = t.own_memory_cgroup()
+parent = os.path.join(base, "bptee-test-ancestor-%d" % os.getpid())
+os.mkdir(parent)
+try:
+    for f, v in (("memory.limit_in_bytes", "100663296"), ("memory.max", "100663296")):
+        if os.path.exists(os.path.join(parent, f)):
+            open(os.path.join(parent, f), "w").write(v)
+    open(os.path.join(parent, "cgroup.procs"), "w").write(str(os.getpid()))
+    b = ctypes.c_void_p()
+    t.check(t.backend_for(t.SNP, True, ctypes.byref(t.sim_guest(sys.argv[2])), ctypes.byref(b)))
+    d = ctypes.c_void_p()
+    hog = t.HOG.replace("400 *", "200 *")
+    t.check(t.deploy(b, ctypes.byref(t.request([sys.executable, "-c", hog],
+                                               sandbox=t.sandbox(512 << 20))), ctypes.byref(d)))
+    ws = ctypes.c_int()
+    t.check(t.dep_wait(d, ctypes.byref(ws)))
+    print(t.dep_mem_exceeded(d), t.dep_end(d).decode())
+    t.dep_destroy(d)
+    t.backend_free(b)
+finally:
+    open(os.path.join(base, "cgroup.procs"), "w").write(str(os.getpid()))
+    os.rmdir(parent)
+"""
+
+
+def test_an_ancestors_limit_is_not_reported_as_the_jobs(tmp_path):
+    """The caller sits in a cgroup limited to 96 MiB; the job's own limit is 512 MiB: the
+    kernel's OOM kill is not the job's limit, and the end reason says so."""
+    need_memory_cgroup()
+    r = subprocess.run([sys.executable, "-c", ANCESTOR, os.path.dirname(__file__),
+                        str(tmp_path / "sim")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    exceeded, reason = r.stdout.strip().split(" ", 1)
+    assert exceeded == "0", r.stdout
+    assert reason == ("killed by signal 9 (the kernel's OOM killer: memory ran out above the "
+                      "job's own limit)"), r.stdout
+
+
+def test_a_limit_too_small_to_start_says_so(tmp_path):
+    need_memory_cgroup()
+    b = c_void_p()
+    check(backend_for(SNP, True, byref(sim_guest(tmp_path / "sim")), byref(b)))
+    try:
+        d = c_void_p()
+        with pytest.raises(BpteeError) as e:
+            check(deploy(b, byref(request(["/bin/true"], sandbox=sandbox(65536))), byref(d)))
+        assert (e.value.name, e.value.reason) == (
+            "ELIMIT", "sandbox: the memory limit of 65536 bytes is too small to start the job")
+        assert our_cgroups() == []
+    finally:
+        backend_free(b)
+
+
+@pytest.mark.parametrize("dep_id", ["x" * 64, "a b", "caf\u00e9", "id\nnext", ""])
+def test_deployment_ids_are_checked(tmp_path, dep_id):
+    b = c_void_p()
+    check(backend_for(SNP, True, byref(sim_guest(tmp_path / "sim")), byref(b)))
+    try:
+        d = c_void_p()
+        with pytest.raises(BpteeError) as e:
+            check(deploy(b, byref(request(["/bin/true"], dep_id or None)), byref(d))
+                  if dep_id else deploy_empty_id(b, d))
+        assert e.value.name == "EINVAL" and "1 to 63 of A-Z a-z 0-9" in e.value.reason
+        assert "\n" not in e.value.reason or dep_id == "id\nnext"
+    finally:
+        backend_free(b)
+
+
+def deploy_empty_id(b, d):
+    req = request(["/bin/true"])
+    req.deployment_id = b""
+    return check(deploy(b, byref(req), byref(d)))
+
+
+def test_63_characters_reprovision_the_same_deployment(tmp_path):
+    b = c_void_p()
+    check(backend_for(SNP, True, byref(sim_guest(tmp_path / "sim")), byref(b)))
+    try:
+        d, again = c_void_p(), c_void_p()
+        dep_id = "job." + "x" * 59
+        job = ["/bin/sh", "-c", "sleep 300; true"]
+        assert deploy(b, byref(request(job, dep_id)), byref(d)) == 0
+        assert deploy(b, byref(request(job, dep_id)), byref(again)) == 1
+        assert again.value == d.value
+        dep_destroy(again)
+        dep_destroy(d)
+    finally:
+        backend_free(b)
+
+
+def test_each_holder_destroys_once_and_the_job_ends_at_the_last(tmp_path):
+    marker = f"bptee-holders-{os.getpid()}"
+    b = c_void_p()
+    check(backend_for(SNP, True, byref(sim_guest(tmp_path / "sim")), byref(b)))
+    try:
+        d, again = c_void_p(), c_void_p()
+        job = ["/bin/sh", "-c", "sleep 300; true", marker]
+        assert deploy(b, byref(request(job, "shared")), byref(d)) == 0
+        # asked for a provision-time attestation it never had: taken now
+        assert deploy(b, byref(request(job, "shared", report_data=b"r" * 64)),
+                      byref(again)) == 1
+        cached = c_void_p()
+        check(dep_cached(again, byref(cached)))
+        dep_destroy(d)
+        assert processes_with(marker), "the first destroy ended a job another holder has"
+        assert json.loads(take_string_of(again))["id"] == "shared"
+        assert status_name(dep_status(again)) == b"running"
+        dep_destroy(again)
+        assert processes_with(marker) == []
+    finally:
+        backend_free(b)
+
+
+def test_a_backend_with_deployments_is_not_replaced(tmp_path):
+    r = registry("direct-sim")
+    try:
+        d = c_void_p()
+        check(deploy(registry_at(r, 0), byref(request(["/bin/sh", "-c", "sleep 300; true"])),
+                     byref(d)))
+        other = c_void_p()
+        check(backend_for(SNP, True, byref(sim_guest(tmp_path / "sim")), byref(other)))
+        register = fn("bptee_registry_register", c_int, c_void_p, c_void_p)
+        with pytest.raises(BpteeError) as e:
+            check(register(r, other))  # taken, and freed, on failure too
+        assert e.value.reason == ("registry: backend direct-sim still has deployments: destroy "
+                                  "them before replacing it")
+        assert status_name(dep_status(d)) == b"running"
+        dep_destroy(d)
+    finally:
+        registry_free(r)
+
+
+@pytest.mark.parametrize("value", ["direct-sim\n", "\r\ndirect-sim\r\n", "\vdirect-sim\f"])
+def test_tee_backend_is_trimmed_as_rust_trims(value):
+    r = registry(value)
+    try:
+        assert names(r) == ["direct-sim"]
+    finally:
+        registry_free(r)
+
+
+def test_a_bad_value_is_shown_on_one_line():
+    with pytest.raises(BpteeError) as e:
+        registry("direct\x1bsim")
+    assert e.value.reason.startswith("tee config error: unknown TEE_BACKEND value: "
+                                     "'direct?sim'; ")
+
+
+def test_no_handle_for_a_backend_without_a_provider():
+    b, d = c_void_p(), c_void_p()
+    direct_new = fn("bptee_direct_backend_new", c_int, c_void_p, POINTER(c_void_p))
+    check(direct_new(None, byref(b)))
+    try:
+        check(deploy(b, byref(request(["/bin/true"])), byref(d)))
+        out = c_void_p()
+        with pytest.raises(BpteeError) as e:
+            check(dep_handle(d, byref(out)))
+        assert e.value.name == "EUNSUPPORTED"
+        dep_destroy(d)
     finally:
         backend_free(b)

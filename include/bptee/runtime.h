@@ -143,7 +143,7 @@ struct bptee_sandbox_opts {
     size_t n_devices;              /* ones are skipped: detection decides what exists) */
     bool network;                  /* keep the caller's network namespace */
     bool io_uring;                 /* allow io_uring_setup */
-    uint64_t memory_bytes;         /* RLIMIT_AS; 0: inherited */
+    uint64_t memory_bytes;         /* a memory cgroup, else RLIMIT_AS; 0: inherited */
     uint64_t cpu_seconds;          /* RLIMIT_CPU; 0: inherited */
     uint64_t max_pids;             /* RLIMIT_NPROC (counted per uid); 0: inherited */
     uint64_t max_open_files;       /* RLIMIT_NOFILE; 0: inherited */
@@ -207,9 +207,13 @@ BPTEE_API int bptee_backend_mode(const struct bptee_backend *b);
 
 /* Start a job. An executable that cannot be run is BPTEE_ENOTFOUND (ENOENT), BPTEE_EDENIED
  * (EACCES, EPERM) or BPTEE_EIO, reported before the call returns and with no deployment.
+ * Ids (given or made) are 1 to 63 of A-Z a-z 0-9 . _ : - (else BPTEE_EINVAL).
  * Re-provisioning: a request naming the deployment_id of a deployment this backend still
- * holds starts nothing (a TEE deployment is never recreated) and returns 1 with *out that
- * same deployment, its provision-time attestation unchanged; destroy it once. */
+ * holds (running or ended) starts nothing (a TEE deployment is never recreated) and returns
+ * 1 with *out that same deployment, its provision-time attestation unchanged (taken now if
+ * the request asks for one it never had); its other fields are not compared. Every deploy
+ * that returned it is matched by one destroy: the job is killed at the last. Deploys on one
+ * backend are serialised (thread-safe); one deployment is used from one thread at a time. */
 BPTEE_API int bptee_backend_deploy(struct bptee_backend *b, const struct bptee_deploy_request *req, struct bptee_deployment **out);
 /* Evidence about the deployment's platform over report_data (at most 64 bytes). The first
  * report a deployment gets (at provision time when asked for) is kept as its cached one. */
@@ -226,26 +230,30 @@ BPTEE_API const char *bptee_deployment_end_reason(struct bptee_deployment *d);
  * memory cgroup: docs/sandbox.md), else 0. */
 BPTEE_API int bptee_deployment_memory_exceeded(struct bptee_deployment *d);
 /* How the sandbox enforces the memory limit: "cgroup", "rlimit" (address space), or NULL
- * when the deployment has none. */
+ * when the deployment has none; for "rlimit", the note says why no cgroup could be made. */
 BPTEE_API const char *bptee_deployment_memory_enforcement(const struct bptee_deployment *d);
+BPTEE_API const char *bptee_deployment_memory_note(const struct bptee_deployment *d);
 /* blueprint-tee's TeeDeploymentHandle as JSON (bptee_free): id, provider, metadata
- * {"backend": "direct", "provider", "readonly_rootfs" when sandboxed, "simulated" when so,
- * "pid"}, cached_attestation when there is one, port_mapping {}, lifecycle_policy
- * "cloud_managed". */
+ * {"backend": "direct", "memory_limit" ("cgroup"/"rlimit") when limited, "pid", "provider",
+ * "readonly_rootfs" when sandboxed, "simulated" when so}, cached_attestation when there is
+ * one, port_mapping {}, lifecycle_policy "cloud_managed". BPTEE_EUNSUPPORTED for a backend
+ * without a provider (bptee_direct_backend_new under auto). */
 BPTEE_API int bptee_deployment_handle_json(const struct bptee_deployment *d, char **out);
 /* Send SIGTERM (status stopping). BPTEE_EINVAL once the job has ended. */
 BPTEE_API int bptee_deployment_stop(struct bptee_deployment *d);
 BPTEE_API int bptee_deployment_signal(struct bptee_deployment *d, int sig);
 /* Block until the job ends (EINTR retried); *wstatus as waitpid reports it. */
 BPTEE_API int bptee_deployment_wait(struct bptee_deployment *d, int *wstatus);
-/* Kill (SIGKILL) a job still running, reap it and free the handle. NULL is a no-op. */
+/* Drop one holder; at the last, kill (SIGKILL) a job still running, reap it, remove its
+ * memory cgroup and free the handle. NULL is a no-op. */
 BPTEE_API void bptee_deployment_destroy(struct bptee_deployment *d);
 /* The request's deployment_id, else "direct-" and 16 random hex digits. */
 BPTEE_API const char *bptee_deployment_id(const struct bptee_deployment *d);
 BPTEE_API int32_t bptee_deployment_pid(const struct bptee_deployment *d);
 
 /* Backends by provider and mode (docs/backends.md). register takes ownership (also on
- * failure) and replaces a backend of the same name; get and find borrow. A missing name is
+ * failure) and replaces a backend of the same name, unless that one still has deployments
+ * (BPTEE_EDENIED); get and find borrow. A missing name is
  * BPTEE_ENOTFOUND "no backend registered for 'NAME'". */
 BPTEE_API int bptee_registry_new(struct bptee_registry **out);
 BPTEE_API void bptee_registry_free(struct bptee_registry *r);

@@ -145,8 +145,16 @@ int run_exec(struct run_job *job, int *wstatus)
         status = RUN_EXIT_FAILURE;
     }
     child_pid = 0;
-    if (status == 0 && bptee_deployment_memory_exceeded(d))
+    if (status == 0 && job->args->verbose && bptee_deployment_memory_enforcement(d) &&
+        !strcmp(bptee_deployment_memory_enforcement(d), "rlimit"))
+        fprintf(stderr, "bptee: run: the memory limit is the job's address space (%s)\n",
+                bptee_deployment_memory_note(d));
+    if (status == 0 && bptee_deployment_memory_exceeded(d)) {
         fprintf(stderr, "bptee: run: %s\n", bptee_deployment_end_reason(d));
+        /* A job that went on after a process of it was stopped gets no attested result. */
+        if (WIFEXITED(*wstatus))
+            status = RUN_EXIT_FAILURE;
+    }
     bptee_deployment_destroy(d);
     bptee_backend_free(b);
     return status;

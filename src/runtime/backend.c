@@ -4,6 +4,7 @@
  * provisioning an id again returns the deployment (and the attestation) it already has: a
  * TEE deployment is never recreated behind its owner's back. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -22,14 +23,17 @@ const char *bptee_deployment_status_name(int status)
     return status >= 0 && status < (int)(sizeof names / sizeof names[0]) ? names[status] : NULL;
 }
 
+static void free_deployment(struct bptee_deployment *d);
+
 void bptee_backend_free(struct bptee_backend *b)
 {
     if (!b)
         return;
-    while (b->deployments)
-        bptee_deployment_destroy(b->deployments);
+    while (b->deployments) /* whoever still holds one: the backend's jobs end with it */
+        free_deployment(b->deployments);
     if (b->ops->free_state)
         b->ops->free_state(b->state);
+    pthread_mutex_destroy(&b->lock);
     free(b);
 }
 
@@ -83,6 +87,63 @@ static int attest_on_deploy(struct bptee_deployment *d, const struct bptee_deplo
     return 0;
 }
 
+/* [A-Za-z0-9._:-]{1,63}: kept whole (a cut id would never match on re-provisioning) and
+ * safe in JSON, logs and the job's environment. */
+static int check_id(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n >= sizeof((struct bptee_deployment *)0)->id ||
+        strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") != n)
+        return fail(BPTEE_EINVAL, "deploy: deployment id '%.70s%s': 1 to 63 of A-Z a-z 0-9 . _ "
+                    ": -", id, n > 70 ? "..." : "");
+    return 0;
+}
+
+/* Re-provisioning: the same deployment, one more holder; asked for a provision-time
+ * attestation it never got, it is attested now (and undone by nobody: it already ran). */
+static int reprovision(struct bptee_deployment *d, const struct bptee_deploy_request *r,
+                       struct bptee_deployment **out)
+{
+    if (r->attest_on_deploy && !d->cached) {
+        int rc = attest_on_deploy(d, r);
+        if (rc < 0)
+            return rc;
+    }
+    d->refs++;
+    *out = d;
+    return 1;
+}
+
+static int deploy_locked(struct bptee_backend *b, const struct bptee_deploy_request *r,
+                         struct bptee_deployment **out)
+{
+    struct bptee_deployment *d = live(b, r->deployment_id);
+    if (d)
+        return reprovision(d, r, out);
+    if (!(d = calloc(1, sizeof *d)))
+        return fail(BPTEE_ENOMEM, "deploy: out of memory");
+    d->backend = b;
+    d->status = BPTEE_DEPLOYMENT_PROVISIONING;
+    d->report_fd = -1;
+    d->refs = 1;
+    int rc = b->ops->deploy(b, r, d);
+    if (rc < 0) {
+        free(d);
+        return rc;
+    }
+    d->sandboxed = r->sandbox != NULL;
+    d->next = b->deployments;
+    b->deployments = d;
+    if (r->attest_on_deploy && (rc = attest_on_deploy(d, r)) < 0) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", bptee_last_error());
+        free_deployment(d);
+        return fail(rc, "%s", why);
+    }
+    *out = d;
+    return 0;
+}
+
 int bptee_backend_deploy(struct bptee_backend *b, const struct bptee_deploy_request *req,
                          struct bptee_deployment **out)
 {
@@ -93,32 +154,13 @@ int bptee_backend_deploy(struct bptee_backend *b, const struct bptee_deploy_requ
     if (r.attest_on_deploy && r.report_data_len > 64)
         return fail(BPTEE_EINVAL, "deploy: report_data is %zu bytes (at most 64)",
                     r.report_data_len);
-    struct bptee_deployment *d = live(b, r.deployment_id);
-    if (d) {
-        *out = d;
-        return 1;
-    }
-    if (!(d = calloc(1, sizeof *d)))
-        return fail(BPTEE_ENOMEM, "deploy: out of memory");
-    d->backend = b;
-    d->status = BPTEE_DEPLOYMENT_PROVISIONING;
-    d->report_fd = -1;
-    int rc = b->ops->deploy(b, &r, d);
-    if (rc < 0) {
-        free(d);
-        return rc;
-    }
-    d->sandboxed = r.sandbox != NULL;
-    d->next = b->deployments;
-    b->deployments = d;
-    if (r.attest_on_deploy && (rc = attest_on_deploy(d, &r)) < 0) {
-        char why[512];
-        snprintf(why, sizeof why, "%s", bptee_last_error());
-        bptee_deployment_destroy(d);
-        return fail(rc, "%s", why);
-    }
-    *out = d;
-    return 0;
+    if (r.deployment_id && check_id(r.deployment_id) < 0)
+        return BPTEE_EINVAL;
+    /* Held from the lookup to the insert: two deploys of one id start one job. */
+    pthread_mutex_lock(&b->lock);
+    int rc = deploy_locked(b, &r, out);
+    pthread_mutex_unlock(&b->lock);
+    return rc;
 }
 
 int bptee_deployment_attest(struct bptee_deployment *d, const uint8_t *report_data, size_t len,
@@ -151,29 +193,41 @@ int bptee_deployment_cached_attestation(const struct bptee_deployment *d,
 static void describe_end(struct bptee_deployment *d)
 {
     int ws = d->wstatus;
-    if (d->memory_exceeded)
-        snprintf(d->end_reason, sizeof d->end_reason,
-                 "memory limit exceeded: the kernel stopped the job at its limit of %llu bytes",
-                 (unsigned long long)d->memory_limit);
-    else if (WIFEXITED(ws))
-        snprintf(d->end_reason, sizeof d->end_reason, "exited with status %d",
+    char *r = d->end_reason;
+    size_t cap = sizeof d->end_reason;
+    unsigned long long limit = (unsigned long long)d->memory_limit;
+    if (d->memory_exceeded && WIFEXITED(ws)) /* a process of it stopped, the job went on */
+        snprintf(r, cap, "memory limit exceeded: the kernel killed a process of the job at its "
+                 "limit of %llu bytes, and the job exited with status %d", limit,
                  WEXITSTATUS(ws));
+    else if (d->memory_exceeded)
+        snprintf(r, cap, "memory limit exceeded: the kernel stopped the job at its limit of "
+                 "%llu bytes", limit);
+    else if (WIFEXITED(ws))
+        snprintf(r, cap, "exited with status %d", WEXITSTATUS(ws));
     else
-        snprintf(d->end_reason, sizeof d->end_reason, "killed by signal %d%s",
-                 WIFSIGNALED(ws) ? WTERMSIG(ws) : 0, d->stop_requested ? " after stop" : "");
+        snprintf(r, cap, "killed by signal %d%s", WIFSIGNALED(ws) ? WTERMSIG(ws) : 0,
+                 d->oom == JOB_OOM_ELSEWHERE ? " (the kernel's OOM killer: memory ran out "
+                                                "above the job's own limit)"
+                 : d->stop_requested ? " after stop"
+                                     : "");
 }
 
 void deployment_reaped(struct bptee_deployment *d, int wstatus)
 {
+    bool oom_event = false;
     if (d->report_fd >= 0) {
-        sandbox_job_status(d->report_fd, &wstatus);
+        sandbox_job_status(d->report_fd, &wstatus, &oom_event);
         close(d->report_fd);
         d->report_fd = -1;
     }
     d->reaped = true;
     d->wstatus = wstatus;
-    d->memory_exceeded = job_cgroup_oom_kills(&d->cgroup) > 0;
-    job_cgroup_remove(&d->cgroup);
+    d->oom = job_cgroup_oom(&d->cgroup, oom_event);
+    d->memory_exceeded = d->oom == JOB_OOM_OWN_LIMIT;
+    /* Kept for destroy to try again if it cannot go yet; the job has ended either way. */
+    if (job_cgroup_remove(&d->cgroup) < 0)
+        bptee_clear_error();
     bool ok = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
     d->status = !d->memory_exceeded && (ok || d->stop_requested) ? BPTEE_DEPLOYMENT_STOPPED
                                                                   : BPTEE_DEPLOYMENT_FAILED;
@@ -195,6 +249,11 @@ int bptee_deployment_memory_exceeded(struct bptee_deployment *d)
 const char *bptee_deployment_memory_enforcement(const struct bptee_deployment *d)
 {
     return d ? d->memory_how : NULL;
+}
+
+const char *bptee_deployment_memory_note(const struct bptee_deployment *d)
+{
+    return d && d->memory_how && !strcmp(d->memory_how, "rlimit") ? d->memory_note : NULL;
 }
 
 int bptee_deployment_status(struct bptee_deployment *d)
@@ -254,12 +313,26 @@ void bptee_deployment_destroy(struct bptee_deployment *d)
 {
     if (!d)
         return;
+    struct bptee_backend *b = d->backend;
+    pthread_mutex_lock(&b->lock);
+    bool last = --d->refs == 0;
+    if (last)
+        unlink_deployment(d);
+    pthread_mutex_unlock(&b->lock);
+    if (last)
+        free_deployment(d);
+}
+
+/* Kill what still runs, reap it, remove its cgroup, free it (unlinked first if need be). */
+static void free_deployment(struct bptee_deployment *d)
+{
+    unlink_deployment(d);
     if (!d->reaped && kill(d->pid, SIGKILL) == 0)
         bptee_deployment_wait(d, NULL);
     if (d->report_fd >= 0)
         close(d->report_fd);
-    job_cgroup_remove(&d->cgroup);
-    unlink_deployment(d);
+    if (job_cgroup_remove(&d->cgroup) < 0)
+        bptee_clear_error(); /* destroy has no error to return */
     bptee_report_free(d->cached);
     free(d);
 }

@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,33 +123,54 @@ static int set_limit(struct job_cgroup *cg, uint64_t limit)
     char text[32];
     snprintf(text, sizeof text, "%" PRIu64, limit);
     if (cg->version == 1) {
-        if (write_at(cg->path, "memory.limit_in_bytes", text) != 0)
+        /* A child inherits oom_kill_disable: under a parent that disabled the OOM killer the
+         * job would hang at its limit instead of being stopped. */
+        if (write_at(cg->path, "memory.oom_control", "0") != 0 ||
+            write_at(cg->path, "memory.limit_in_bytes", text) != 0)
             return -1;
-        /* With swap, the limit must hold for memory and swap together, or a job swaps out
-         * instead of stopping. */
+        /* With swap accounting, the limit holds for memory and swap together, or a job swaps
+         * out instead of stopping. */
         return exists_at(cg->path, "memory.memsw.limit_in_bytes")
                    ? write_at(cg->path, "memory.memsw.limit_in_bytes", text)
                    : 0;
     }
-    if (write_at(cg->path, "memory.max", text) != 0)
+    /* oom.group: the kernel stops the whole job, not only its largest process. */
+    if (write_at(cg->path, "memory.max", text) != 0 ||
+        write_at(cg->path, "memory.oom.group", "1") != 0)
         return -1;
     return exists_at(cg->path, "memory.swap.max") ? write_at(cg->path, "memory.swap.max", "0")
                                                   : 0;
 }
 
-int job_cgroup_create(const char *id, uint64_t limit, struct job_cgroup *cg, char *why,
-                      size_t cap)
+/* A name no other deployment has, nor a leftover of a caller killed before it could remove
+ * its cgroup (a pid is reused): "bptee-PID-RANDOM"; mkdir is retried on EEXIST. */
+static int make_dir(const char *parent, struct job_cgroup *cg)
+{
+    for (int attempt = 0; attempt < 8; attempt++) {
+        uint64_t rnd = 0;
+        if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+            rnd = (uint64_t)time(NULL) ^ ((uint64_t)attempt << 32);
+        snprintf(cg->path, sizeof cg->path, "%s/bptee-%d-%016" PRIx64, parent, (int)getpid(),
+                 rnd);
+        if (mkdir(cg->path, 0755) == 0)
+            return 0;
+        if (errno != EEXIST)
+            break;
+    }
+    int e = errno;
+    cg->path[0] = '\0';
+    errno = e;
+    return -1;
+}
+
+int job_cgroup_create(uint64_t limit, struct job_cgroup *cg, char *why, size_t cap)
 {
     char parent[3800];
     cg->path[0] = '\0';
     if (own_memory_cgroup(parent, sizeof parent, &cg->version) != 0)
         return unavailable(why, cap, "no memory cgroup is mounted", ENOENT);
-    snprintf(cg->path, sizeof cg->path, "%s/%s", parent, id);
-    if (mkdir(cg->path, 0755) != 0) {
-        int e = errno;
-        cg->path[0] = '\0';
-        return unavailable(why, cap, "cannot create a memory cgroup", e);
-    }
+    if (make_dir(parent, cg) != 0)
+        return unavailable(why, cap, "cannot create a memory cgroup", errno);
     /* v2: the memory controller must be enabled for our children; a cgroup that holds
      * processes itself cannot (the no-internal-process rule), and then there is none. */
     if (cg->version == 2 && !exists_at(cg->path, "memory.max"))
@@ -170,19 +194,73 @@ int job_cgroup_attach(const struct job_cgroup *cg, pid_t pid)
     return 0;
 }
 
-uint64_t job_cgroup_oom_kills(const struct job_cgroup *cg)
+/* The value of "key N" in a flat-keyed control file, or the file's number; 0 if absent. */
+static uint64_t counter(const struct job_cgroup *cg, const char *file, const char *key)
 {
     char path[4200], buf[1024];
-    if (!cg->path[0])
-        return 0;
-    snprintf(path, sizeof path, "%s/%s", cg->path,
-             cg->version == 1 ? "memory.oom_control" : "memory.events");
+    snprintf(path, sizeof path, "%s/%s", cg->path, file);
     if (read_small(path, buf, sizeof buf) != 0)
         return 0;
-    for (char *p = buf; (p = strstr(p, "oom_kill ")) != NULL; p++)
-        if (p == buf || p[-1] == '\n')
-            return strtoull(p + 9, NULL, 10);
+    if (!key)
+        return strtoull(buf, NULL, 10);
+    size_t kl = strlen(key);
+    for (char *p = buf; (p = strstr(p, key)) != NULL; p++)
+        if ((p == buf || p[-1] == '\n') && p[kl] == ' ')
+            return strtoull(p + kl + 1, NULL, 10);
     return 0;
+}
+
+int job_cgroup_oom(const struct job_cgroup *cg, bool event)
+{
+    if (!cg->path[0])
+        return JOB_OOM_NONE;
+    bool v1 = cg->version == 1;
+    uint64_t kills = v1 ? counter(cg, "memory.oom_control", "oom_kill")
+                        : counter(cg, "memory.events", "oom_kill");
+    if (!kills && !event) /* event: the init stopped the job before the kernel chose one */
+        return JOB_OOM_NONE;
+    /* Kills also come from an ancestor's limit or the machine running out: the job's own
+     * limit is the cause only if it was reached. */
+    bool hit = v1 ? counter(cg, "memory.failcnt", NULL) > 0 ||
+                        counter(cg, "memory.memsw.failcnt", NULL) > 0 ||
+                        /* some kernels leave failcnt at 0: the peak then tells */
+                        counter(cg, "memory.max_usage_in_bytes", NULL) >=
+                            counter(cg, "memory.limit_in_bytes", NULL)
+                  : counter(cg, "memory.events", "max") > 0;
+    return hit ? JOB_OOM_OWN_LIMIT : JOB_OOM_ELSEWHERE;
+}
+
+int job_cgroup_oom_eventfd(const struct job_cgroup *cg)
+{
+    char path[4200], text[48];
+    if (!cg->path[0] || cg->version != 1)
+        return -1;
+    int efd = eventfd(0, EFD_CLOEXEC);
+    snprintf(path, sizeof path, "%s/memory.oom_control", cg->path);
+    int ofd = efd < 0 ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+    snprintf(text, sizeof text, "%d %d", efd, ofd);
+    int rc = ofd < 0 ? -1 : write_at(cg->path, "cgroup.event_control", text);
+    int e = errno;
+    if (ofd >= 0)
+        close(ofd); /* the registration holds its own reference */
+    if (rc != 0 && efd >= 0) {
+        close(efd);
+        efd = -1;
+    }
+    errno = e;
+    return efd;
+}
+
+/* pid is listed in the cgroup's procs. */
+static bool member(const struct job_cgroup *cg, pid_t pid)
+{
+    char path[64], buf[4096], want[4200];
+    snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
+    if (read_small(path, buf, sizeof buf) != 0)
+        return false;
+    const char *rel = cg->path + strlen(CGROUP_ROOT) + (cg->version == 1 ? strlen("/memory") : 0);
+    snprintf(want, sizeof want, ":%s\n", rel);
+    return strstr(buf, want) != NULL;
 }
 
 /* SIGKILL every process still listed (a job's init is gone, so normally none). */
@@ -196,23 +274,37 @@ static void kill_members(const struct job_cgroup *cg)
     }
     if (read_small(path, buf, sizeof buf) != 0)
         return;
-    for (char *p = buf, *end; *p; p = end) {
+    /* Only whole lines: a number cut at the buffer's end would be another pid. Each pid is
+     * pinned with a pidfd and checked to be a member still before it is killed (a pid read
+     * a moment ago may have been reused). */
+    for (char *p = buf, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+        char *end;
         long pid = strtol(p, &end, 10);
-        if (end == p)
-            break;
-        if (pid > 0)
-            kill((pid_t)pid, SIGKILL);
+        if (end != nl || pid <= 0)
+            continue;
+        int pfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+        if (pfd < 0)
+            continue;
+        if (member(cg, (pid_t)pid))
+            syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+        close(pfd);
     }
 }
 
-void job_cgroup_remove(struct job_cgroup *cg)
+int job_cgroup_remove(struct job_cgroup *cg)
 {
     if (!cg->path[0])
-        return;
+        return 0;
     /* Processes killed a moment ago may still be leaving: wait for them (up to 2 s). */
-    for (int i = 0; i < 2000 && rmdir(cg->path) != 0 && errno == EBUSY; i++) {
+    int rc = rmdir(cg->path);
+    for (int i = 0; i < 2000 && rc != 0 && errno == EBUSY; i++) {
         kill_members(cg);
         nanosleep(&(struct timespec){0, 1000000}, NULL);
+        rc = rmdir(cg->path);
     }
+    if (rc != 0 && errno != ENOENT)
+        return fail(BPTEE_EIO, "cannot remove the memory cgroup %s: %s", cg->path,
+                    strerror(errno));
     cg->path[0] = '\0';
+    return 0;
 }

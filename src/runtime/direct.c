@@ -290,6 +290,7 @@ int bptee_direct_backend_new(const struct bptee_guest_opts *guest, struct bptee_
         return BPTEE_ENOMEM;
     }
     identify(b, &st->guest);
+    pthread_mutex_init(&b->lock, NULL);
     b->ops = &direct_ops;
     b->state = st;
     *out = b;

@@ -37,6 +37,9 @@ int bptee_deployment_handle_json(const struct bptee_deployment *d, char **out)
     if (!d || !out)
         return fail(BPTEE_EINVAL, "deployment handle: missing argument");
     *out = NULL;
+    if (!bptee_provider_name(d->backend->provider)) /* the handle's provider is required */
+        return fail(BPTEE_EUNSUPPORTED, "deployment handle: backend %s serves no single "
+                    "provider (bptee_direct_backend_for gives one that does)", d->backend->name);
     json_t *cached = NULL;
     if (d->cached) {
         char *text = NULL;
@@ -51,13 +54,17 @@ int bptee_deployment_handle_json(const struct bptee_deployment *d, char **out)
     const char *provider = bptee_provider_name(d->backend->provider);
     json_t *h = json_object();
     json_object_set_new(h, "id", json_string(d->id));
-    json_object_set_new(h, "provider", provider ? json_string(provider) : json_null());
+    json_object_set_new(h, "provider", json_string(provider));
     json_object_set_new(h, "metadata", metadata(d));
     if (cached)
         json_object_set_new(h, "cached_attestation", cached);
     json_object_set_new(h, "port_mapping", json_object());
     json_object_set_new(h, "lifecycle_policy", json_string("cloud_managed"));
-    char *s = json_dumps(h, JSON_PRESERVE_ORDER | JSON_COMPACT);
+    /* Every value is checked text (ids by deploy, names by the library): a NULL from jansson
+     * is out of memory, and a field it dropped would make the handle unreadable. */
+    char *s = json_object_size(h) == 5u + (cached != NULL)
+                  ? json_dumps(h, JSON_PRESERVE_ORDER | JSON_COMPACT)
+                  : NULL;
     json_decref(h);
     if (!s)
         return fail(BPTEE_ENOMEM, "deployment handle: out of memory");

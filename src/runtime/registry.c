@@ -3,6 +3,7 @@
  * blueprint-tee's TEE_BACKEND variable, and asked which backend a TEE job of a config runs on
  * here: the config's evidence provider or, under auto, what detection finds, accepted by the
  * config's provider selector, with a backend registered for it. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +44,17 @@ int bptee_registry_register(struct bptee_registry *r, struct bptee_backend *b)
         return fail(BPTEE_EINVAL, "registry: missing argument");
     }
     for (size_t i = 0; i < r->n; i++) {
-        if (!strcmp(r->backends[i]->name, b->name)) {
-            bptee_backend_free(r->backends[i]);
-            r->backends[i] = b;
-            return 0;
+        if (strcmp(r->backends[i]->name, b->name))
+            continue;
+        /* Freeing it would destroy deployments their holders still use. */
+        if (r->backends[i]->deployments) {
+            bptee_backend_free(b);
+            return fail(BPTEE_EDENIED, "registry: backend %s still has deployments: destroy "
+                        "them before replacing it", r->backends[i]->name);
         }
+        bptee_backend_free(r->backends[i]);
+        r->backends[i] = b;
+        return 0;
     }
     if (r->n == REGISTRY_MAX) {
         bptee_backend_free(b);
@@ -172,12 +179,15 @@ static int parse_backends(struct bptee_registry *r, const char *value,
     for (const char *p = value;;) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        while (n && (*p == ' ' || *p == '\t'))
+        while (n && isspace((unsigned char)*p)) /* Rust's trim: all ASCII white space */
             p++, n--;
-        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        while (n && isspace((unsigned char)p[n - 1]))
             n--;
         char v[64];
         snprintf(v, sizeof v, "%.*s", (int)(n < sizeof v - 1 ? n : sizeof v - 1), p);
+        for (char *q = v; *q; q++) /* shown in a one-line error */
+            if (!isprint((unsigned char)*q))
+                *q = '?';
         if (n >= sizeof v)
             return fail(BPTEE_EINVAL, "tee config error: unknown TEE_BACKEND value: '%s...'; "
                         "valid options: " VALID_BACKENDS, v);

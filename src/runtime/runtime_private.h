@@ -3,6 +3,7 @@
 #ifndef BPTEE_RUNTIME_PRIVATE_H
 #define BPTEE_RUNTIME_PRIVATE_H
 
+#include <pthread.h>
 #include <sys/types.h>
 
 #include <bptee/runtime.h>
@@ -23,6 +24,7 @@ struct bptee_backend {
     bool simulated; /* its evidence comes from the simulator */
     int mode;       /* enum bptee_tee_mode */
     struct bptee_deployment *deployments; /* live ones, for re-provisioning by id */
+    pthread_mutex_t lock; /* over deployments and the deployment's refs */
 };
 
 /* cgroup.c: a deployment's memory cgroup (docs/sandbox.md, "Memory"). */
@@ -34,6 +36,7 @@ struct job_cgroup {
 struct bptee_deployment {
     struct bptee_backend *backend;
     struct bptee_deployment *next; /* in backend->deployments */
+    unsigned refs; /* deploys that returned it (re-provisioning adds one); destroys drop one */
     char id[64];
     pid_t pid;
     int status; /* enum bptee_deployment_status */
@@ -45,22 +48,31 @@ struct bptee_deployment {
     struct job_cgroup cgroup;
     uint64_t memory_limit;  /* bytes; 0: none */
     const char *memory_how; /* "cgroup", "rlimit" or NULL */
+    char memory_note[200];  /* why it is "rlimit" */
     bool memory_exceeded;
+    int oom; /* JOB_OOM_* once reaped */
     char end_reason[160];
 };
 
 /* Write text to an existing file (a /proc or cgroup control file) in one write: 0, or -1
  * with errno set (EIO for a short write). Async-signal-safe. */
 int runtime_write_text(const char *path, const char *text);
-/* Create the memory cgroup of deployment id under this process's own, limited to limit
- * bytes: 0, or 1 when no memory cgroup can be made here (not delegated, read-only, not
- * mounted) with why, or a negative error. */
-int job_cgroup_create(const char *id, uint64_t limit, struct job_cgroup *cg, char *why, size_t cap);
+/* Create a deployment's memory cgroup under this process's own, limited to limit bytes: 0,
+ * or 1 when no memory cgroup can be made here (not delegated, read-only, not mounted) with
+ * why, or a negative error. */
+int job_cgroup_create(uint64_t limit, struct job_cgroup *cg, char *why, size_t cap);
 int job_cgroup_attach(const struct job_cgroup *cg, pid_t pid);
-/* How many times the kernel's OOM killer struck inside it. */
-uint64_t job_cgroup_oom_kills(const struct job_cgroup *cg);
-/* Kill whatever is left in it and remove it (cg->path becomes ""). */
-void job_cgroup_remove(struct job_cgroup *cg);
+/* Whether the kernel's OOM killer struck inside it (or, event, the sandbox's init stopped
+ * the job on an OOM event first), and whether the cgroup's own limit was reached (else an
+ * ancestor's limit or the machine ran out). */
+enum { JOB_OOM_NONE, JOB_OOM_OWN_LIMIT, JOB_OOM_ELSEWHERE };
+int job_cgroup_oom(const struct job_cgroup *cg, bool event);
+/* v1: an eventfd the kernel signals when the cgroup is out of memory (the sandbox's init
+ * then stops the whole job: v1 has no oom.group). -1 on v2 or when it cannot be made. */
+int job_cgroup_oom_eventfd(const struct job_cgroup *cg);
+/* Kill whatever is left in it and remove it (cg->path becomes ""); BPTEE_EIO when it could
+ * not be removed (the path is kept for another try). */
+int job_cgroup_remove(struct job_cgroup *cg);
 
 struct sandbox_filter;
 /* direct.c, shared with the sandbox's init: in a fresh child, set the job up (and confine it

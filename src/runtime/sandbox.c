@@ -10,12 +10,14 @@
  * init -> caller), so the agent still finds it under the caller's process tree. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -117,13 +119,42 @@ __attribute__((noreturn)) static void started_fail(int sock, const char *why)
     _exit(1);
 }
 
+/* The next signal; or, when the memory cgroup's OOM eventfd fires first (v1, which has no
+ * oom.group), every process of the job is killed, so the kernel's stop at the memory limit
+ * stops the whole job and not only its largest process. sfd: a signalfd of set. */
+static bool stopped_on_oom; /* the init's own: it stopped the job on an OOM event */
+
+static int next_signal(const sigset_t *set, int sfd, int oom_fd, pid_t job, siginfo_t *si)
+{
+    if (oom_fd < 0 || sfd < 0)
+        return sigwaitinfo(set, si);
+    struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = oom_fd, .events = POLLIN}};
+    if (poll(p, 2, -1) < 0)
+        return -1;
+    uint64_t n;
+    if ((p[1].revents & POLLIN) && read(oom_fd, &n, sizeof n) == (ssize_t)sizeof n) {
+        kill(-1, SIGKILL); /* PID 1 of the namespace: every process but itself */
+        kill(job, SIGKILL);
+        stopped_on_oom = true;
+    }
+    struct signalfd_siginfo ssi;
+    if (!(p[0].revents & POLLIN) || read(sfd, &ssi, sizeof ssi) != (ssize_t)sizeof ssi)
+        return -1;
+    memset(si, 0, sizeof *si);
+    si->si_signo = (int)ssi.ssi_signo;
+    si->si_code = ssi.ssi_code;
+    return (int)ssi.ssi_signo;
+}
+
 /* Forward signals and reap until the job ends; then report its status and go (taking every
  * process left in the namespace with us). */
-__attribute__((noreturn)) static void init_wait(int sock, pid_t job, const sigset_t *set)
+__attribute__((noreturn)) static void init_wait(int sock, pid_t job, const sigset_t *set,
+                                                int oom_fd)
 {
+    int sfd = oom_fd >= 0 ? signalfd(-1, set, SFD_CLOEXEC) : -1;
     for (;;) {
         siginfo_t si;
-        int sig = sigwaitinfo(set, &si);
+        int sig = next_signal(set, sfd, oom_fd, job, &si);
         if (sig < 0)
             continue;
         if (sig != SIGCHLD) {
@@ -138,6 +169,8 @@ __attribute__((noreturn)) static void init_wait(int sock, pid_t job, const sigse
             if (r != job)
                 continue;
             struct init_msg m = {.kind = MSG_ENDED, .value = ws};
+            if (stopped_on_oom)
+                snprintf(m.why, sizeof m.why, "oom");
             send_msg(sock, &m, NULL, 0);
             _exit(0);
         }
@@ -150,6 +183,7 @@ struct init_args {
     int sock;
     bool own_userns;
     bool memory_by_cgroup; /* the limit is the cgroup's: no RLIMIT_AS on top */
+    int oom_fd;            /* v1: the cgroup's OOM eventfd, else -1 */
     uid_t uid;
     gid_t gid;
 };
@@ -207,7 +241,7 @@ __attribute__((noreturn)) static void init_main(const struct init_args *a)
     send_msg(a->sock, &m, NULL, 0);
     if (job < 0 || m.value)
         _exit(1);
-    init_wait(a->sock, job, &set);
+    init_wait(a->sock, job, &set, a->oom_fd);
 }
 
 /* Let the caller mount into the job's namespace, then tell the init to start the job. */
@@ -244,15 +278,17 @@ static int started(const struct bptee_deploy_request *r, int sock)
     return m.value ? direct_exec_failure(r->path, m.value) : 0;
 }
 
-void sandbox_job_status(int report_fd, int *wstatus)
+void sandbox_job_status(int report_fd, int *wstatus, bool *oom_event)
 {
     struct init_msg m;
     int fds[2];
     /* The init is gone, so the report is there already or never comes. */
     int fl = fcntl(report_fd, F_GETFL);
     fcntl(report_fd, F_SETFL, fl | O_NONBLOCK);
-    if (recv_msg(report_fd, &m, fds) == 0 && m.kind == MSG_ENDED)
+    if (recv_msg(report_fd, &m, fds) == 0 && m.kind == MSG_ENDED) {
         *wstatus = m.value;
+        *oom_event = !strcmp(m.why, "oom");
+    }
     for (int i = 0; i < 2; i++)
         if (fds[i] >= 0)
             close(fds[i]);
@@ -260,18 +296,37 @@ void sandbox_job_status(int report_fd, int *wstatus)
 
 /* The memory limit: a cgroup of the deployment's own where one can be made, else the job's
  * address space (RLIMIT_AS, set in the job). */
-static void memory_limit(const struct bptee_sandbox_opts *o, struct bptee_deployment *d)
+static int memory_limit(const struct bptee_sandbox_opts *o, struct bptee_deployment *d)
 {
-    static unsigned seq;
-    char name[64], why[200];
     if (!o->memory_bytes)
-        return;
+        return -1;
     d->memory_limit = o->memory_bytes;
-    snprintf(name, sizeof name, "bptee-%d-%u", (int)getpid(),
-             __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
-    d->memory_how = job_cgroup_create(name, o->memory_bytes, &d->cgroup, why, sizeof why) == 0
-                        ? "cgroup"
-                        : "rlimit";
+    if (job_cgroup_create(o->memory_bytes, &d->cgroup, d->memory_note,
+                          sizeof d->memory_note) != 0) {
+        d->memory_how = "rlimit";
+        return -1;
+    }
+    d->memory_how = "cgroup";
+    if (d->cgroup.version == 2)
+        return -1; /* oom.group stops the whole job */
+    int fd = job_cgroup_oom_eventfd(&d->cgroup);
+    if (fd < 0) { /* the job could outlive a stop of its largest process: no cgroup then */
+        snprintf(d->memory_note, sizeof d->memory_note,
+                 "cannot watch the memory cgroup for the OOM killer: %s", strerror(errno));
+        job_cgroup_remove(&d->cgroup);
+        d->memory_how = "rlimit";
+    }
+    return fd;
+}
+
+/* The deploy failed: the init killed at the limit before the job could start says why. */
+static int deploy_failed(struct bptee_deployment *d, int rc)
+{
+    if (job_cgroup_oom(&d->cgroup, false) != JOB_OOM_NONE)
+        rc = fail(BPTEE_ELIMIT, "sandbox: the memory limit of %llu bytes is too small to start "
+                  "the job", (unsigned long long)d->memory_limit);
+    job_cgroup_remove(&d->cgroup);
+    return rc;
 }
 
 int sandbox_deploy(const struct bptee_deploy_request *req, struct bptee_deployment *d)
@@ -284,11 +339,11 @@ int sandbox_deploy(const struct bptee_deploy_request *req, struct bptee_deployme
         sandbox_filter_free(filter);
         return fail(BPTEE_EIO, "sandbox: socketpair: %s", strerror(errno));
     }
-    memory_limit(req->sandbox, d);
+    int oom_fd = memory_limit(req->sandbox, d);
     struct init_args a = {.req = req, .filter = filter, .sock = sv[1],
                           .own_userns = !sandbox_have_sys_admin(),
-                          .memory_by_cgroup = d->cgroup.path[0] != '\0', .uid = geteuid(),
-                          .gid = getegid()};
+                          .memory_by_cgroup = d->cgroup.path[0] != '\0', .oom_fd = oom_fd,
+                          .uid = geteuid(), .gid = getegid()};
     unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | (req->sandbox->network ? 0 : CLONE_NEWNET) |
                           (a.own_userns ? CLONE_NEWUSER : 0);
     /* A raw clone: glibc has no fork that takes namespace flags. The child calls nothing
@@ -300,6 +355,8 @@ int sandbox_deploy(const struct bptee_deploy_request *req, struct bptee_deployme
     }
     int e = errno;
     close(sv[1]);
+    if (oom_fd >= 0)
+        close(oom_fd);
     sandbox_filter_free(filter);
     if (pid < 0) {
         close(sv[0]);
@@ -317,8 +374,7 @@ int sandbox_deploy(const struct bptee_deploy_request *req, struct bptee_deployme
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
             ;
         close(sv[0]);
-        job_cgroup_remove(&d->cgroup);
-        return rc;
+        return deploy_failed(d, rc);
     }
     d->report_fd = sv[0];
     return 0;

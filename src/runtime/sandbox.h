@@ -19,8 +19,9 @@ int sandbox_deploy(const struct bptee_deploy_request *req, struct bptee_deployme
 
 /* Once the init has been reaped: the job's wait status it reported replaces *wstatus (the
  * init's own, which is 0 as PID 1 cannot die of the job's signal). An init killed before it
- * could report leaves *wstatus as it is. */
-void sandbox_job_status(int report_fd, int *wstatus);
+ * could report leaves *wstatus as it is. *oom_event: the init stopped the job because its
+ * memory cgroup ran out (v1's OOM event). */
+void sandbox_job_status(int report_fd, int *wstatus, bool *oom_event);
 
 /* ---- sandbox_mounts.c: run by the init in its fresh mount namespace. Returns 0, or -1 with
  * errno set and a one-line reason in why. */
