@@ -128,6 +128,15 @@ def sim_guest(state):
     return GuestOpts(sz=ctypes.sizeof(GuestOpts), state_dir=str(state).encode())
 
 
+@pytest.fixture
+def sim_backend(tmp_path):
+    """The direct backend of the simulator playing SEV-SNP, freed (its jobs with it) after."""
+    b = c_void_p()
+    check(backend_for(SNP, True, byref(sim_guest(tmp_path / "sim")), byref(b)))
+    yield b
+    backend_free(b)
+
+
 # ---- TEE_BACKEND
 
 
@@ -375,20 +384,16 @@ def take_string_of(d):
     return take_string(out)
 
 
-def test_no_attestation_before_one_is_taken(tmp_path):
-    b = c_void_p()
-    check(backend_for(SNP, True, byref(sim_guest(tmp_path / "sim")), byref(b)))
-    try:
-        d = c_void_p()
-        check(deploy(b, byref(request(["/bin/true"])), byref(d)))
-        cached = c_void_p()
-        with pytest.raises(BpteeError) as e:
-            check(dep_cached(d, byref(cached)))
-        assert e.value.name == "ENOTFOUND"
-        assert "cached_attestation" not in json.loads(take_string_of(d))
-        dep_destroy(d)
-    finally:
-        backend_free(b)
+def test_no_attestation_before_one_is_taken(tmp_path, sim_backend):
+    b = sim_backend
+    d = c_void_p()
+    check(deploy(b, byref(request(["/bin/true"])), byref(d)))
+    cached = c_void_p()
+    with pytest.raises(BpteeError) as e:
+        check(dep_cached(d, byref(cached)))
+    assert e.value.name == "ENOTFOUND"
+    assert "cached_attestation" not in json.loads(take_string_of(d))
+    dep_destroy(d)
 
 
 def processes_with(marker):
@@ -479,56 +484,48 @@ def need_memory_cgroup():
 HOG = "x = bytearray(400 * 1024 * 1024)\nfor i in range(0, len(x), 4096): x[i] = 1\nprint('survived')"
 
 
-def test_a_job_over_its_memory_limit_is_stopped_and_reported(tmp_path):
+def test_a_job_over_its_memory_limit_is_stopped_and_reported(tmp_path, sim_backend):
     sandbox_possible()
-    b = c_void_p()
-    check(backend_for(SNP, True, byref(sim_guest(tmp_path / "sim")), byref(b)))
-    try:
-        d = c_void_p()
-        sb = sandbox(memory=64 << 20)
-        check(deploy(b, byref(request([sys.executable, "-c", HOG], sandbox=sb)), byref(d)))
-        how = dep_mem_how(d).decode()
-        ws = c_int()
-        check(dep_wait(d, byref(ws)))
-        assert status_name(dep_status(d)) == b"failed"
-        if how == "rlimit":
-            # no memory cgroup here (an ordinary user): the address-space limit still holds
-            assert os.WIFEXITED(ws.value) and os.WEXITSTATUS(ws.value) != 0
-            assert dep_mem_exceeded(d) == 0
-            pytest.skip("no memory cgroup can be made here: the limit is RLIMIT_AS, which "
-                        "cannot tell why a job ended")
-        assert how == "cgroup"
-        assert os.WIFSIGNALED(ws.value) and os.WTERMSIG(ws.value) == signal.SIGKILL
-        assert dep_mem_exceeded(d) == 1
-        assert dep_end(d) == (b"memory limit exceeded: the kernel stopped the job at its "
-                              b"limit of 67108864 bytes")
-        assert json.loads(take_string_of(d))["metadata"]["memory_limit"] == "cgroup"
-        dep_destroy(d)
-        assert our_cgroups() == [], "the deployment's cgroup was left behind"
-    finally:
-        backend_free(b)
+    b = sim_backend
+    d = c_void_p()
+    sb = sandbox(memory=64 << 20)
+    check(deploy(b, byref(request([sys.executable, "-c", HOG], sandbox=sb)), byref(d)))
+    how = dep_mem_how(d).decode()
+    ws = c_int()
+    check(dep_wait(d, byref(ws)))
+    assert status_name(dep_status(d)) == b"failed"
+    if how == "rlimit":
+        # no memory cgroup here (an ordinary user): the address-space limit still holds
+        assert os.WIFEXITED(ws.value) and os.WEXITSTATUS(ws.value) != 0
+        assert dep_mem_exceeded(d) == 0
+        pytest.skip("no memory cgroup can be made here: the limit is RLIMIT_AS, which "
+                    "cannot tell why a job ended")
+    assert how == "cgroup"
+    assert os.WIFSIGNALED(ws.value) and os.WTERMSIG(ws.value) == signal.SIGKILL
+    assert dep_mem_exceeded(d) == 1
+    assert dep_end(d) == (b"memory limit exceeded: the kernel stopped the job at its "
+                          b"limit of 67108864 bytes")
+    assert json.loads(take_string_of(d))["metadata"]["memory_limit"] == "cgroup"
+    dep_destroy(d)
+    assert our_cgroups() == [], "the deployment's cgroup was left behind"
 
 
-def test_a_job_within_its_memory_limit_runs_to_the_end(tmp_path):
+def test_a_job_within_its_memory_limit_runs_to_the_end(tmp_path, sim_backend):
     sandbox_possible()
-    b = c_void_p()
-    check(backend_for(SNP, True, byref(sim_guest(tmp_path / "sim")), byref(b)))
-    try:
-        d = c_void_p()
-        rfd, wfd = os.pipe()
-        small = HOG.replace("400 *", "8 *")
-        check(deploy(b, byref(request([sys.executable, "-c", small], sandbox=sandbox(256 << 20),
-                                      stdout=wfd)), byref(d)))
-        os.close(wfd)
-        with os.fdopen(rfd) as r:
-            assert r.read() == "survived\n"
-        ws = c_int()
-        check(dep_wait(d, byref(ws)))
-        assert status_name(dep_status(d)) == b"stopped" and dep_mem_exceeded(d) == 0
-        assert dep_end(d) == b"exited with status 0"
-        dep_destroy(d)
-    finally:
-        backend_free(b)
+    b = sim_backend
+    d = c_void_p()
+    rfd, wfd = os.pipe()
+    small = HOG.replace("400 *", "8 *")
+    check(deploy(b, byref(request([sys.executable, "-c", small], sandbox=sandbox(256 << 20),
+                                  stdout=wfd)), byref(d)))
+    os.close(wfd)
+    with os.fdopen(rfd) as r:
+        assert r.read() == "survived\n"
+    ws = c_int()
+    check(dep_wait(d, byref(ws)))
+    assert status_name(dep_status(d)) == b"stopped" and dep_mem_exceeded(d) == 0
+    assert dep_end(d) == b"exited with status 0"
+    dep_destroy(d)
 
 
 def mountinfo():
@@ -537,7 +534,7 @@ def mountinfo():
 
 
 @pytest.mark.parametrize("ignore_term", [False, True])
-def test_stop_then_destroy_leaves_nothing_behind(tmp_path, ignore_term):
+def test_stop_then_destroy_leaves_nothing_behind(tmp_path, ignore_term, sim_backend):
     """A job with children: a shell, two sleeps and a daemonised grandchild that left the
     job's session and process group. One variant ignores SIGTERM, so only destroy's SIGKILL
     ends it. Afterwards: no process, no mount, no cgroup, no file in /tmp."""
@@ -551,69 +548,61 @@ def test_stop_then_destroy_leaves_nothing_behind(tmp_path, ignore_term):
     before_mounts = mountinfo()
     before_tmp = {d: set(os.listdir(d)) for d in ("/tmp", "/dev/shm", "/run")
                   if os.path.isdir(d)}
-    b = c_void_p()
-    check(backend_for(SNP, True, byref(sim_guest(tmp_path / "sim")), byref(b)))
-    try:
-        d = c_void_p()
-        rfd, wfd = os.pipe()
-        check(deploy(b, byref(request(["/bin/sh", "-c", script, marker],
-                                      sandbox=sandbox(128 << 20), stdout=wfd)), byref(d)))
-        os.close(wfd)
-        with os.fdopen(rfd) as r:
-            assert r.readline() == "up\n"
-        deadline = time.time() + 10
-        while len(processes_with(sleeps)) < 3 and time.time() < deadline:
-            time.sleep(0.02)
-        assert len(processes_with(sleeps)) == 3 and processes_with(marker)
-        assert status_name(dep_status(d)) == b"running"
-        if memory_cgroup_possible():  # so that "no cgroup left" below means something
-            assert dep_mem_how(d) == b"cgroup" and len(our_cgroups()) == 1
-        check(dep_stop(d))
-        if not ignore_term:
-            ws = c_int()
-            check(dep_wait(d, byref(ws)))
-            assert status_name(dep_status(d)) == b"stopped"
-            assert dep_end(d) == b"killed by signal 15 after stop"
-        else:
-            assert status_name(dep_status(d)) == b"stopping"
-        dep_destroy(d)
-        assert processes_with(marker) == [], "the job outlived destroy"
-        assert processes_with(sleeps) == [], "a child of the job outlived destroy"
-        assert our_cgroups() == [], "the deployment's cgroup was left behind"
-        if not chrooted():  # the one known exception: docs/sandbox.md, "In a chroot"
-            assert mountinfo() == before_mounts, "a mount of the job stayed on the host"
-        # /tmp is shared with whatever else runs here: judge what bptee would name
-        left = [e for d, before in before_tmp.items() for e in set(os.listdir(d)) - before
-                if "bptee" in e]
-        assert left == [], f"the deployment left files behind: {left}"
-    finally:
-        backend_free(b)
+    b = sim_backend
+    d = c_void_p()
+    rfd, wfd = os.pipe()
+    check(deploy(b, byref(request(["/bin/sh", "-c", script, marker],
+                                  sandbox=sandbox(128 << 20), stdout=wfd)), byref(d)))
+    os.close(wfd)
+    with os.fdopen(rfd) as r:
+        assert r.readline() == "up\n"
+    deadline = time.time() + 10
+    while len(processes_with(sleeps)) < 3 and time.time() < deadline:
+        time.sleep(0.02)
+    assert len(processes_with(sleeps)) == 3 and processes_with(marker)
+    assert status_name(dep_status(d)) == b"running"
+    if memory_cgroup_possible():  # so that "no cgroup left" below means something
+        assert dep_mem_how(d) == b"cgroup" and len(our_cgroups()) == 1
+    check(dep_stop(d))
+    if not ignore_term:
+        ws = c_int()
+        check(dep_wait(d, byref(ws)))
+        assert status_name(dep_status(d)) == b"stopped"
+        assert dep_end(d) == b"killed by signal 15 after stop"
+    else:
+        assert status_name(dep_status(d)) == b"stopping"
+    dep_destroy(d)
+    assert processes_with(marker) == [], "the job outlived destroy"
+    assert processes_with(sleeps) == [], "a child of the job outlived destroy"
+    assert our_cgroups() == [], "the deployment's cgroup was left behind"
+    if not chrooted():  # the one known exception: docs/sandbox.md, "In a chroot"
+        assert mountinfo() == before_mounts, "a mount of the job stayed on the host"
+    # /tmp is shared with whatever else runs here: judge what bptee would name
+    left = [e for d, before in before_tmp.items() for e in set(os.listdir(d)) - before
+            if "bptee" in e]
+    assert left == [], f"the deployment left files behind: {left}"
 
 
-def test_a_child_over_the_limit_stops_the_whole_job(tmp_path):
+def test_a_child_over_the_limit_stops_the_whole_job(tmp_path, sim_backend):
     """The OOM killer picks the largest process, here a child: the job is stopped whole (v2's
     oom.group, v1's OOM event watched by the sandbox's init), not left to carry on."""
     need_memory_cgroup()
-    b = c_void_p()
-    check(backend_for(SNP, True, byref(sim_guest(tmp_path / "sim")), byref(b)))
-    try:
-        d = c_void_p()
-        rfd, wfd = os.pipe()
-        script = f"{sys.executable} -c \"{HOG}\"; echo child=$?; sleep 5; echo carried-on"
-        check(deploy(b, byref(request(["/bin/sh", "-c", script], sandbox=sandbox(64 << 20),
-                                      stdout=wfd)), byref(d)))
-        os.close(wfd)
-        with os.fdopen(rfd) as r:
-            out = r.read()
-        ws = c_int()
-        check(dep_wait(d, byref(ws)))
-        assert "carried-on" not in out and "survived" not in out, out
-        assert os.WIFSIGNALED(ws.value) and os.WTERMSIG(ws.value) == signal.SIGKILL
-        assert dep_mem_exceeded(d) == 1 and status_name(dep_status(d)) == b"failed"
-        assert dep_end(d).startswith(b"memory limit exceeded: the kernel stopped the job")
-        dep_destroy(d)
-    finally:
-        backend_free(b)
+    b = sim_backend
+    d = c_void_p()
+    rfd, wfd = os.pipe()
+    script = f"{sys.executable} -c \"{HOG}\"; echo child=$?; sleep 5; echo carried-on"
+    check(deploy(b, byref(request(["/bin/sh", "-c", script], sandbox=sandbox(64 << 20),
+                                  stdout=wfd)), byref(d)))
+    os.close(wfd)
+    with os.fdopen(rfd) as r:
+        out = r.read()
+    ws = c_int()
+    check(dep_wait(d, byref(ws)))
+    assert "carried-on" not in out and "survived" not in out, out
+    assert os.WIFSIGNALED(ws.value) and os.WTERMSIG(ws.value) == signal.SIGKILL
+    assert dep_mem_exceeded(d) == 1 and status_name(dep_status(d)) == b"failed"
+    assert dep_end(d).startswith(b"memory limit exceeded: the kernel stopped the job")
+    dep_destroy(d)
 
 
 ANCESTOR = r"""
@@ -658,34 +647,26 @@ def test_an_ancestors_limit_is_not_reported_as_the_jobs(tmp_path):
                       "job's own limit)"), r.stdout
 
 
-def test_a_limit_too_small_to_start_says_so(tmp_path):
+def test_a_limit_too_small_to_start_says_so(tmp_path, sim_backend):
     need_memory_cgroup()
-    b = c_void_p()
-    check(backend_for(SNP, True, byref(sim_guest(tmp_path / "sim")), byref(b)))
-    try:
-        d = c_void_p()
-        with pytest.raises(BpteeError) as e:
-            check(deploy(b, byref(request(["/bin/true"], sandbox=sandbox(65536))), byref(d)))
-        assert (e.value.name, e.value.reason) == (
-            "ELIMIT", "sandbox: the memory limit of 65536 bytes is too small to start the job")
-        assert our_cgroups() == []
-    finally:
-        backend_free(b)
+    b = sim_backend
+    d = c_void_p()
+    with pytest.raises(BpteeError) as e:
+        check(deploy(b, byref(request(["/bin/true"], sandbox=sandbox(65536))), byref(d)))
+    assert (e.value.name, e.value.reason) == (
+        "ELIMIT", "sandbox: the memory limit of 65536 bytes is too small to start the job")
+    assert our_cgroups() == []
 
 
 @pytest.mark.parametrize("dep_id", ["x" * 64, "a b", "caf\u00e9", "id\nnext", ""])
-def test_deployment_ids_are_checked(tmp_path, dep_id):
-    b = c_void_p()
-    check(backend_for(SNP, True, byref(sim_guest(tmp_path / "sim")), byref(b)))
-    try:
-        d = c_void_p()
-        with pytest.raises(BpteeError) as e:
-            check(deploy(b, byref(request(["/bin/true"], dep_id or None)), byref(d))
-                  if dep_id else deploy_empty_id(b, d))
-        assert e.value.name == "EINVAL" and "1 to 63 of A-Z a-z 0-9" in e.value.reason
-        assert "\n" not in e.value.reason or dep_id == "id\nnext"
-    finally:
-        backend_free(b)
+def test_deployment_ids_are_checked(tmp_path, dep_id, sim_backend):
+    b = sim_backend
+    d = c_void_p()
+    with pytest.raises(BpteeError) as e:
+        check(deploy(b, byref(request(["/bin/true"], dep_id or None)), byref(d))
+              if dep_id else deploy_empty_id(b, d))
+    assert e.value.name == "EINVAL" and "1 to 63 of A-Z a-z 0-9" in e.value.reason
+    assert "\n" not in e.value.reason or dep_id == "id\nnext"
 
 
 def deploy_empty_id(b, d):
@@ -694,43 +675,35 @@ def deploy_empty_id(b, d):
     return check(deploy(b, byref(req), byref(d)))
 
 
-def test_63_characters_reprovision_the_same_deployment(tmp_path):
-    b = c_void_p()
-    check(backend_for(SNP, True, byref(sim_guest(tmp_path / "sim")), byref(b)))
-    try:
-        d, again = c_void_p(), c_void_p()
-        dep_id = "job." + "x" * 59
-        job = ["/bin/sh", "-c", "sleep 300; true"]
-        assert deploy(b, byref(request(job, dep_id)), byref(d)) == 0
-        assert deploy(b, byref(request(job, dep_id)), byref(again)) == 1
-        assert again.value == d.value
-        dep_destroy(again)
-        dep_destroy(d)
-    finally:
-        backend_free(b)
+def test_63_characters_reprovision_the_same_deployment(tmp_path, sim_backend):
+    b = sim_backend
+    d, again = c_void_p(), c_void_p()
+    dep_id = "job." + "x" * 59
+    job = ["/bin/sh", "-c", "sleep 300; true"]
+    assert deploy(b, byref(request(job, dep_id)), byref(d)) == 0
+    assert deploy(b, byref(request(job, dep_id)), byref(again)) == 1
+    assert again.value == d.value
+    dep_destroy(again)
+    dep_destroy(d)
 
 
-def test_each_holder_destroys_once_and_the_job_ends_at_the_last(tmp_path):
+def test_each_holder_destroys_once_and_the_job_ends_at_the_last(tmp_path, sim_backend):
     marker = f"bptee-holders-{os.getpid()}"
-    b = c_void_p()
-    check(backend_for(SNP, True, byref(sim_guest(tmp_path / "sim")), byref(b)))
-    try:
-        d, again = c_void_p(), c_void_p()
-        job = ["/bin/sh", "-c", "sleep 300; true", marker]
-        assert deploy(b, byref(request(job, "shared")), byref(d)) == 0
-        # asked for a provision-time attestation it never had: taken now
-        assert deploy(b, byref(request(job, "shared", report_data=b"r" * 64)),
-                      byref(again)) == 1
-        cached = c_void_p()
-        check(dep_cached(again, byref(cached)))
-        dep_destroy(d)
-        assert processes_with(marker), "the first destroy ended a job another holder has"
-        assert json.loads(take_string_of(again))["id"] == "shared"
-        assert status_name(dep_status(again)) == b"running"
-        dep_destroy(again)
-        assert processes_with(marker) == []
-    finally:
-        backend_free(b)
+    b = sim_backend
+    d, again = c_void_p(), c_void_p()
+    job = ["/bin/sh", "-c", "sleep 300; true", marker]
+    assert deploy(b, byref(request(job, "shared")), byref(d)) == 0
+    # asked for a provision-time attestation it never had: taken now
+    assert deploy(b, byref(request(job, "shared", report_data=b"r" * 64)),
+                  byref(again)) == 1
+    cached = c_void_p()
+    check(dep_cached(again, byref(cached)))
+    dep_destroy(d)
+    assert processes_with(marker), "the first destroy ended a job another holder has"
+    assert json.loads(take_string_of(again))["id"] == "shared"
+    assert status_name(dep_status(again)) == b"running"
+    dep_destroy(again)
+    assert processes_with(marker) == []
 
 
 def test_a_backend_with_deployments_is_not_replaced(tmp_path):
