@@ -192,6 +192,11 @@ void grants_free(struct grants *g);
 int proc_stat(pid_t pid, pid_t *ppid, unsigned long long *start);
 /* A pidfd for the peer of sock: the kernel's from connect time (SO_PEERPIDFD), else by pid. */
 int peer_pidfd(int sock, pid_t pid);
+/* The peer of sock as bptee_peer_identify tells it (SO_PEERCRED; the binary's measurement,
+ * taken while a pidfd shows the process alive before and after), with that pidfd in *pidfd
+ * (-1: none, on kernels without pidfds; the caller closes it). A refusal is a BPTEE_E* code
+ * with its reason in why; an unmeasured binary is 0 with the reason in why. */
+int peer_identify(int sock, struct bptee_peer *out, int *pidfd, char *why, size_t cap);
 /* proc.c: pid's parent, through pidfd when >= 0 (it must be pid's), else a pidfd opened now;
  * from /proc/PID/stat where the kernel predates PIDFD_GET_INFO. 0, or -1 (gone). */
 int proc_parent(int pidfd, pid_t pid, pid_t *ppid);
@@ -218,10 +223,10 @@ void grants_end(struct grants *g, struct grant *k);
 /* The watching keepers holding name, each held (grants_release) until its push is done. */
 size_t grants_watchers(struct grants *g, const char *name, struct grant **out, size_t cap);
 void grants_release(struct grants *g, struct grant *k);
-/* May the peer pid on conn have name (SECRET, VERSION; job_id NULL) or act as job job_id
- * (SIGN, RESULT; name NULL)? 0, or BPTEE_EDENIED. job_out (may be NULL) gets the admitting
- * grant's job id. */
-int grants_check(struct grants *g, int conn, pid_t pid, const char *name, const char *job_id,
+/* May the peer pid, pinned by pidfd (peer_identify's; -1: refused), have name (SECRET,
+ * VERSION; job_id NULL) or act as job job_id (SIGN, RESULT; name NULL)? 0, or BPTEE_EDENIED.
+ * job_out (may be NULL) gets the admitting grant's job id. */
+int grants_check(struct grants *g, int pidfd, pid_t pid, const char *name, const char *job_id,
                  char *job_out, size_t cap);
 
 /* ---- watch.c: pushes to keepers. Called by the request that changed (rotated, revoked)

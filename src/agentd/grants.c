@@ -398,11 +398,10 @@ static bool rooted_at(struct grants *g, pid_t pid)
  * needs both), and its parent otherwise through a pidfd (proc_parent): generating
  * /proc/PID/stat is the costly step, ~7-10 us each. It stops at the first root whose grant
  * admits the request: the ancestors above cannot change a yes. */
-int grants_check(struct grants *g, int conn, pid_t pid, const char *name, const char *job_id,
+int grants_check(struct grants *g, int pidfd, pid_t pid, const char *name, const char *job_id,
                  char *job_out, size_t cap)
 {
     bool ok = false;
-    int pidfd = peer_pidfd(conn, pid);
     if (pidfd < 0)
         return BPTEE_EDENIED;
     pthread_mutex_lock(&g->lock);
@@ -427,6 +426,5 @@ int grants_check(struct grants *g, int conn, pid_t pid, const char *name, const 
     /* the peer still lives, so the walk began at its pid, not a successor's */
     if (ok && exited(pidfd))
         ok = false;
-    close(pidfd);
     return ok ? 0 : BPTEE_EDENIED;
 }

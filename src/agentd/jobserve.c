@@ -33,13 +33,13 @@ int jobsock_send_error(int fd, int cmd, int code, const char *reason)
     return send_reply(fd, &rep, -1);
 }
 
-/* The peer, or a logged refusal. why receives the reason when the binary was not measured. */
-static int identify(int fd, struct bptee_peer *peer, char *why, size_t cap)
+/* The peer, pinned by *pidfd (the caller's to close), or a logged refusal. why receives the
+ * reason for a refusal, or why the binary was not measured. */
+static int identify(int fd, struct bptee_peer *peer, int *pidfd, char *why, size_t cap)
 {
-    int rc = bptee_peer_identify(fd, peer);
-    snprintf(why, cap, "%s", peer->measured ? "" : bptee_last_error());
+    int rc = peer_identify(fd, peer, pidfd, why, cap);
     if (rc < 0)
-        agent_log("job socket: peer refused: %s", bptee_last_error());
+        agent_log("job socket: peer refused: %s", why);
     return rc;
 }
 
@@ -96,11 +96,11 @@ static int audit_access(struct agent *a, int event, const struct bptee_job_reque
 /* Is the peer a process of a job granted req's secret (SECRET, VERSION) or req's job id
  * (SIGN, RESULT)? The agent's own binary is exempt: it registers jobs. A refusal is logged,
  * put on record and its reason written to reason. */
-static int granted(struct agent *a, int fd, const struct bptee_job_request *req,
+static int granted(struct agent *a, int pidfd, const struct bptee_job_request *req,
                    const struct bptee_peer *p, char *reason, size_t cap)
 {
     bool by_name = req->cmd == BPTEE_JOB_SECRET || req->cmd == BPTEE_JOB_VERSION;
-    if (is_self(a, p) || grants_check(a->grants, fd, p->pid, by_name ? req->name : NULL,
+    if (is_self(a, p) || grants_check(a->grants, pidfd, p->pid, by_name ? req->name : NULL,
                                       by_name ? NULL : req->job_id, NULL, 0) == 0)
         return 0;
     snprintf(reason, cap,
@@ -150,31 +150,31 @@ static int refuse_secret(struct agent *a, int fd, const struct bptee_job_request
 }
 
 /* Who may ask for req at all: a delegated request from the keeper of its job, any other
- * from a process of a job granted it. */
+ * from a process of a job granted it (p pinned by pidfd). */
 static int admit(struct agent *a, const struct job_session *s, const struct bptee_job_request *req,
-                 struct bptee_peer *p, char *reason, size_t cap)
+                 struct bptee_peer *p, int pidfd, char *reason, size_t cap)
 {
     bool delegated = req->has_for_measurement;
     int rc = acting_for(a, req, p, reason, cap);
     if (rc == 0 && delegated && req->cmd != BPTEE_JOB_SIGN)
         rc = keeper_of(a, s, req, p, reason, cap);
     else if (rc == 0 && !delegated)
-        rc = granted(a, s->fd, req, p, reason, cap);
+        rc = granted(a, pidfd, req, p, reason, cap);
     return rc;
 }
 
 static int serve_secret(struct agent *a, int page, struct job_session *s,
-                        const struct bptee_job_request *req)
+                        const struct bptee_job_request *req, int *pidfd)
 {
     struct bptee_peer p;
     struct bptee_secret_delivery d;
     char why[256];
     char reason[512];
     int fd = s->fd;
-    int rc = identify(fd, &p, why, sizeof why);
+    int rc = identify(fd, &p, pidfd, why, sizeof why);
     if (rc < 0)
-        return jobsock_send_error(fd, req->cmd, rc, bptee_last_error());
-    if ((rc = admit(a, s, req, &p, reason, sizeof reason)) < 0)
+        return jobsock_send_error(fd, req->cmd, rc, why);
+    if ((rc = admit(a, s, req, &p, *pidfd, reason, sizeof reason)) < 0)
         return jobsock_send_error(fd, req->cmd, rc, reason);
     /* The memfd, its version and slot come from one look at the store: a rotation cannot
      * come between them. */
@@ -213,16 +213,16 @@ static int serve_secret(struct agent *a, int page, struct job_session *s,
 /* VERSION: is the copy a job holds still the current one? The same peer checks as SECRET
  * (allow list, revoked), but no bytes leave, so only a refusal goes on record. */
 static int serve_version(struct agent *a, const struct job_session *s,
-                         const struct bptee_job_request *req)
+                         const struct bptee_job_request *req, int *pidfd)
 {
     struct bptee_peer p;
     struct bptee_secret_info info;
     char why[256], reason[512];
     int fd = s->fd;
-    int rc = identify(fd, &p, why, sizeof why);
+    int rc = identify(fd, &p, pidfd, why, sizeof why);
     if (rc < 0)
-        return jobsock_send_error(fd, req->cmd, rc, bptee_last_error());
-    if ((rc = admit(a, s, req, &p, reason, sizeof reason)) < 0)
+        return jobsock_send_error(fd, req->cmd, rc, why);
+    if ((rc = admit(a, s, req, &p, *pidfd, reason, sizeof reason)) < 0)
         return jobsock_send_error(fd, req->cmd, rc, reason);
     rc = bptee_secret_store_check_peer(a->store, req->name, p.measured ? p.measurement_hex : NULL,
                                        p.uid);
@@ -235,20 +235,20 @@ static int serve_version(struct agent *a, const struct job_session *s,
 }
 
 static int serve_sign(struct agent *a, const struct job_session *s,
-                      const struct bptee_job_request *req)
+                      const struct bptee_job_request *req, int *pidfd)
 {
     struct bptee_peer p;
     char why[256], reason[512];
     struct bptee_job_reply rep = {.cmd = req->cmd};
     int fd = s->fd;
-    int rc = identify(fd, &p, why, sizeof why);
+    int rc = identify(fd, &p, pidfd, why, sizeof why);
     if (rc < 0)
-        return jobsock_send_error(fd, req->cmd, rc, bptee_last_error());
+        return jobsock_send_error(fd, req->cmd, rc, why);
     if (req->has_for_measurement && !req->has_argv_sha256)
         return jobsock_send_error(fd, req->cmd, BPTEE_EINVAL,
                           "a SIGN for another binary needs its "
                           "argv digest");
-    if ((rc = admit(a, s, req, &p, reason, sizeof reason)) < 0)
+    if ((rc = admit(a, s, req, &p, *pidfd, reason, sizeof reason)) < 0)
         return jobsock_send_error(fd, req->cmd, rc, reason);
     if (!p.measured) {
         snprintf(reason, sizeof reason, "cannot measure the peer's binary: %s", why);
@@ -294,15 +294,15 @@ static int serve_attest(struct agent *a, int fd, const struct bptee_job_request 
 
 /* RESULT: attest the job's result file (docs/protocol.md); its descriptors are closed here. */
 static int serve_result(struct agent *a, const struct job_session *s,
-                        const struct bptee_job_request *req, const int fds[2])
+                        const struct bptee_job_request *req, const int fds[2], int *pidfd)
 {
     struct bptee_peer p = {0};
     char why[256], reason[512] = "";
     int fd = s->fd;
-    int rc = identify(fd, &p, why, sizeof why);
+    int rc = identify(fd, &p, pidfd, why, sizeof why);
     if (rc < 0) {
-        snprintf(reason, sizeof reason, "%s", bptee_last_error());
-    } else if ((rc = granted(a, fd, req, &p, reason, sizeof reason)) < 0) {
+        snprintf(reason, sizeof reason, "%s", why);
+    } else if ((rc = granted(a, *pidfd, req, &p, reason, sizeof reason)) < 0) {
         /* reason set, on record */
     } else if (fds[0] < 0 || fds[1] < 0) {
         rc = BPTEE_EINVAL;
@@ -335,12 +335,12 @@ static void close_fds(int fds[BPTEE_JOB_FDS_MAX])
 
 /* JOB and GRANT come only from the agent's own binary: `bptee run`, `bptee grant`. */
 static int from_self(struct agent *a, int fd, const struct bptee_job_request *req,
-                     struct bptee_peer *p)
+                     struct bptee_peer *p, int *pidfd)
 {
     char why[256], reason[512];
-    int rc = identify(fd, p, why, sizeof why);
+    int rc = identify(fd, p, pidfd, why, sizeof why);
     if (rc < 0)
-        return jobsock_send_error(fd, req->cmd, rc, bptee_last_error()) < 0 ? -1 : 1;
+        return jobsock_send_error(fd, req->cmd, rc, why) < 0 ? -1 : 1;
     if (is_self(a, p))
         return 0;
     snprintf(reason, sizeof reason, "only the agent's own binary may register a job (pid %d "
@@ -349,11 +349,12 @@ static int from_self(struct agent *a, int fd, const struct bptee_job_request *re
     return jobsock_send_error(fd, req->cmd, BPTEE_EDENIED, reason) < 0 ? -1 : 1;
 }
 
-static int serve_job(struct agent *a, struct job_session *s, const struct bptee_job_request *req)
+static int serve_job(struct agent *a, struct job_session *s, const struct bptee_job_request *req,
+                     int *pidfd)
 {
     struct bptee_peer p;
     char why[256];
-    int rc = from_self(a, s->fd, req, &p);
+    int rc = from_self(a, s->fd, req, &p, pidfd);
     if (rc != 0)
         return rc < 0 ? rc : 0;
     if (s->job) {
@@ -387,11 +388,12 @@ static int serve_watch(struct agent *a, struct job_session *s, const struct bpte
     return rc;
 }
 
-static int serve_grant(struct agent *a, struct job_session *s, const struct bptee_job_request *req)
+static int serve_grant(struct agent *a, struct job_session *s, const struct bptee_job_request *req,
+                       int *pidfd)
 {
     struct bptee_peer p;
     char why[256];
-    int rc = from_self(a, s->fd, req, &p);
+    int rc = from_self(a, s->fd, req, &p, pidfd);
     if (rc != 0)
         return rc < 0 ? rc : 0;
     rc = grants_add(a->grants, req->job_id, req->pid, req->names, why, sizeof why);
@@ -405,14 +407,14 @@ static int serve_grant(struct agent *a, struct job_session *s, const struct bpte
     return send_reply(s->fd, &rep, -1);
 }
 
-int jobsock_serve_line(struct agent *a, int page, struct job_session *s, const char *line,
-                       size_t len, int fds[BPTEE_JOB_FDS_MAX])
+static int serve_request(struct agent *a, int page, struct job_session *s, const char *line,
+                         size_t len, int fds[BPTEE_JOB_FDS_MAX], int *pidfd)
 {
     struct bptee_job_request req;
     int fd = s->fd;
     int rc = bptee_job_request_parse(line, len, &req);
     if (rc == 0 && req.cmd == BPTEE_JOB_RESULT) {
-        rc = serve_result(a, s, &req, fds);
+        rc = serve_result(a, s, &req, fds, pidfd);
         close_fds(fds);
         return rc;
     }
@@ -425,17 +427,17 @@ int jobsock_serve_line(struct agent *a, int page, struct job_session *s, const c
         return send_reply(fd, &rep, -1);
     }
     case BPTEE_JOB_SECRET:
-        return serve_secret(a, page, s, &req);
+        return serve_secret(a, page, s, &req, pidfd);
     case BPTEE_JOB_VERSION:
-        return serve_version(a, s, &req);
+        return serve_version(a, s, &req, pidfd);
     case BPTEE_JOB_SIGN:
-        return serve_sign(a, s, &req);
+        return serve_sign(a, s, &req, pidfd);
     case BPTEE_JOB_REGISTER:
-        return serve_job(a, s, &req);
+        return serve_job(a, s, &req, pidfd);
     case BPTEE_JOB_WATCH:
         return serve_watch(a, s, &req);
     case BPTEE_JOB_GRANT:
-        return serve_grant(a, s, &req);
+        return serve_grant(a, s, &req, pidfd);
     case BPTEE_JOB_ACK:
         return jobsock_send_error(fd, req.cmd, BPTEE_EINVAL, "ACK without a push (after WATCH)");
     default:
@@ -443,3 +445,12 @@ int jobsock_serve_line(struct agent *a, int page, struct job_session *s, const c
     }
 }
 
+int jobsock_serve_line(struct agent *a, int page, struct job_session *s, const char *line,
+                       size_t len, int fds[BPTEE_JOB_FDS_MAX])
+{
+    int pidfd = -1; /* the peer's, from identify */
+    int rc = serve_request(a, page, s, line, len, fds, &pidfd);
+    if (pidfd >= 0)
+        close(pidfd);
+    return rc;
+}
