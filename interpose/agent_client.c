@@ -328,6 +328,12 @@ static int exchange_fds(const char *socket_path, const char *req, size_t n, cons
         if (pidfd)
             agent = peer_pidfd(sock, pid);
         int sent = fds ? send_with_fds(sock, req, n, fds) : send_all(sock, req, n), err = errno;
+        /* One request per connection: say so now. The agent's thread then finds the end of
+         * the stream right after its reply and goes back to the socket at once, instead of
+         * sleeping until our close wakes it (a wake-up and a switch per request, on the CPUs
+         * the jobs share with it). */
+        if (sent == 0)
+            shutdown(sock, SHUT_WR);
         /* An agent at its connection limit answers at once and closes: the write then fails
          * (EPIPE), and its "ERR limit" line waits to be read. */
         if (sent < 0 && err != EPIPE && err != ECONNRESET)
