@@ -188,6 +188,9 @@ struct grant {
 
 int grants_new(struct grants **out);
 void grants_free(struct grants *g);
+/* Drop the GRANTs whose root exited (their pidfds with them); the job socket's reaper calls it
+ * every JOB_REAP_MS, and registrations before they count. */
+void grants_prune(struct grants *g);
 /* proc.c: field 4 (ppid) and 22 (start time) of /proc/PID/stat. */
 int proc_stat(pid_t pid, pid_t *ppid, unsigned long long *start);
 /* A pidfd for the peer of sock: the kernel's from connect time (SO_PEERPIDFD), else by pid. */

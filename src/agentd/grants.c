@@ -166,6 +166,13 @@ static void prune_locked(struct grants *g)
     }
 }
 
+void grants_prune(struct grants *g)
+{
+    pthread_mutex_lock(&g->lock);
+    prune_locked(g);
+    pthread_mutex_unlock(&g->lock);
+}
+
 static struct grant *grant_new(const char *job_id, pid_t root, unsigned long long start, int pidfd)
 {
     struct grant *k = calloc(1, sizeof *k);
@@ -404,8 +411,9 @@ int grants_check(struct grants *g, int pidfd, pid_t pid, const char *name, const
     bool ok = false;
     if (pidfd < 0)
         return BPTEE_EDENIED;
+    /* No pruning here (a poll per grant on every request): a dead root's grant never admits
+     * (root_admits asks its pidfd), and the reaper prunes them (grants_prune). */
     pthread_mutex_lock(&g->lock);
-    prune_locked(g);
     bool any = g->head != NULL;
     pthread_mutex_unlock(&g->lock);
     pid_t cur = pid;

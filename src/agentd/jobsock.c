@@ -244,7 +244,8 @@ static void *conn_main(void *arg)
 
 /* The idle timeout: every JOB_REAP_MS, shut down the connections whose peer is late with its
  * request line (a slow trickle of bytes included). Under the lock, so the descriptor is
- * still the connection's (threads close theirs under it). */
+ * still the connection's (threads close theirs under it). And drop the grants whose root
+ * exited, off the requests' path. */
 static void *reaper_main(void *arg)
 {
     struct jobsock *js = arg;
@@ -260,6 +261,7 @@ static void *reaper_main(void *arg)
             }
         }
         pthread_mutex_unlock(&js->lock);
+        grants_prune(js->a->grants);
     }
     return NULL;
 }
