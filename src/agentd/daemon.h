@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <bptee.h>
@@ -155,6 +156,7 @@ int socket_lock_take(const char *socket_path);
  * the connection; after WATCH, s->watch is set and the connection only waits for hang-up. */
 struct job_session {
     int fd;
+    struct ucred cred; /* SO_PEERCRED, read once at accept: the kernel fixes it at connect */
     struct grant *job; /* the JOB this connection keeps, NULL before one */
     bool watch;
 };
@@ -195,11 +197,13 @@ void grants_prune(struct grants *g);
 int proc_stat(pid_t pid, pid_t *ppid, unsigned long long *start);
 /* A pidfd for the peer of sock: the kernel's from connect time (SO_PEERPIDFD), else by pid. */
 int peer_pidfd(int sock, pid_t pid);
-/* The peer of sock as bptee_peer_identify tells it (SO_PEERCRED; the binary's measurement,
+/* The peer of sock as bptee_peer_identify tells it (SO_PEERCRED, from cred when it names a
+ * process, else read now; the binary's measurement,
  * taken while a pidfd shows the process alive before and after), with that pidfd in *pidfd
  * (-1: none, on kernels without pidfds; the caller closes it). A refusal is a BPTEE_E* code
  * with its reason in why; an unmeasured binary is 0 with the reason in why. */
-int peer_identify(int sock, struct bptee_peer *out, int *pidfd, char *why, size_t cap);
+int peer_identify(int sock, const struct ucred *cred, struct bptee_peer *out, int *pidfd,
+                  char *why, size_t cap);
 /* proc.c: pid's parent, through pidfd when >= 0 (it must be pid's), else a pidfd opened now;
  * from /proc/PID/stat where the kernel predates PIDFD_GET_INFO. 0, or -1 (gone). */
 int proc_parent(int pidfd, pid_t pid, pid_t *ppid);

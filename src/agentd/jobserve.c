@@ -35,9 +35,10 @@ int jobsock_send_error(int fd, int cmd, int code, const char *reason)
 
 /* The peer, pinned by *pidfd (the caller's to close), or a logged refusal. why receives the
  * reason for a refusal, or why the binary was not measured. */
-static int identify(int fd, struct bptee_peer *peer, int *pidfd, char *why, size_t cap)
+static int identify(const struct job_session *s, struct bptee_peer *peer, int *pidfd, char *why,
+                    size_t cap)
 {
-    int rc = peer_identify(fd, peer, pidfd, why, cap);
+    int rc = peer_identify(s->fd, &s->cred, peer, pidfd, why, cap);
     if (rc < 0)
         agent_log("job socket: peer refused: %s", why);
     return rc;
@@ -171,7 +172,7 @@ static int serve_secret(struct agent *a, int page, struct job_session *s,
     char why[256];
     char reason[512];
     int fd = s->fd;
-    int rc = identify(fd, &p, pidfd, why, sizeof why);
+    int rc = identify(s, &p, pidfd, why, sizeof why);
     if (rc < 0)
         return jobsock_send_error(fd, req->cmd, rc, why);
     if ((rc = admit(a, s, req, &p, *pidfd, reason, sizeof reason)) < 0)
@@ -219,7 +220,7 @@ static int serve_version(struct agent *a, const struct job_session *s,
     struct bptee_secret_info info;
     char why[256], reason[512];
     int fd = s->fd;
-    int rc = identify(fd, &p, pidfd, why, sizeof why);
+    int rc = identify(s, &p, pidfd, why, sizeof why);
     if (rc < 0)
         return jobsock_send_error(fd, req->cmd, rc, why);
     if ((rc = admit(a, s, req, &p, *pidfd, reason, sizeof reason)) < 0)
@@ -241,7 +242,7 @@ static int serve_sign(struct agent *a, const struct job_session *s,
     char why[256], reason[512];
     struct bptee_job_reply rep = {.cmd = req->cmd};
     int fd = s->fd;
-    int rc = identify(fd, &p, pidfd, why, sizeof why);
+    int rc = identify(s, &p, pidfd, why, sizeof why);
     if (rc < 0)
         return jobsock_send_error(fd, req->cmd, rc, why);
     if (req->has_for_measurement && !req->has_argv_sha256)
@@ -299,7 +300,7 @@ static int serve_result(struct agent *a, const struct job_session *s,
     struct bptee_peer p = {0};
     char why[256], reason[512] = "";
     int fd = s->fd;
-    int rc = identify(fd, &p, pidfd, why, sizeof why);
+    int rc = identify(s, &p, pidfd, why, sizeof why);
     if (rc < 0) {
         snprintf(reason, sizeof reason, "%s", why);
     } else if ((rc = granted(a, *pidfd, req, &p, reason, sizeof reason)) < 0) {
@@ -334,11 +335,12 @@ static void close_fds(int fds[BPTEE_JOB_FDS_MAX])
 }
 
 /* JOB and GRANT come only from the agent's own binary: `bptee run`, `bptee grant`. */
-static int from_self(struct agent *a, int fd, const struct bptee_job_request *req,
-                     struct bptee_peer *p, int *pidfd)
+static int from_self(struct agent *a, const struct job_session *s,
+                     const struct bptee_job_request *req, struct bptee_peer *p, int *pidfd)
 {
     char why[256], reason[512];
-    int rc = identify(fd, p, pidfd, why, sizeof why);
+    int fd = s->fd;
+    int rc = identify(s, p, pidfd, why, sizeof why);
     if (rc < 0)
         return jobsock_send_error(fd, req->cmd, rc, why) < 0 ? -1 : 1;
     if (is_self(a, p))
@@ -354,7 +356,7 @@ static int serve_job(struct agent *a, struct job_session *s, const struct bptee_
 {
     struct bptee_peer p;
     char why[256];
-    int rc = from_self(a, s->fd, req, &p, pidfd);
+    int rc = from_self(a, s, req, &p, pidfd);
     if (rc != 0)
         return rc < 0 ? rc : 0;
     if (s->job) {
@@ -393,7 +395,7 @@ static int serve_grant(struct agent *a, struct job_session *s, const struct bpte
 {
     struct bptee_peer p;
     char why[256];
-    int rc = from_self(a, s->fd, req, &p, pidfd);
+    int rc = from_self(a, s, req, &p, pidfd);
     if (rc != 0)
         return rc < 0 ? rc : 0;
     rc = grants_add(a->grants, req->job_id, req->pid, req->names, why, sizeof why);

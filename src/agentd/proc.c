@@ -108,14 +108,15 @@ static bool pidfd_exited(int pidfd)
 /* bptee_peer_identify's steps, keeping the pidfd they pin the peer with: the grant check then
  * walks from that very process instead of asking the kernel for another pidfd (a getsockopt
  * that makes a file, and its close, on every request). */
-int peer_identify(int sock, struct bptee_peer *out, int *pidfd, char *why, size_t cap)
+int peer_identify(int sock, const struct ucred *known, struct bptee_peer *out, int *pidfd,
+                  char *why, size_t cap)
 {
-    struct ucred cred;
+    struct ucred cred = known ? *known : (struct ucred){0};
     socklen_t len = sizeof cred;
     memset(out, 0, sizeof *out);
     *pidfd = -1;
     why[0] = '\0';
-    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+    if (cred.pid <= 0 && getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
         snprintf(why, cap, "peer: SO_PEERCRED: %s", strerror(errno));
         return BPTEE_EIO;
     }
