@@ -164,6 +164,20 @@ int jobsock_serve_line(struct agent *a, int page, struct job_session *s, const c
                        size_t len, int fds[BPTEE_JOB_FDS_MAX]);
 /* "ERR <kind> <reason>" for code. */
 int jobsock_send_error(int fd, int cmd, int code, const char *reason);
+/* jobserve.c, for jobgrant.c: a reply line (and a descriptor when pass_fd >= 0); the peer of
+ * s, pinned by *pidfd (the caller's to close), or a logged refusal with its reason in why (why
+ * also says why a binary went unmeasured); is the peer the agent's own binary? */
+int jobsock_send_reply(int fd, const struct bptee_job_reply *rep, int pass_fd);
+int jobsock_identify(const struct job_session *s, struct bptee_peer *peer, int *pidfd, char *why,
+                     size_t cap);
+bool jobsock_is_self(const struct agent *a, const struct bptee_peer *p);
+/* jobgrant.c: JOB, WATCH and GRANT (pidfd as for jobsock_identify). */
+int jobsock_serve_job(struct agent *a, struct job_session *s, const struct bptee_job_request *req,
+                      int *pidfd);
+int jobsock_serve_watch(struct agent *a, struct job_session *s,
+                        const struct bptee_job_request *req);
+int jobsock_serve_grant(struct agent *a, struct job_session *s,
+                        const struct bptee_job_request *req, int *pidfd);
 
 /* ---- grants.c: which processes belong to a job registered for which secrets */
 
