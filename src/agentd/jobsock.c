@@ -124,6 +124,7 @@ static void serve_conn(struct jobsock *js, struct jobconn *c)
     char line[BPTEE_JOB_LINE_MAX + 1];
     int fd = c->fd;
     struct job_session s = {.fd = fd, .cred = c->cred};
+    bool ended = false; /* the peer ended the stream and nothing is left unread */
     for (;;) {
         size_t len = 0;
         int fds[BPTEE_JOB_FDS_MAX];
@@ -135,6 +136,7 @@ static void serve_conn(struct jobsock *js, struct jobconn *c)
                       (int)c->pid, JOB_IDLE_MS);
             break;
         }
+        ended = rc == BPTEE_ENOTFOUND;
         if (rc == BPTEE_ELIMIT) /* out of step with the peer: say why, then hang up */
             jobsock_send_error(fd, 0, rc, bptee_last_error());
         if (rc < 0 || jobsock_serve_line(js->a, page_fd(js), &s, line, len, fds) < 0)
@@ -147,7 +149,8 @@ static void serve_conn(struct jobsock *js, struct jobconn *c)
         }
     }
     grants_end(js->a->grants, s.job); /* waits for a push in flight on fd */
-    hang_up(fd);
+    if (!ended) /* (after a job's half-close, the usual end, close alone says it all) */
+        hang_up(fd);
 }
 
 static bool start_locked(struct jobsock *js, struct jobconn *c);
