@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <bptee.h>
@@ -155,6 +156,7 @@ int socket_lock_take(const char *socket_path);
  * the connection; after WATCH, s->watch is set and the connection only waits for hang-up. */
 struct job_session {
     int fd;
+    struct ucred cred; /* SO_PEERCRED, read once at accept: the kernel fixes it at connect */
     struct grant *job; /* the JOB this connection keeps, NULL before one */
     bool watch;
 };
@@ -162,6 +164,20 @@ int jobsock_serve_line(struct agent *a, int page, struct job_session *s, const c
                        size_t len, int fds[BPTEE_JOB_FDS_MAX]);
 /* "ERR <kind> <reason>" for code. */
 int jobsock_send_error(int fd, int cmd, int code, const char *reason);
+/* jobserve.c, for jobgrant.c: a reply line (and a descriptor when pass_fd >= 0); the peer of
+ * s, pinned by *pidfd (the caller's to close), or a logged refusal with its reason in why (why
+ * also says why a binary went unmeasured); is the peer the agent's own binary? */
+int jobsock_send_reply(int fd, const struct bptee_job_reply *rep, int pass_fd);
+int jobsock_identify(const struct job_session *s, struct bptee_peer *peer, int *pidfd, char *why,
+                     size_t cap);
+bool jobsock_is_self(const struct agent *a, const struct bptee_peer *p);
+/* jobgrant.c: JOB, WATCH and GRANT (pidfd as for jobsock_identify). */
+int jobsock_serve_job(struct agent *a, struct job_session *s, const struct bptee_job_request *req,
+                      int *pidfd);
+int jobsock_serve_watch(struct agent *a, struct job_session *s,
+                        const struct bptee_job_request *req);
+int jobsock_serve_grant(struct agent *a, struct job_session *s,
+                        const struct bptee_job_request *req, int *pidfd);
 
 /* ---- grants.c: which processes belong to a job registered for which secrets */
 
@@ -188,10 +204,20 @@ struct grant {
 
 int grants_new(struct grants **out);
 void grants_free(struct grants *g);
+/* Drop the GRANTs whose root exited (their pidfds with them); the job socket's reaper calls it
+ * every JOB_REAP_MS, and registrations before they count. */
+void grants_prune(struct grants *g);
 /* proc.c: field 4 (ppid) and 22 (start time) of /proc/PID/stat. */
 int proc_stat(pid_t pid, pid_t *ppid, unsigned long long *start);
 /* A pidfd for the peer of sock: the kernel's from connect time (SO_PEERPIDFD), else by pid. */
 int peer_pidfd(int sock, pid_t pid);
+/* The peer of sock as bptee_peer_identify tells it (SO_PEERCRED, from cred when it names a
+ * process, else read now; the binary's measurement,
+ * taken while a pidfd shows the process alive before and after), with that pidfd in *pidfd
+ * (-1: none, on kernels without pidfds; the caller closes it). A refusal is a BPTEE_E* code
+ * with its reason in why; an unmeasured binary is 0 with the reason in why. */
+int peer_identify(int sock, const struct ucred *cred, struct bptee_peer *out, int *pidfd,
+                  char *why, size_t cap);
 /* proc.c: pid's parent, through pidfd when >= 0 (it must be pid's), else a pidfd opened now;
  * from /proc/PID/stat where the kernel predates PIDFD_GET_INFO. 0, or -1 (gone). */
 int proc_parent(int pidfd, pid_t pid, pid_t *ppid);
@@ -218,10 +244,10 @@ void grants_end(struct grants *g, struct grant *k);
 /* The watching keepers holding name, each held (grants_release) until its push is done. */
 size_t grants_watchers(struct grants *g, const char *name, struct grant **out, size_t cap);
 void grants_release(struct grants *g, struct grant *k);
-/* May the peer pid on conn have name (SECRET, VERSION; job_id NULL) or act as job job_id
- * (SIGN, RESULT; name NULL)? 0, or BPTEE_EDENIED. job_out (may be NULL) gets the admitting
- * grant's job id. */
-int grants_check(struct grants *g, int conn, pid_t pid, const char *name, const char *job_id,
+/* May the peer pid, pinned by pidfd (peer_identify's; -1: refused), have name (SECRET,
+ * VERSION; job_id NULL) or act as job job_id (SIGN, RESULT; name NULL)? 0, or BPTEE_EDENIED.
+ * job_out (may be NULL) gets the admitting grant's job id. */
+int grants_check(struct grants *g, int pidfd, pid_t pid, const char *name, const char *job_id,
                  char *job_out, size_t cap);
 
 /* ---- watch.c: pushes to keepers. Called by the request that changed (rotated, revoked)

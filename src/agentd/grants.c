@@ -166,6 +166,13 @@ static void prune_locked(struct grants *g)
     }
 }
 
+void grants_prune(struct grants *g)
+{
+    pthread_mutex_lock(&g->lock);
+    prune_locked(g);
+    pthread_mutex_unlock(&g->lock);
+}
+
 static struct grant *grant_new(const char *job_id, pid_t root, unsigned long long start, int pidfd)
 {
     struct grant *k = calloc(1, sizeof *k);
@@ -398,15 +405,15 @@ static bool rooted_at(struct grants *g, pid_t pid)
  * needs both), and its parent otherwise through a pidfd (proc_parent): generating
  * /proc/PID/stat is the costly step, ~7-10 us each. It stops at the first root whose grant
  * admits the request: the ancestors above cannot change a yes. */
-int grants_check(struct grants *g, int conn, pid_t pid, const char *name, const char *job_id,
+int grants_check(struct grants *g, int pidfd, pid_t pid, const char *name, const char *job_id,
                  char *job_out, size_t cap)
 {
     bool ok = false;
-    int pidfd = peer_pidfd(conn, pid);
     if (pidfd < 0)
         return BPTEE_EDENIED;
+    /* No pruning here (a poll per grant on every request): a dead root's grant never admits
+     * (root_admits asks its pidfd), and the reaper prunes them (grants_prune). */
     pthread_mutex_lock(&g->lock);
-    prune_locked(g);
     bool any = g->head != NULL;
     pthread_mutex_unlock(&g->lock);
     pid_t cur = pid;
@@ -427,6 +434,5 @@ int grants_check(struct grants *g, int conn, pid_t pid, const char *name, const 
     /* the peer still lives, so the walk began at its pid, not a successor's */
     if (ok && exited(pidfd))
         ok = false;
-    close(pidfd);
     return ok ? 0 : BPTEE_EDENIED;
 }

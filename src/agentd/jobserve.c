@@ -4,7 +4,8 @@
  * identified for every request (SO_PEERCRED and the measurement of /proc/PID/exe), so a
  * process that execs another binary is judged as what it is now. SECRET, VERSION, SIGN and
  * RESULT are served only to processes of a registered job (grants.c), or to the agent's own
- * binary, which registers them. jobsock.c owns the socket and its threads. */
+ * binary, which registers them (JOB, WATCH, GRANT: jobgrant.c). jobsock.c owns the socket and
+ * its threads. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -17,7 +18,7 @@
 
 #include "agentd/daemon.h"
 
-static int send_reply(int fd, const struct bptee_job_reply *rep, int pass_fd)
+int jobsock_send_reply(int fd, const struct bptee_job_reply *rep, int pass_fd)
 {
     char line[BPTEE_JOB_LINE_MAX + 1];
     size_t len = 0;
@@ -30,16 +31,17 @@ int jobsock_send_error(int fd, int cmd, int code, const char *reason)
 {
     struct bptee_job_reply rep = {.cmd = cmd, .error = code ? code : BPTEE_EIO};
     snprintf(rep.reason, sizeof rep.reason, "%s", reason);
-    return send_reply(fd, &rep, -1);
+    return jobsock_send_reply(fd, &rep, -1);
 }
 
-/* The peer, or a logged refusal. why receives the reason when the binary was not measured. */
-static int identify(int fd, struct bptee_peer *peer, char *why, size_t cap)
+/* The peer, pinned by *pidfd (the caller's to close), or a logged refusal. why receives the
+ * reason for a refusal, or why the binary was not measured. */
+int jobsock_identify(const struct job_session *s, struct bptee_peer *peer, int *pidfd, char *why,
+                     size_t cap)
 {
-    int rc = bptee_peer_identify(fd, peer);
-    snprintf(why, cap, "%s", peer->measured ? "" : bptee_last_error());
+    int rc = peer_identify(s->fd, &s->cred, peer, pidfd, why, cap);
     if (rc < 0)
-        agent_log("job socket: peer refused: %s", bptee_last_error());
+        agent_log("job socket: peer refused: %s", why);
     return rc;
 }
 
@@ -66,7 +68,7 @@ static int acting_for(const struct agent *a, const struct bptee_job_request *req
 }
 
 /* Is the peer running the agent's own binary (`bptee run`, `bptee grant`)? */
-static bool is_self(const struct agent *a, const struct bptee_peer *p)
+bool jobsock_is_self(const struct agent *a, const struct bptee_peer *p)
 {
     return p->measured && a->self_measured &&
            sodium_memcmp(p->measurement, a->self_measurement, 32) == 0;
@@ -96,11 +98,11 @@ static int audit_access(struct agent *a, int event, const struct bptee_job_reque
 /* Is the peer a process of a job granted req's secret (SECRET, VERSION) or req's job id
  * (SIGN, RESULT)? The agent's own binary is exempt: it registers jobs. A refusal is logged,
  * put on record and its reason written to reason. */
-static int granted(struct agent *a, int fd, const struct bptee_job_request *req,
+static int granted(struct agent *a, int pidfd, const struct bptee_job_request *req,
                    const struct bptee_peer *p, char *reason, size_t cap)
 {
     bool by_name = req->cmd == BPTEE_JOB_SECRET || req->cmd == BPTEE_JOB_VERSION;
-    if (is_self(a, p) || grants_check(a->grants, fd, p->pid, by_name ? req->name : NULL,
+    if (jobsock_is_self(a, p) || grants_check(a->grants, pidfd, p->pid, by_name ? req->name : NULL,
                                       by_name ? NULL : req->job_id, NULL, 0) == 0)
         return 0;
     snprintf(reason, cap,
@@ -150,31 +152,31 @@ static int refuse_secret(struct agent *a, int fd, const struct bptee_job_request
 }
 
 /* Who may ask for req at all: a delegated request from the keeper of its job, any other
- * from a process of a job granted it. */
+ * from a process of a job granted it (p pinned by pidfd). */
 static int admit(struct agent *a, const struct job_session *s, const struct bptee_job_request *req,
-                 struct bptee_peer *p, char *reason, size_t cap)
+                 struct bptee_peer *p, int pidfd, char *reason, size_t cap)
 {
     bool delegated = req->has_for_measurement;
     int rc = acting_for(a, req, p, reason, cap);
     if (rc == 0 && delegated && req->cmd != BPTEE_JOB_SIGN)
         rc = keeper_of(a, s, req, p, reason, cap);
     else if (rc == 0 && !delegated)
-        rc = granted(a, s->fd, req, p, reason, cap);
+        rc = granted(a, pidfd, req, p, reason, cap);
     return rc;
 }
 
 static int serve_secret(struct agent *a, int page, struct job_session *s,
-                        const struct bptee_job_request *req)
+                        const struct bptee_job_request *req, int *pidfd)
 {
     struct bptee_peer p;
     struct bptee_secret_delivery d;
     char why[256];
     char reason[512];
     int fd = s->fd;
-    int rc = identify(fd, &p, why, sizeof why);
+    int rc = jobsock_identify(s, &p, pidfd, why, sizeof why);
     if (rc < 0)
-        return jobsock_send_error(fd, req->cmd, rc, bptee_last_error());
-    if ((rc = admit(a, s, req, &p, reason, sizeof reason)) < 0)
+        return jobsock_send_error(fd, req->cmd, rc, why);
+    if ((rc = admit(a, s, req, &p, *pidfd, reason, sizeof reason)) < 0)
         return jobsock_send_error(fd, req->cmd, rc, reason);
     /* The memfd, its version and slot come from one look at the store: a rotation cannot
      * come between them. */
@@ -213,16 +215,16 @@ static int serve_secret(struct agent *a, int page, struct job_session *s,
 /* VERSION: is the copy a job holds still the current one? The same peer checks as SECRET
  * (allow list, revoked), but no bytes leave, so only a refusal goes on record. */
 static int serve_version(struct agent *a, const struct job_session *s,
-                         const struct bptee_job_request *req)
+                         const struct bptee_job_request *req, int *pidfd)
 {
     struct bptee_peer p;
     struct bptee_secret_info info;
     char why[256], reason[512];
     int fd = s->fd;
-    int rc = identify(fd, &p, why, sizeof why);
+    int rc = jobsock_identify(s, &p, pidfd, why, sizeof why);
     if (rc < 0)
-        return jobsock_send_error(fd, req->cmd, rc, bptee_last_error());
-    if ((rc = admit(a, s, req, &p, reason, sizeof reason)) < 0)
+        return jobsock_send_error(fd, req->cmd, rc, why);
+    if ((rc = admit(a, s, req, &p, *pidfd, reason, sizeof reason)) < 0)
         return jobsock_send_error(fd, req->cmd, rc, reason);
     rc = bptee_secret_store_check_peer(a->store, req->name, p.measured ? p.measurement_hex : NULL,
                                        p.uid);
@@ -231,24 +233,24 @@ static int serve_version(struct agent *a, const struct job_session *s,
     if (rc < 0)
         return refuse_secret(a, fd, req, &p, rc, why);
     struct bptee_job_reply rep = {.cmd = req->cmd, .version = info.version};
-    return send_reply(fd, &rep, -1);
+    return jobsock_send_reply(fd, &rep, -1);
 }
 
 static int serve_sign(struct agent *a, const struct job_session *s,
-                      const struct bptee_job_request *req)
+                      const struct bptee_job_request *req, int *pidfd)
 {
     struct bptee_peer p;
     char why[256], reason[512];
     struct bptee_job_reply rep = {.cmd = req->cmd};
     int fd = s->fd;
-    int rc = identify(fd, &p, why, sizeof why);
+    int rc = jobsock_identify(s, &p, pidfd, why, sizeof why);
     if (rc < 0)
-        return jobsock_send_error(fd, req->cmd, rc, bptee_last_error());
+        return jobsock_send_error(fd, req->cmd, rc, why);
     if (req->has_for_measurement && !req->has_argv_sha256)
         return jobsock_send_error(fd, req->cmd, BPTEE_EINVAL,
                           "a SIGN for another binary needs its "
                           "argv digest");
-    if ((rc = admit(a, s, req, &p, reason, sizeof reason)) < 0)
+    if ((rc = admit(a, s, req, &p, *pidfd, reason, sizeof reason)) < 0)
         return jobsock_send_error(fd, req->cmd, rc, reason);
     if (!p.measured) {
         snprintf(reason, sizeof reason, "cannot measure the peer's binary: %s", why);
@@ -267,7 +269,7 @@ static int serve_sign(struct agent *a, const struct job_session *s,
         return jobsock_send_error(fd, req->cmd, rc, bptee_last_error());
     agent_log("job socket: result of job %s signed for pid %d binary %.16s", req->job_id,
               (int)p.pid, p.measurement_hex);
-    return send_reply(fd, &rep, -1);
+    return jobsock_send_reply(fd, &rep, -1);
 }
 
 /* ATTEST and REFRESH: the line, then the evidence JSON (base64 byte fields: compact). */
@@ -285,7 +287,7 @@ static int serve_attest(struct agent *a, int fd, const struct bptee_job_request 
         return jobsock_send_error(fd, req->cmd, rc, bptee_last_error());
     rep.length = strlen(json);
     bptee_signing_key_public(a->key, rep.public_key);
-    rc = send_reply(fd, &rep, -1);
+    rc = jobsock_send_reply(fd, &rep, -1);
     if (rc == 0)
         rc = bptee_job_send(fd, json, rep.length, -1);
     bptee_free(json);
@@ -294,15 +296,15 @@ static int serve_attest(struct agent *a, int fd, const struct bptee_job_request 
 
 /* RESULT: attest the job's result file (docs/protocol.md); its descriptors are closed here. */
 static int serve_result(struct agent *a, const struct job_session *s,
-                        const struct bptee_job_request *req, const int fds[2])
+                        const struct bptee_job_request *req, const int fds[2], int *pidfd)
 {
     struct bptee_peer p = {0};
     char why[256], reason[512] = "";
     int fd = s->fd;
-    int rc = identify(fd, &p, why, sizeof why);
+    int rc = jobsock_identify(s, &p, pidfd, why, sizeof why);
     if (rc < 0) {
-        snprintf(reason, sizeof reason, "%s", bptee_last_error());
-    } else if ((rc = granted(a, fd, req, &p, reason, sizeof reason)) < 0) {
+        snprintf(reason, sizeof reason, "%s", why);
+    } else if ((rc = granted(a, *pidfd, req, &p, reason, sizeof reason)) < 0) {
         /* reason set, on record */
     } else if (fds[0] < 0 || fds[1] < 0) {
         rc = BPTEE_EINVAL;
@@ -315,15 +317,7 @@ static int serve_result(struct agent *a, const struct job_session *s,
         agent_log("job socket: result of job %s refused to pid %d: %s", req->job_id, (int)p.pid,
                   reason);
     struct bptee_job_reply rep = {.cmd = req->cmd};
-    return rc < 0 ? jobsock_send_error(fd, req->cmd, rc, reason) : send_reply(fd, &rep, -1);
-}
-
-/* The first 16 hex digits of a measurement, for log lines. */
-static const char *line_hex(const uint8_t m[32])
-{
-    static __thread char hex[17];
-    sodium_bin2hex(hex, sizeof hex, m, 8);
-    return hex;
+    return rc < 0 ? jobsock_send_error(fd, req->cmd, rc, reason) : jobsock_send_reply(fd, &rep, -1);
 }
 
 static void close_fds(int fds[BPTEE_JOB_FDS_MAX])
@@ -333,86 +327,14 @@ static void close_fds(int fds[BPTEE_JOB_FDS_MAX])
             close(fds[i]);
 }
 
-/* JOB and GRANT come only from the agent's own binary: `bptee run`, `bptee grant`. */
-static int from_self(struct agent *a, int fd, const struct bptee_job_request *req,
-                     struct bptee_peer *p)
-{
-    char why[256], reason[512];
-    int rc = identify(fd, p, why, sizeof why);
-    if (rc < 0)
-        return jobsock_send_error(fd, req->cmd, rc, bptee_last_error()) < 0 ? -1 : 1;
-    if (is_self(a, p))
-        return 0;
-    snprintf(reason, sizeof reason, "only the agent's own binary may register a job (pid %d "
-             "runs %s)", (int)p->pid, p->measured ? p->measurement_hex : "an unmeasured one");
-    agent_log("job socket: refused: %s", reason);
-    return jobsock_send_error(fd, req->cmd, BPTEE_EDENIED, reason) < 0 ? -1 : 1;
-}
-
-static int serve_job(struct agent *a, struct job_session *s, const struct bptee_job_request *req)
-{
-    struct bptee_peer p;
-    char why[256];
-    int rc = from_self(a, s->fd, req, &p);
-    if (rc != 0)
-        return rc < 0 ? rc : 0;
-    if (s->job) {
-        snprintf(why, sizeof why, "this connection already keeps job %s", s->job->job_id);
-        return jobsock_send_error(s->fd, req->cmd, BPTEE_EINVAL, why);
-    }
-    if (!(s->job = grants_keeper(a->grants, s->fd, req->job_id, req->for_measurement, &p, why,
-                                 sizeof why)))
-        return jobsock_send_error(s->fd, req->cmd, BPTEE_EDENIED, why);
-    agent_log("job socket: pid %d keeps job %s (binary %.16s...)", (int)p.pid, req->job_id,
-              line_hex(req->for_measurement));
-    struct bptee_job_reply rep = {.cmd = req->cmd};
-    return send_reply(s->fd, &rep, -1);
-}
-
-/* WATCH: the OK goes out under the io lock, so no push can come before it. */
-static int serve_watch(struct agent *a, struct job_session *s, const struct bptee_job_request *req)
-{
-    if (!s->job)
-        return jobsock_send_error(s->fd, req->cmd, BPTEE_EINVAL,
-                                  "WATCH needs a JOB on this connection first");
-    struct bptee_job_reply rep = {.cmd = req->cmd};
-    pthread_mutex_lock(&s->job->io);
-    grants_set_watch(a->grants, s->job);
-    int rc = send_reply(s->fd, &rep, -1);
-    pthread_mutex_unlock(&s->job->io);
-    s->watch = rc == 0;
-    agent_log("job socket: the keeper of job %s watches its secrets", s->job->job_id);
-    if (rc == 0)
-        watch_catch_up(a, s->job);
-    return rc;
-}
-
-static int serve_grant(struct agent *a, struct job_session *s, const struct bptee_job_request *req)
-{
-    struct bptee_peer p;
-    char why[256];
-    int rc = from_self(a, s->fd, req, &p);
-    if (rc != 0)
-        return rc < 0 ? rc : 0;
-    rc = grants_add(a->grants, req->job_id, req->pid, req->names, why, sizeof why);
-    if (rc < 0) {
-        agent_log("job socket: GRANT for job %s refused: %s", req->job_id, why);
-        return jobsock_send_error(s->fd, req->cmd, rc, why);
-    }
-    agent_log("job socket: job %s (root pid %d) granted %s, by pid %d", req->job_id,
-              (int)req->pid, req->names, (int)p.pid);
-    struct bptee_job_reply rep = {.cmd = req->cmd};
-    return send_reply(s->fd, &rep, -1);
-}
-
-int jobsock_serve_line(struct agent *a, int page, struct job_session *s, const char *line,
-                       size_t len, int fds[BPTEE_JOB_FDS_MAX])
+static int serve_request(struct agent *a, int page, struct job_session *s, const char *line,
+                         size_t len, int fds[BPTEE_JOB_FDS_MAX], int *pidfd)
 {
     struct bptee_job_request req;
     int fd = s->fd;
     int rc = bptee_job_request_parse(line, len, &req);
     if (rc == 0 && req.cmd == BPTEE_JOB_RESULT) {
-        rc = serve_result(a, s, &req, fds);
+        rc = serve_result(a, s, &req, fds, pidfd);
         close_fds(fds);
         return rc;
     }
@@ -422,20 +344,20 @@ int jobsock_serve_line(struct agent *a, int page, struct job_session *s, const c
     switch (req.cmd) {
     case BPTEE_JOB_PING: {
         struct bptee_job_reply rep = {.cmd = req.cmd, .protocol = BPTEE_JOB_PROTOCOL_VERSION};
-        return send_reply(fd, &rep, -1);
+        return jobsock_send_reply(fd, &rep, -1);
     }
     case BPTEE_JOB_SECRET:
-        return serve_secret(a, page, s, &req);
+        return serve_secret(a, page, s, &req, pidfd);
     case BPTEE_JOB_VERSION:
-        return serve_version(a, s, &req);
+        return serve_version(a, s, &req, pidfd);
     case BPTEE_JOB_SIGN:
-        return serve_sign(a, s, &req);
+        return serve_sign(a, s, &req, pidfd);
     case BPTEE_JOB_REGISTER:
-        return serve_job(a, s, &req);
+        return jobsock_serve_job(a, s, &req, pidfd);
     case BPTEE_JOB_WATCH:
-        return serve_watch(a, s, &req);
+        return jobsock_serve_watch(a, s, &req);
     case BPTEE_JOB_GRANT:
-        return serve_grant(a, s, &req);
+        return jobsock_serve_grant(a, s, &req, pidfd);
     case BPTEE_JOB_ACK:
         return jobsock_send_error(fd, req.cmd, BPTEE_EINVAL, "ACK without a push (after WATCH)");
     default:
@@ -443,3 +365,12 @@ int jobsock_serve_line(struct agent *a, int page, struct job_session *s, const c
     }
 }
 
+int jobsock_serve_line(struct agent *a, int page, struct job_session *s, const char *line,
+                       size_t len, int fds[BPTEE_JOB_FDS_MAX])
+{
+    int pidfd = -1; /* the peer's, from identify */
+    int rc = serve_request(a, page, s, line, len, fds, &pidfd);
+    if (pidfd >= 0)
+        close(pidfd);
+    return rc;
+}

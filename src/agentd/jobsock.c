@@ -42,6 +42,7 @@ struct jobconn {
     struct jobsock *js;
     int fd;       /* the connection being served, -1 while idle */
     pid_t pid;    /* its peer's pid (SO_PEERCRED) */
+    struct ucred cred; /* all of SO_PEERCRED, for the requests (identify) */
     long long deadline; /* CLOCK_MONOTONIC ms by which a request line must be in, 0: none */
     bool expired; /* the reaper shut it down */
     pthread_t thread;
@@ -122,7 +123,8 @@ static void serve_conn(struct jobsock *js, struct jobconn *c)
 {
     char line[BPTEE_JOB_LINE_MAX + 1];
     int fd = c->fd;
-    struct job_session s = {.fd = fd};
+    struct job_session s = {.fd = fd, .cred = c->cred};
+    bool ended = false; /* the peer ended the stream and nothing is left unread */
     for (;;) {
         size_t len = 0;
         int fds[BPTEE_JOB_FDS_MAX];
@@ -134,6 +136,7 @@ static void serve_conn(struct jobsock *js, struct jobconn *c)
                       (int)c->pid, JOB_IDLE_MS);
             break;
         }
+        ended = rc == BPTEE_ENOTFOUND;
         if (rc == BPTEE_ELIMIT) /* out of step with the peer: say why, then hang up */
             jobsock_send_error(fd, 0, rc, bptee_last_error());
         if (rc < 0 || jobsock_serve_line(js->a, page_fd(js), &s, line, len, fds) < 0)
@@ -146,7 +149,8 @@ static void serve_conn(struct jobsock *js, struct jobconn *c)
         }
     }
     grants_end(js->a->grants, s.job); /* waits for a push in flight on fd */
-    hang_up(fd);
+    if (!ended) /* (after a job's half-close, the usual end, close alone says it all) */
+        hang_up(fd);
 }
 
 static bool start_locked(struct jobsock *js, struct jobconn *c);
@@ -189,11 +193,16 @@ static bool took_locked(struct jobsock *js, struct jobconn *c, int fd, pid_t pid
     return held < JOB_PER_PID;
 }
 
-static pid_t peer_pid(int fd)
+/* The peer's credentials, fixed by the kernel at connect: read once per connection, for the
+ * per-process limit and every request's identification. Zero when they cannot be read (the
+ * requests then ask again, and refuse as they would). */
+static struct ucred peer_cred(int fd)
 {
     struct ucred cred = {0};
     socklen_t len = sizeof cred;
-    return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.pid : 0;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+        cred = (struct ucred){0};
+    return cred;
 }
 
 /* A pool thread: accept a connection, serve it, wait for the next. */
@@ -215,9 +224,11 @@ static void *conn_main(void *arg)
         return NULL;
     }
     for (int fd; (fd = next_conn(js, ep)) >= 0;) {
-        pid_t pid = peer_pid(fd);
+        struct ucred cred = peer_cred(fd);
+        pid_t pid = cred.pid;
         pthread_mutex_lock(&js->lock);
         bool ok = took_locked(js, c, fd, pid);
+        c->cred = cred;
         pthread_mutex_unlock(&js->lock);
         if (ok) {
             serve_conn(js, c);
@@ -244,7 +255,8 @@ static void *conn_main(void *arg)
 
 /* The idle timeout: every JOB_REAP_MS, shut down the connections whose peer is late with its
  * request line (a slow trickle of bytes included). Under the lock, so the descriptor is
- * still the connection's (threads close theirs under it). */
+ * still the connection's (threads close theirs under it). And drop the grants whose root
+ * exited, off the requests' path. */
 static void *reaper_main(void *arg)
 {
     struct jobsock *js = arg;
@@ -260,6 +272,7 @@ static void *reaper_main(void *arg)
             }
         }
         pthread_mutex_unlock(&js->lock);
+        grants_prune(js->a->grants);
     }
     return NULL;
 }

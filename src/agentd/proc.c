@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-/* What the grants (grants.c) read about processes: a connection's peer as a pidfd, a
- * process's parent and start time from /proc/PID/stat, and its parent alone through its pidfd
- * (PIDFD_GET_INFO, Linux 6.13), which costs a tenth of generating /proc/PID/stat's text: the
- * walk up a job's tree needs the start time only where a grant is rooted. */
+/* What the agent reads about processes: a connection's peer, identified and pinned by a pidfd
+ * (peer_identify), a process's parent and start time from /proc/PID/stat, and its parent alone
+ * through its pidfd (PIDFD_GET_INFO, Linux 6.13), which costs a tenth of generating
+ * /proc/PID/stat's text: the walk up a job's tree (grants.c) needs the start time only where a
+ * grant is rooted. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,8 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "agentd/daemon.h"
 
@@ -93,4 +97,55 @@ int proc_parent(int pidfd, pid_t pid, pid_t *ppid)
     }
     /* before Linux 6.13 (no such ioctl): the text */
     return rc < 0 && (err == ENOTTY || err == EINVAL) ? proc_stat(pid, ppid, &start) : -1;
+}
+
+static bool pidfd_exited(int pidfd)
+{
+    struct pollfd p = {.fd = pidfd, .events = POLLIN};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP));
+}
+
+/* bptee_peer_identify's steps, keeping the pidfd they pin the peer with: the grant check then
+ * walks from that very process instead of asking the kernel for another pidfd (a getsockopt
+ * that makes a file, and its close, on every request). */
+int peer_identify(int sock, const struct ucred *known, struct bptee_peer *out, int *pidfd,
+                  char *why, size_t cap)
+{
+    struct ucred cred = known ? *known : (struct ucred){0};
+    socklen_t len = sizeof cred;
+    memset(out, 0, sizeof *out);
+    *pidfd = -1;
+    why[0] = '\0';
+    if (cred.pid <= 0 && getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+        snprintf(why, cap, "peer: SO_PEERCRED: %s", strerror(errno));
+        return BPTEE_EIO;
+    }
+    if (cred.pid <= 0) {
+        snprintf(why, cap, "peer: the kernel reports no process for the peer");
+        return BPTEE_EDENIED;
+    }
+    out->pid = cred.pid;
+    out->uid = cred.uid;
+    out->gid = cred.gid;
+    int fd = peer_pidfd(sock, cred.pid);
+    if (fd >= 0 && pidfd_exited(fd)) {
+        close(fd);
+        snprintf(why, cap, "peer: process %d has exited", (int)cred.pid);
+        return BPTEE_EDENIED;
+    }
+    if (bptee_peer_measure_pid(cred.pid, out->measurement) < 0) {
+        snprintf(why, cap, "%s", bptee_last_error()); /* unmeasured: measured stays false */
+        *pidfd = fd;
+        return 0;
+    }
+    if (fd >= 0 && pidfd_exited(fd)) {
+        close(fd);
+        memset(out->measurement, 0, sizeof out->measurement);
+        snprintf(why, cap, "peer: process %d exited while being measured", (int)cred.pid);
+        return BPTEE_EDENIED;
+    }
+    out->measured = true;
+    sodium_bin2hex(out->measurement_hex, sizeof out->measurement_hex, out->measurement, 32);
+    *pidfd = fd;
+    return 0;
 }
