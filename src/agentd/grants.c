@@ -7,9 +7,10 @@
  * keeps the job (JOB, the connection's peer). The root is recorded by pid, its start time
  * (field 22 of /proc/PID/stat, in clock ticks since boot) and a pidfd. A peer belongs to a
  * grant when the root is the peer itself or one of its ancestors: the agent walks the ppid
- * chain (at most WALK_MAX steps; proc.c reads it) and compares the start time of each ancestor
- * whose pid roots a grant with the root's, so a process that merely got the root's pid after
- * it exited never matches. The peer itself is pinned by the pidfd the kernel took at connect
+ * chain (at most WALK_MAX steps; proc.c reads it) and admits at an ancestor whose pid roots a
+ * grant only while that root's pidfd says it lives, so a process that merely got the root's
+ * pid after it exited never matches (a pid is reused only once its process is reaped, and the
+ * pidfd tells the exit before that). The peer itself is pinned by the pidfd the kernel took at connect
  * (SO_PEERPIDFD), checked alive after the walk: a peer that exits, and whose pid goes to
  * another process, cannot have that process judged in its place. A grant ends when its root
  * exits (its pidfd turns readable) or, for JOB, when the keeper's connection closes.
@@ -373,15 +374,18 @@ static bool admits(const struct grant *k, const char *name, const char *job_id)
     return name ? holds_locked(k, name) : !strcmp(k->job_id, job_id);
 }
 
-/* Does a live grant rooted at (pid, start) admit the request? Its job id to job_out if so. */
-static bool root_admits(struct grants *g, pid_t pid, unsigned long long start, const char *name,
-                        const char *job_id, char *job_out, size_t cap)
+/* Does a live grant rooted at pid admit the request? Its job id to job_out if so. A root's
+ * pidfd that has not turned readable pins its pid: a pid is reused only after its process has
+ * exited and been reaped, and the pidfd is readable from the exit on. So a live root whose pid
+ * is pid is that process, the one whose start time was checked when the grant was made (pin),
+ * and its start time need not be read again (/proc/PID/stat, 7-10 us, on every request). */
+static bool root_admits(struct grants *g, pid_t pid, const char *name, const char *job_id,
+                        char *job_out, size_t cap)
 {
     bool ok = false;
     pthread_mutex_lock(&g->lock);
     for (struct grant *k = g->head; k && !ok; k = k->next)
-        if (k->root == pid && k->start == start && !exited(k->pidfd) &&
-            admits(k, name, job_id)) {
+        if (k->root == pid && admits(k, name, job_id) && !exited(k->pidfd)) {
             ok = true;
             if (job_out)
                 snprintf(job_out, cap, "%s", k->job_id);
@@ -390,21 +394,8 @@ static bool root_admits(struct grants *g, pid_t pid, unsigned long long start, c
     return ok;
 }
 
-/* Is some grant rooted at pid? (Its start time is read only then.) */
-static bool rooted_at(struct grants *g, pid_t pid)
-{
-    bool any = false;
-    pthread_mutex_lock(&g->lock);
-    for (struct grant *k = g->head; k && !any; k = k->next)
-        any = k->root == pid;
-    pthread_mutex_unlock(&g->lock);
-    return any;
-}
-
-/* The walk reads each ancestor's start time only where a grant is rooted at its pid (a match
- * needs both), and its parent otherwise through a pidfd (proc_parent): generating
- * /proc/PID/stat is the costly step, ~7-10 us each. It stops at the first root whose grant
- * admits the request: the ancestors above cannot change a yes. */
+/* The walk goes up the parents (through pidfds, proc_parent) and stops at the first root whose
+ * grant admits the request: the ancestors above cannot change a yes. */
 int grants_check(struct grants *g, int pidfd, pid_t pid, const char *name, const char *job_id,
                  char *job_out, size_t cap)
 {
@@ -417,17 +408,10 @@ int grants_check(struct grants *g, int pidfd, pid_t pid, const char *name, const
     bool any = g->head != NULL;
     pthread_mutex_unlock(&g->lock);
     pid_t cur = pid;
-    for (size_t n = 0; any && !ok && cur > 0 && n < WALK_MAX; n++) {
+    for (size_t n = 0; any && cur > 0 && n < WALK_MAX; n++) {
         pid_t ppid;
-        unsigned long long start;
-        if (rooted_at(g, cur)) {
-            if (proc_stat(cur, &ppid, &start) < 0)
-                break;
-            ok = root_admits(g, cur, start, name, job_id, job_out, cap);
-        } else if (proc_parent(n == 0 ? pidfd : -1, cur, &ppid) < 0) {
-            break;
-        }
-        if (cur == 1)
+        if ((ok = root_admits(g, cur, name, job_id, job_out, cap)) || cur == 1 ||
+            proc_parent(n == 0 ? pidfd : -1, cur, &ppid) < 0)
             break;
         cur = ppid;
     }
