@@ -18,7 +18,6 @@
  * Every child checks what it got, so a failing exchange is never measured as a fast one. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +34,7 @@
 #include <sodium.h>
 
 #include "bench/bench.h"
+#include "bench/bench_proc.h"
 
 /* The counts of bench_preload, so each figure is the floor of its namesake. */
 #define FIRST_PROCS 30
@@ -263,19 +263,6 @@ static double exchange(const char *path)
     return t;
 }
 
-/* A burst's child says it is ready (one byte on its result pipe: its start-up is over), then
- * waits until the parent closes the go pipe's write end, as bench_preload's wait_go. */
-static void wait_go(const char *go)
-{
-    char c = 'r';
-    int fd = atoi(go);
-    if (write(STDOUT_FILENO, &c, 1) != 1)
-        die("write: %s", strerror(errno));
-    while (read(fd, &c, 1) < 0 && errno == EINTR)
-        ;
-    close(fd);
-}
-
 static int child_main(int argc, char **argv)
 {
     role = CHILD;
@@ -283,8 +270,8 @@ static int child_main(int argc, char **argv)
         (size_t)snprintf(plain_path, sizeof plain_path, "%s", argv[3]) >= sizeof plain_path)
         die("unknown child role");
     plain_open();
-    if (argc == 6)
-        wait_go(argv[5]);
+    if (argc == 6 && bench_wait_go(argv[5]) < 0)
+        die("write: %s", strerror(errno));
     double t = strcmp(argv[2], "plain") == 0 ? plain_open() : exchange(argv[4]);
     printf("%.9f\n", t);
     return fflush(stdout) == 0 ? 0 : 1;
@@ -292,28 +279,13 @@ static int child_main(int argc, char **argv)
 
 /* ---- the parent ----------------------------------------------------------------------------- */
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void reap(pid_t *pid, int sig)
-{
-    if (*pid > 0 && kill(*pid, sig) == 0)
-        while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-    *pid = 0;
-}
-
 static void cleanup(void)
 {
     for (int i = 0; i < BURST_JOBS; i++)
-        reap(&job_pid[i], SIGKILL);
-    reap(&server_pid, SIGKILL);
+        bench_reap(&job_pid[i], SIGKILL);
+    bench_reap(&server_pid, SIGKILL);
     if (dir_made)
-        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        bench_remove_tree(dir);
     dir_made = 0;
 }
 
@@ -324,16 +296,12 @@ static void on_signal(int sig)
     interrupted = sig;
 }
 
+/* Reap *pid; anything but exit status 0 fails the run. */
 static void wait_ok(pid_t *pid, const char *what)
 {
-    int status = 0, rc;
-    while ((rc = waitpid(*pid, &status, 0)) < 0 && errno == EINTR && !interrupted)
-        ;
-    if (interrupted || rc < 0)
-        die("%s: %s", what, interrupted ? "interrupted" : strerror(errno));
-    *pid = 0;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        die("%s failed (status 0x%x)", what, (unsigned)status);
+    char why[64];
+    if (bench_wait_ok(pid, &interrupted, why, sizeof why) < 0)
+        die("%s: %s", what, why);
 }
 
 /* A fork that dies with us, even by SIGKILL, with the signals' default actions back. */

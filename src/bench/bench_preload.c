@@ -16,7 +16,6 @@
  * Every child checks what it read, so a failing operation is never measured as a fast one. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -32,6 +31,7 @@
 #include <bptee.h>
 
 #include "bench/bench.h"
+#include "bench/bench_proc.h"
 
 #define SECRET_NAME "bench_secret"
 #define FIRST_OPEN_PROCS 30
@@ -146,20 +146,6 @@ static double library_fetch(void)
     return t;
 }
 
-/* A child of a burst says it is ready (one byte on its result pipe: its start-up is over, so
- * it does not compete with the others' timed opens), then waits until the parent closes the
- * go pipe's write end: all start together, and the agent serves them at once. */
-static void wait_go(const char *go)
-{
-    char c = 'r';
-    int fd = atoi(go);
-    if (write(STDOUT_FILENO, &c, 1) != 1)
-        die("write: %s", strerror(errno));
-    while (read(fd, &c, 1) < 0 && errno == EINTR)
-        ;
-    close(fd);
-}
-
 static void child_first(const char *how, const char *plain, const char *secret, double seconds,
                         const char *go)
 {
@@ -169,8 +155,8 @@ static void child_first(const char *how, const char *plain, const char *secret, 
     /* One ordinary open first, as any job makes before it reads a secret: the figure is the
      * secret's cost (socket, agent, memfd, reopen), not the process's first-touch page faults. */
     expect_content(open(plain, O_RDONLY | O_CLOEXEC), plain, plain_value);
-    if (go)
-        wait_go(go);
+    if (go && bench_wait_go(go) < 0)
+        die("write: %s", strerror(errno));
     if (strcmp(how, "library") == 0) {
         first = library_fetch();
     } else {
@@ -230,33 +216,19 @@ static void show_log(const char *name)
         fprintf(stderr, "--- %s (last %zd bytes) ---\n%.*s", name, n, (int)n, buf);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void reap(pid_t *pid, int sig)
-{
-    if (*pid > 0 && kill(*pid, sig) == 0)
-        waitpid(*pid, NULL, 0);
-    *pid = 0;
-}
-
 static void cleanup(int failed)
 {
-    reap(&child_pid, SIGKILL);
+    bench_reap(&child_pid, SIGKILL);
     for (int i = 0; i < BURST_JOBS; i++)
-        reap(&burst_pid[i], SIGKILL);
-    reap(&agent_pid, SIGTERM); /* the agent wipes its secrets and removes its socket */
+        bench_reap(&burst_pid[i], SIGKILL);
+    bench_reap(&agent_pid, SIGTERM); /* the agent wipes its secrets and removes its socket */
     if (!dir_made)
         return;
     if (failed) {
         show_log("agent.log");
         show_log("provision.log");
     }
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    bench_remove_tree(dir);
     dir_made = 0;
 }
 
@@ -270,14 +242,9 @@ static void on_signal(int sig)
 /* Reap *pid; anything but exit status 0 fails the run. */
 static void wait_ok(pid_t *pid, const char *what)
 {
-    int status = 0, rc;
-    while ((rc = waitpid(*pid, &status, 0)) < 0 && errno == EINTR && !interrupted)
-        ;
-    if (interrupted || rc < 0)
-        die("%s: %s", what, interrupted ? "interrupted" : strerror(errno));
-    *pid = 0;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        die("%s failed (status 0x%x)", what, (unsigned)status);
+    char why[64];
+    if (bench_wait_ok(pid, &interrupted, why, sizeof why) < 0)
+        die("%s: %s", what, why);
 }
 
 /* fork+exec with stdout and stderr where asked (-1: inherited). */
@@ -366,8 +333,8 @@ static void grant_self(void)
     char pid[24];
     int log = log_fd("grant.log");
     snprintf(pid, sizeof pid, "%d", (int)getpid());
-    char *argv[] = {cli,    "grant", "--socket", sock,  "--job-id", "bench-preload",
-                    "--secret", SECRET_NAME, "--pid", pid, NULL};
+    char *argv[] = {cli,        "grant",     "--socket", sock, "--job-id", "bench-preload",
+                    "--secret", SECRET_NAME, "--pid",    pid,  NULL};
     child_pid = spawn(argv, environ, log, log);
     close(log);
     wait_ok(&child_pid, "bptee grant");
@@ -458,8 +425,8 @@ static void burst_round(char **env, double *out)
     if (pipe2(go, 0) != 0 || fcntl(go[1], F_SETFD, FD_CLOEXEC) != 0)
         die("pipe: %s", strerror(errno));
     snprintf(go_arg, sizeof go_arg, "%d", go[0]);
-    char *argv[] = {"/proc/self/exe", "--child", "first", "preload", plain_path, secret_path,
-                    sock,             "0",       go_arg,  NULL};
+    char *argv[] = {"/proc/self/exe", "--child", "first", "preload", plain_path,
+                    secret_path,      sock,      "0",     go_arg,    NULL};
     for (int i = 0; i < BURST_JOBS; i++) {
         int pfd[2];
         if (pipe2(pfd, O_CLOEXEC) != 0)

@@ -22,6 +22,7 @@
 #include <bptee.h>
 
 #include "bench/bench.h"
+#include "bench/bench_proc.h"
 
 #define RESP_MAX (1u << 20)
 
@@ -187,13 +188,10 @@ static void start_agent(const char *build)
 
 static void stop_agent(void)
 {
-    char path[300];
     int status = 0;
     kill(agent_pid, SIGTERM);
     waitpid(agent_pid, &status, 0);
-    snprintf(path, sizeof path, "%s/tee.json", dir);
-    unlink(path);
-    rmdir(dir);
+    bench_remove_tree(dir); /* the config, and the lock file the agent leaves by its socket */
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         die("the agent did not stop cleanly");
 }
