@@ -53,7 +53,6 @@ _Static_assert(sizeof secret_value == sizeof plain_value, "reads of the same siz
 static char dir[] = "/tmp/bptee-bench-fdpass-XXXXXX";
 static int dir_made;
 static enum { PARENT, SERVER, CHILD } role = PARENT;
-static volatile sig_atomic_t interrupted;
 static pid_t server_pid, job_pid[BURST_JOBS];
 static char sock_path[PATH_CAP], plain_path[PATH_CAP];
 
@@ -88,7 +87,7 @@ static void read_to_eof(int fd, char *out, size_t cap)
     size_t have = 0;
     ssize_t r;
     while (have + 1 < cap && ((r = read(fd, out + have, cap - 1 - have)) > 0 ||
-                              (r < 0 && errno == EINTR && !interrupted)))
+                              (r < 0 && errno == EINTR && !bench_interrupted)))
         have += r > 0 ? (size_t)r : 0;
     out[have] = '\0';
 }
@@ -289,18 +288,11 @@ static void cleanup(void)
     dir_made = 0;
 }
 
-/* Without SA_RESTART: a blocked read or wait returns EINTR and the run fails through die(),
- * which kills the children and removes the directory. */
-static void on_signal(int sig)
-{
-    interrupted = sig;
-}
-
 /* Reap *pid; anything but exit status 0 fails the run. */
 static void wait_ok(pid_t *pid, const char *what)
 {
     char why[64];
-    if (bench_wait_ok(pid, &interrupted, why, sizeof why) < 0)
+    if (bench_wait_ok(pid, why, sizeof why) < 0)
         die("%s: %s", what, why);
 }
 
@@ -394,7 +386,7 @@ static void burst_round(const char *mode, double *out)
     for (int i = 0; i < BURST_JOBS; i++) {
         char c = 0;
         if (read(res[i], &c, 1) != 1 || c != 'r')
-            die("a burst's child did not get ready%s", interrupted ? ": interrupted" : "");
+            die("a burst's child did not get ready%s", bench_interrupted ? ": interrupted" : "");
     }
     xclose(go[0], "the go pipe");
     xclose(go[1], "the go pipe"); /* go */
@@ -404,10 +396,7 @@ static void burst_round(const char *mode, double *out)
 
 static void setup(void)
 {
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    bench_catch_signals();
     if (!mkdtemp(dir))
         die("mkdtemp %s: %s", dir, strerror(errno));
     dir_made = 1;

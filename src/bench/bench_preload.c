@@ -49,7 +49,6 @@ _Static_assert(sizeof secret_value == sizeof plain_value, "reads of the same siz
 
 static char dir[] = "/tmp/bptee-bench-preload-XXXXXX";
 static int dir_made, in_child;
-static volatile sig_atomic_t interrupted;
 static pid_t agent_pid, child_pid, burst_pid[BURST_JOBS];
 static char cli[PATH_CAP], preload_so[PATH_CAP], sock[PATH_CAP], plain_path[PATH_CAP];
 static char secret_path[PATH_CAP], agent_url[64];
@@ -232,18 +231,11 @@ static void cleanup(int failed)
     dir_made = 0;
 }
 
-/* Without SA_RESTART: a blocked wait returns EINTR, and the run fails through die(), which
- * stops the agent and removes the directory. Children get the default action back at exec. */
-static void on_signal(int sig)
-{
-    interrupted = sig;
-}
-
 /* Reap *pid; anything but exit status 0 fails the run. */
 static void wait_ok(pid_t *pid, const char *what)
 {
     char why[64];
-    if (bench_wait_ok(pid, &interrupted, why, sizeof why) < 0)
+    if (bench_wait_ok(pid, why, sizeof why) < 0)
         die("%s: %s", what, why);
 }
 
@@ -301,7 +293,8 @@ static void start_agent(void)
     int ok = fgets(line, sizeof line, f) && sscanf(line, "ready http://127.0.0.1:%u", &port) == 1;
     fclose(f);
     if (!ok)
-        die("the agent did not start%s", interrupted ? ": interrupted" : " (see agent.log below)");
+        die("the agent did not start%s",
+            bench_interrupted ? ": interrupted" : " (see agent.log below)");
     snprintf(agent_url, sizeof agent_url, "http://127.0.0.1:%u", port);
 }
 
@@ -480,10 +473,7 @@ int main(int argc, char **argv)
     long n = 0;
     if (argc > 1 && strcmp(argv[1], "--child") == 0)
         return child_main(argc, argv);
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    bench_catch_signals();
     setup();
     start_agent();
     provision();

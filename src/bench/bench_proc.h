@@ -15,6 +15,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Set by a SIGINT, SIGTERM or SIGHUP once bench_catch_signals ran. */
+static volatile sig_atomic_t bench_interrupted;
+
+static inline void bench_on_signal(int sig)
+{
+    bench_interrupted = sig;
+}
+
+/* Without SA_RESTART: a blocked read or wait returns EINTR, and the run fails through its
+ * die(), which stops the children and removes the run's directory. */
+static inline void bench_catch_signals(void)
+{
+    struct sigaction sa = {.sa_handler = bench_on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
 /* Signal *pid (if any) and reap it. */
 static inline void bench_reap(pid_t *pid, int sig)
 {
@@ -24,16 +42,15 @@ static inline void bench_reap(pid_t *pid, int sig)
     *pid = 0;
 }
 
-/* Reap *pid; 0 only for exit status 0, else why (a signal handler's flag, set without
- * SA_RESTART, ends the wait with "interrupted"). */
-static inline int bench_wait_ok(pid_t *pid, const volatile sig_atomic_t *interrupted, char *why,
-                                size_t cap)
+/* Reap *pid; 0 only for exit status 0, else why (a caught signal ends the wait with
+ * "interrupted"). */
+static inline int bench_wait_ok(pid_t *pid, char *why, size_t cap)
 {
     int status = 0, rc;
-    while ((rc = waitpid(*pid, &status, 0)) < 0 && errno == EINTR && !*interrupted)
+    while ((rc = waitpid(*pid, &status, 0)) < 0 && errno == EINTR && !bench_interrupted)
         ;
-    if (*interrupted || rc < 0) {
-        snprintf(why, cap, "%s", *interrupted ? "interrupted" : strerror(errno));
+    if (bench_interrupted || rc < 0) {
+        snprintf(why, cap, "%s", bench_interrupted ? "interrupted" : strerror(errno));
         return -1;
     }
     *pid = 0;
